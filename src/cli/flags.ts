@@ -1,0 +1,237 @@
+import { FAMILIES, type FamilyName } from "../nftables/constants.js";
+import { parseDuration } from "./duration.js";
+
+/** Config is everything the command line decides, validated. */
+export interface Config {
+  table: string;
+  chain: string;
+  family: FamilyName;
+  listen: ListenAddress;
+  namespace: string;
+  jsonfile: string | undefined;
+  headerTimeoutMs: number;
+  readTimeoutMs: number;
+  user: string;
+  group: string;
+  logLevel: LogLevel;
+}
+
+export interface ListenAddress {
+  /** undefined: every address (":9830"). */
+  host: string | undefined;
+  port: number;
+}
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** UsageError: a bad command line. The CLI prints it with the usage text and exits 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+interface FlagSpec {
+  /** Canonical name; accepted as -name, --name, -name=value, --name=value. */
+  name: string;
+  key: keyof Config | "help" | "version";
+  arg?: string;
+  default?: string;
+  help: string;
+  parse?: (value: string) => Config[keyof Config];
+}
+
+const NAME_MAX = 255; // NFT_NAME_MAXLEN - 1
+
+/** FLAGS is the one table that drives parsing, --help and the README's flag reference. */
+export const FLAGS: FlagSpec[] = [
+  {
+    name: "table",
+    key: "table",
+    arg: "string",
+    default: "firewall",
+    help: "nftables table to read",
+    parse: nftName,
+  },
+  {
+    name: "chain",
+    key: "chain",
+    arg: "string",
+    default: "accounting",
+    help: "nftables chain to read",
+    parse: nftName,
+  },
+  {
+    name: "family",
+    key: "family",
+    arg: "string",
+    default: "all",
+    help: `family of the table: ${Object.keys(FAMILIES).join(", ")} (all: the table name in every family)`,
+    parse: family,
+  },
+  {
+    name: "listen",
+    key: "listen",
+    arg: "address",
+    default: ":9830",
+    help: "host:port the web process listens on",
+    parse: listen,
+  },
+  {
+    name: "namespace",
+    key: "namespace",
+    arg: "string",
+    default: "nfprom",
+    help: "prefix of every metric name",
+    parse: metricPrefix,
+  },
+  {
+    name: "jsonfile",
+    key: "jsonfile",
+    arg: "path",
+    default: "",
+    help: "also write each snapshot to this JSON file (atomically, mode 0640, group -g); empty: off",
+    parse: (v) => (v === "" ? undefined : v),
+  },
+  {
+    name: "timeout",
+    key: "headerTimeoutMs",
+    arg: "duration",
+    default: "3s",
+    help: "time a client has to send its request headers",
+    parse: positiveDuration,
+  },
+  {
+    name: "read-timeout",
+    key: "readTimeoutMs",
+    arg: "duration",
+    default: "10s",
+    help: "longest time one read of the chain may take before the scrape reports nfprom_up 0",
+    parse: positiveDuration,
+  },
+  {
+    name: "u",
+    key: "user",
+    arg: "user",
+    default: "nobody",
+    help: "user (name or UID) the web process runs as",
+  },
+  {
+    name: "g",
+    key: "group",
+    arg: "group",
+    default: "nogroup",
+    help: "group (name or GID) the web process runs as",
+  },
+  {
+    name: "log.level",
+    key: "logLevel",
+    arg: "level",
+    default: "info",
+    help: `only log messages at or above this level: ${LOG_LEVELS.join(", ")}`,
+    parse: logLevel,
+  },
+  { name: "v", key: "version", help: "print the version and exit" },
+  { name: "help", key: "help", help: "print this help and exit" },
+];
+
+export type ParseResult = { kind: "run"; config: Config } | { kind: "help" } | { kind: "version" };
+
+/**
+ * parseArgs accepts Go-style (`-flag value`, `-flag=value`) and GNU-style (`--flag value`) flags.
+ * Throws UsageError on an unknown flag, a missing or bad value, or a stray argument.
+ */
+export function parseArgs(argv: readonly string[]): ParseResult {
+  const values = new Map<FlagSpec, string>();
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
+    if (!m || arg === "-" || arg === "--") throw new UsageError(`unexpected argument "${arg}"`);
+    const name = m[1] as string;
+    const spec = name === "h" ? FLAGS.find((f) => f.key === "help") : FLAGS.find((f) => f.name === name);
+    if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
+    if (!spec.arg) {
+      const on = parseBool(name, m[2]);
+      if (spec.key === "help") help ||= on;
+      else version ||= on;
+      continue;
+    }
+    let value = m[2];
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: -${name}`);
+      value = argv[++i] as string;
+    }
+    values.set(spec, value);
+  }
+  if (help) return { kind: "help" };
+  if (version) return { kind: "version" };
+
+  const config: Record<string, unknown> = {};
+  for (const spec of FLAGS) {
+    if (!spec.arg) continue;
+    const text = values.get(spec) ?? spec.default ?? "";
+    try {
+      config[spec.key] = spec.parse ? spec.parse(text) : text;
+    } catch (err) {
+      throw new UsageError(`invalid value "${text}" for flag -${spec.name}: ${(err as Error).message}`);
+    }
+  }
+  return { kind: "run", config: config as unknown as Config };
+}
+
+/** usage renders the help text from FLAGS, in the Go flag package's layout the seed's users know. */
+export function usage(program = "nfprom"): string {
+  const lines = [`Usage: ${program} [flags]`, ""];
+  for (const f of FLAGS) {
+    lines.push(`  -${f.name}${f.arg ? ` ${f.arg}` : ""}`);
+    const dflt = f.arg && f.default !== undefined && f.default !== "" ? ` (default "${f.default}")` : "";
+    lines.push(`        ${f.help}${dflt}`);
+  }
+  lines.push("", "Flags may be written -flag value, -flag=value, --flag value or --flag=value.");
+  return `${lines.join("\n")}\n`;
+}
+
+function parseBool(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new UsageError(`invalid boolean value "${value}" for -${name}`);
+}
+
+function nftName(v: string): string {
+  if (v === "") throw new Error("must not be empty");
+  if (Buffer.byteLength(v) > NAME_MAX) throw new Error(`longer than ${NAME_MAX} bytes`);
+  if (v.includes("\0")) throw new Error("contains NUL");
+  return v;
+}
+
+function family(v: string): FamilyName {
+  if (!Object.hasOwn(FAMILIES, v)) throw new Error(`not one of ${Object.keys(FAMILIES).join(", ")}`);
+  return v as FamilyName;
+}
+
+function metricPrefix(v: string): string {
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(v)) throw new Error("not a valid metric name prefix");
+  return v;
+}
+
+function positiveDuration(v: string): number {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) throw new Error("not a positive duration such as 3s or 500ms");
+  return ms;
+}
+
+function logLevel(v: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new Error(`not one of ${LOG_LEVELS.join(", ")}`);
+  return v as LogLevel;
+}
+
+/** listen parses "host:port", ":port" and "[v6]:port". */
+export function listen(v: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.%\w]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(v);
+  if (!m) throw new Error("expected host:port, :port or [ipv6]:port");
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error("port out of range");
+  const host = m[1] ?? m[2];
+  return { host: host === "" ? undefined : host, port };
+}

@@ -1,0 +1,36 @@
+import type { ErrorInfo } from "../errors.js";
+import type { ReaderStats, Snapshot } from "../model/snapshot.js";
+
+/**
+ * The whole protocol across the privilege boundary. Messages travel over the IPC channel of
+ * child_process.fork with `serialization: "advanced"` (structured clone: bigints survive exactly).
+ *
+ * web → reader: only "read" — the reader does nothing else for the web process, whatever it sends.
+ * reader → web: the answer to one read, matched by id.
+ */
+export interface ReadRequest {
+  type: "read";
+  id: number;
+  /** How long the web process will wait, in ms; the reader caps it at its own -read-timeout. */
+  timeoutMs: number;
+}
+
+export type ReadReply =
+  | { type: "snapshot"; id: number; snapshot: Snapshot; stats: ReaderStats }
+  | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
+
+const MAX_ID = 2 ** 31;
+
+/**
+ * parseReadRequest accepts exactly a well-formed ReadRequest and nothing else (undefined), so a
+ * compromised web process cannot smuggle anything into the privileged reader.
+ */
+export function parseReadRequest(msg: unknown): ReadRequest | undefined {
+  if (typeof msg !== "object" || msg === null) return undefined;
+  const m = msg as Record<string, unknown>;
+  if (Object.keys(m).length !== 3 || m.type !== "read") return undefined;
+  const { id, timeoutMs } = m;
+  if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= MAX_ID) return undefined;
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) return undefined;
+  return { type: "read", id: id as number, timeoutMs };
+}

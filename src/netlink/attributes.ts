@@ -1,0 +1,146 @@
+import { ErrorCodes, NfpromError } from "../errors.js";
+import { nlaAlign } from "./align.js";
+import { HOST_ORDER } from "./byteorder.js";
+import { NLA_HDRLEN, NLA_TYPE_MASK } from "./constants.js";
+
+const HOST_LITTLE = HOST_ORDER === "little";
+
+/**
+ * AttributeDecoder walks the netlink attributes (struct nlattr TLVs) of one buffer, cursor style:
+ *
+ *     const ad = new AttributeDecoder(buf, "big");
+ *     while (ad.next()) switch (ad.type) { case X: v = ad.u64(); break; }
+ *     if (ad.err) throw ad.err;
+ *
+ * The first problem (a header that does not fit, a value of the wrong size) is recorded in `err` and sticks:
+ * `next()` returns false from then on and getters return zero values, so callers check `err` once.
+ * Integers are read at explicit offsets of the Buffer (never through its backing ArrayBuffer), in the
+ * decoder's byte order: "big" for nf_tables payloads, "little" for netlink's own host-order fields.
+ */
+export class AttributeDecoder {
+  err: NfpromError | undefined;
+  #buf: Buffer;
+  #next = 0;
+  #type = 0;
+  #flags = 0;
+  #start = 0;
+  #len = 0;
+
+  constructor(
+    buf: Buffer,
+    readonly byteOrder: "big" | "little",
+  ) {
+    this.#buf = buf;
+  }
+
+  /** next advances to the following attribute; false at the end or after an error. */
+  next(): boolean {
+    if (this.err || this.#next >= this.#buf.length) return false;
+    const off = this.#next;
+    const remaining = this.#buf.length - off;
+    if (remaining < NLA_HDRLEN)
+      return this.#fail(`attribute header at offset ${off}: ${remaining} bytes left`);
+    // struct nlattr's own header is host order whatever the payload's byte order.
+    const len = HOST_LITTLE ? this.#buf.readUInt16LE(off) : this.#buf.readUInt16BE(off);
+    const rawType = HOST_LITTLE ? this.#buf.readUInt16LE(off + 2) : this.#buf.readUInt16BE(off + 2);
+    if (len < NLA_HDRLEN || len > remaining) {
+      return this.#fail(
+        `attribute ${rawType & NLA_TYPE_MASK} at offset ${off}: length ${len}, ${remaining} bytes left`,
+      );
+    }
+    this.#type = rawType & NLA_TYPE_MASK;
+    this.#flags = rawType & ~NLA_TYPE_MASK;
+    this.#start = off + NLA_HDRLEN;
+    this.#len = len - NLA_HDRLEN;
+    this.#next = off + nlaAlign(len);
+    return true;
+  }
+
+  /** type is the current attribute's type with NLA_F_NESTED and NLA_F_NET_BYTEORDER masked off. */
+  get type(): number {
+    return this.#type;
+  }
+
+  /** flags holds the NLA_F_* bits of the current attribute's type. */
+  get flags(): number {
+    return this.#flags;
+  }
+
+  /** length is the current attribute's payload length. */
+  get length(): number {
+    return this.#len;
+  }
+
+  u8(): number {
+    return this.#sized(1, "u8") ? this.#buf.readUInt8(this.#start) : 0;
+  }
+
+  u16(): number {
+    if (!this.#sized(2, "u16")) return 0;
+    return this.byteOrder === "big"
+      ? this.#buf.readUInt16BE(this.#start)
+      : this.#buf.readUInt16LE(this.#start);
+  }
+
+  u32(): number {
+    if (!this.#sized(4, "u32")) return 0;
+    return this.byteOrder === "big"
+      ? this.#buf.readUInt32BE(this.#start)
+      : this.#buf.readUInt32LE(this.#start);
+  }
+
+  /** u64 returns a bigint: nf_tables counters use the full unsigned 64-bit range. */
+  u64(): bigint {
+    if (!this.#sized(8, "u64")) return 0n;
+    return this.byteOrder === "big"
+      ? this.#buf.readBigUInt64BE(this.#start)
+      : this.#buf.readBigUInt64LE(this.#start);
+  }
+
+  /** string decodes a NUL-terminated (NLA_STRING/NLA_NUL_STRING) value as UTF-8, without the NUL. */
+  string(): string {
+    if (this.err) return "";
+    const end = this.#buf.indexOf(0, this.#start);
+    const stop = end === -1 || end > this.#start + this.#len ? this.#start + this.#len : end;
+    return this.#buf.toString("utf8", this.#start, stop);
+  }
+
+  /** bytes returns a copy of the payload, safe to keep after the datagram buffer is reused. */
+  bytes(): Buffer {
+    if (this.err) return Buffer.alloc(0);
+    return Buffer.from(this.#buf.subarray(this.#start, this.#start + this.#len));
+  }
+
+  /** view returns the payload without copying; it is only valid until the datagram buffer is reused. */
+  view(): Buffer {
+    if (this.err) return Buffer.alloc(0);
+    return this.#buf.subarray(this.#start, this.#start + this.#len);
+  }
+
+  /**
+   * nested decodes the current attribute's payload as attributes with a child decoder in the same byte
+   * order. The child's error becomes this decoder's error. `fn` must not keep the child past its return:
+   * it views the datagram buffer, which the transport reuses.
+   */
+  nested(fn: (child: AttributeDecoder) => void): void {
+    if (this.err) return;
+    const child = new AttributeDecoder(
+      this.#buf.subarray(this.#start, this.#start + this.#len),
+      this.byteOrder,
+    );
+    fn(child);
+    if (child.err) this.err = child.err;
+  }
+
+  #sized(size: number, what: string): boolean {
+    if (this.err) return false;
+    if (this.#len === size) return true;
+    this.#fail(`attribute ${this.#type} is not a ${what}: length ${this.#len}`);
+    return false;
+  }
+
+  #fail(message: string): false {
+    this.err ??= new NfpromError(ErrorCodes.DECODE, `netlink: ${message}`);
+    return false;
+  }
+}

@@ -1,0 +1,140 @@
+import { ErrorCodes, NfpromError } from "../errors.js";
+import { nlmsgAlign } from "./align.js";
+import { AttributeDecoder } from "./attributes.js";
+import { HOST_ORDER } from "./byteorder.js";
+import {
+  NLM_F_ACK_TLVS,
+  NLM_F_CAPPED,
+  NLM_F_DUMP_INTR,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSGERR_ATTR_MSG,
+  NLMSGERR_ATTR_OFFS,
+} from "./constants.js";
+
+const LE = HOST_ORDER === "little";
+
+/** NetlinkMessage is one struct nlmsghdr and its payload; `payload` views the datagram, it is not a copy. */
+export interface NetlinkMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  pid: number;
+  payload: Buffer;
+}
+
+/**
+ * parseMessages yields the messages of one datagram in order. A header that does not fit or a length that
+ * runs past the datagram throws NFPROM_DECODE: the rest of that datagram cannot be trusted.
+ */
+export function* parseMessages(datagram: Buffer): Generator<NetlinkMessage> {
+  let off = 0;
+  while (off < datagram.length) {
+    const remaining = datagram.length - off;
+    if (remaining < NLMSG_HDRLEN)
+      throw decodeError(`message header at offset ${off}: ${remaining} bytes left`);
+    const len = LE ? datagram.readUInt32LE(off) : datagram.readUInt32BE(off);
+    if (len < NLMSG_HDRLEN || len > remaining) {
+      throw decodeError(`message at offset ${off}: length ${len}, ${remaining} bytes left`);
+    }
+    yield {
+      type: LE ? datagram.readUInt16LE(off + 4) : datagram.readUInt16BE(off + 4),
+      flags: LE ? datagram.readUInt16LE(off + 6) : datagram.readUInt16BE(off + 6),
+      seq: LE ? datagram.readUInt32LE(off + 8) : datagram.readUInt32BE(off + 8),
+      pid: LE ? datagram.readUInt32LE(off + 12) : datagram.readUInt32BE(off + 12),
+      payload: datagram.subarray(off + NLMSG_HDRLEN, off + len),
+    };
+    off += nlmsgAlign(len);
+  }
+}
+
+/** encodeHeader writes a struct nlmsghdr for a request of `totalLength` bytes into `buf` at offset 0. */
+export function encodeHeader(
+  buf: Buffer,
+  totalLength: number,
+  type: number,
+  flags: number,
+  seq: number,
+): void {
+  if (LE) {
+    buf.writeUInt32LE(totalLength, 0);
+    buf.writeUInt16LE(type, 4);
+    buf.writeUInt16LE(flags, 6);
+    buf.writeUInt32LE(seq, 8);
+    buf.writeUInt32LE(0, 12);
+  } else {
+    buf.writeUInt32BE(totalLength, 0);
+    buf.writeUInt16BE(type, 4);
+    buf.writeUInt16BE(flags, 6);
+    buf.writeUInt32BE(seq, 8);
+    buf.writeUInt32BE(0, 12);
+  }
+}
+
+/** KernelError is an NLMSG_ERROR reply with a non-zero error: the errno and the extended-ack reason. */
+export class KernelError extends NfpromError {
+  constructor(
+    readonly op: string,
+    errno: number,
+    readonly extAck: string | undefined,
+    readonly extAckOffset: number | undefined,
+  ) {
+    super(ErrorCodes.NETLINK, `${op}: ${errnoName(errno)}${extAck ? ` (${extAck})` : ""}`, errno);
+  }
+}
+
+/**
+ * checkMessage turns a kernel reply into either nothing (data, DONE or a positive ACK) or an error:
+ * NLMSG_ERROR with a non-zero code becomes a KernelError; NLM_F_DUMP_INTR on any message, DONE included,
+ * becomes NFPROM_DUMP_INTR because the dump that carries it is not a consistent view of the ruleset.
+ * Returns true when the message is an ACK (NLMSG_ERROR with error 0).
+ */
+export function checkMessage(msg: NetlinkMessage, op: string): boolean {
+  if (msg.flags & NLM_F_DUMP_INTR) {
+    throw new NfpromError(ErrorCodes.DUMP_INTR, `${op}: ruleset changed during the dump (NLM_F_DUMP_INTR)`);
+  }
+  if (msg.type !== NLMSG_ERROR) return false;
+  if (msg.payload.length < 4) throw decodeError(`${op}: NLMSG_ERROR of ${msg.payload.length} bytes`);
+  const error = LE ? msg.payload.readInt32LE(0) : msg.payload.readInt32BE(0);
+  if (error === 0) return true;
+  const ack = extendedAck(msg);
+  throw new KernelError(op, -error, ack.message, ack.offset);
+}
+
+/** extendedAck reads NLMSGERR_ATTR_* after the echoed request header (or whole request if not capped). */
+function extendedAck(msg: NetlinkMessage): { message?: string; offset?: number } {
+  if (!(msg.flags & NLM_F_ACK_TLVS) || msg.payload.length < 4 + NLMSG_HDRLEN) return {};
+  const echoedLen = LE ? msg.payload.readUInt32LE(4) : msg.payload.readUInt32BE(4);
+  const tlvStart = 4 + (msg.flags & NLM_F_CAPPED ? NLMSG_HDRLEN : nlmsgAlign(echoedLen));
+  const ad = new AttributeDecoder(msg.payload.subarray(tlvStart), HOST_ORDER);
+  const out: { message?: string; offset?: number } = {};
+  while (ad.next()) {
+    if (ad.type === NLMSGERR_ATTR_MSG) out.message = ad.string();
+    else if (ad.type === NLMSGERR_ATTR_OFFS) out.offset = ad.u32();
+  }
+  // Explicitly ignore ad.err: a malformed ack TLV must not hide the errno we already have.
+  return out;
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  4: "EINTR",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  16: "EBUSY",
+  22: "EINVAL",
+  93: "EPROTONOSUPPORT",
+  95: "EOPNOTSUPP",
+  105: "ENOBUFS",
+};
+
+/** errnoName renders an errno as its symbolic name where nfprom expects to meet it. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
+
+function decodeError(message: string): NfpromError {
+  return new NfpromError(ErrorCodes.DECODE, `netlink: ${message}`);
+}

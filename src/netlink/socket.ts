@@ -1,0 +1,171 @@
+import { debuglog } from "node:util";
+import koffi from "koffi";
+import { ErrorCodes, NfpromError } from "../errors.js";
+import { HOST_ORDER } from "./byteorder.js";
+import {
+  AF_NETLINK,
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  SO_RCVBUF,
+  SO_RCVTIMEO,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  SOL_NETLINK,
+  SOL_SOCKET,
+} from "./constants.js";
+import { errnoName } from "./message.js";
+
+const debug = debuglog("nfprom");
+
+/**
+ * Receive buffer size. The kernel sizes dump datagrams from the caller's buffer and caps them near 32 KiB
+ * (net/netlink/af_netlink.c, netlink_dump: max_recvmsg_len, 32 KiB - skb overhead); 64 KiB leaves room.
+ */
+export const RECV_BUFFER_SIZE = 64 * 1024;
+const MSG_TRUNC = 0x20;
+const EINTR = 4;
+const EAGAIN = 11;
+
+const libc = koffi.load("libc.so.6");
+const sys = {
+  socket: libc.func("int socket(int domain, int type, int protocol)"),
+  setsockopt: libc.func("int setsockopt(int fd, int level, int name, const void *val, uint32_t len)"),
+  send: libc.func("long send(int fd, const void *buf, size_t len, int flags)"),
+  recv: libc.func("long recv(int fd, void *buf, size_t len, int flags)"),
+  close: libc.func("int close(int fd)"),
+};
+
+type AsyncCall = (...args: unknown[]) => void;
+
+/** callAsync runs a libc call on koffi's worker thread, so the kernel's work never blocks the event loop. */
+function callAsync(fn: unknown, ...args: unknown[]): Promise<{ result: number; errno: number }> {
+  return new Promise((resolve, reject) => {
+    (fn as { async: AsyncCall }).async(...args, (err: unknown, result: number | bigint) => {
+      if (err) reject(err);
+      else resolve({ result: Number(result), errno: Number(result) < 0 ? koffi.errno() : 0 });
+    });
+  });
+}
+
+/** NetlinkSocketOptions: protocol and the bound on one blocking receive. */
+export interface NetlinkSocketOptions {
+  protocol: number;
+  /** SO_RCVTIMEO: a recv that waits longer fails with NFPROM_TIMEOUT instead of hanging a worker thread. */
+  recvTimeoutMs: number;
+}
+
+/**
+ * NetlinkSocket is a raw AF_NETLINK datagram socket driven through libc. send() and recv() run on koffi's
+ * thread pool. The buffer recv() returns is reused by the next recv(): decode it before asking for more.
+ * Once closed (or after an error mid-dump) the socket must not be used again; open a new one.
+ */
+export class NetlinkSocket {
+  readonly #fd: number;
+  readonly #buf = Buffer.alloc(RECV_BUFFER_SIZE);
+  #busy = false;
+  #closeWhenIdle = false;
+  closed = false;
+
+  private constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /** open creates the socket; failure (e.g. EPROTONOSUPPORT without nfnetlink) throws NFPROM_SOCKET. */
+  static open(options: NetlinkSocketOptions): NetlinkSocket {
+    const fd = sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
+    if (fd < 0) throw socketError("socket(AF_NETLINK)", koffi.errno());
+    const sock = new NetlinkSocket(fd);
+    try {
+      sock.#setInt(SOL_SOCKET, SO_RCVBUF, RECV_BUFFER_SIZE * 4);
+      sock.#setInt(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+      sock.#setInt(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+      const timeval = Buffer.alloc(16);
+      const seconds = BigInt(Math.floor(options.recvTimeoutMs / 1000));
+      const micros = BigInt((options.recvTimeoutMs % 1000) * 1000);
+      if (HOST_ORDER === "little") {
+        timeval.writeBigInt64LE(seconds, 0);
+        timeval.writeBigInt64LE(micros, 8);
+      } else {
+        timeval.writeBigInt64BE(seconds, 0);
+        timeval.writeBigInt64BE(micros, 8);
+      }
+      sock.#setsockopt(SOL_SOCKET, SO_RCVTIMEO, timeval);
+    } catch (err) {
+      sock.close();
+      throw err;
+    }
+    return sock;
+  }
+
+  /** send writes one request datagram. */
+  async send(request: Buffer): Promise<void> {
+    debug("send %d bytes: %s", request.length, request.toString("hex"));
+    const { result, errno } = await this.#exclusive(() =>
+      callAsync(sys.send, this.#fd, request, request.length, 0),
+    );
+    if (result < 0) throw socketError("send", errno);
+  }
+
+  /**
+   * recv waits for the next datagram and returns a view of it. Interrupted waits are retried; a wait longer
+   * than recvTimeoutMs throws NFPROM_TIMEOUT; a datagram larger than the buffer throws NFPROM_DECODE.
+   */
+  async recv(): Promise<Buffer> {
+    for (;;) {
+      const { result, errno } = await this.#exclusive(() =>
+        callAsync(sys.recv, this.#fd, this.#buf, this.#buf.length, MSG_TRUNC),
+      );
+      if (result >= 0) {
+        if (result > this.#buf.length) {
+          throw new NfpromError(ErrorCodes.DECODE, `netlink: datagram of ${result} bytes truncated`);
+        }
+        debug("recv %d bytes", result);
+        return this.#buf.subarray(0, result);
+      }
+      if (errno === EINTR) continue;
+      if (errno === EAGAIN)
+        throw new NfpromError(ErrorCodes.TIMEOUT, "netlink: no reply from the kernel", errno);
+      throw socketError("recv", errno);
+    }
+  }
+
+  /** close releases the descriptor, deferred until an in-flight call returns (never close under a call). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.#busy) this.#closeWhenIdle = true;
+    else sys.close(this.#fd);
+  }
+
+  async #exclusive<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is closed");
+    if (this.#busy) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is in use");
+    this.#busy = true;
+    try {
+      return await call();
+    } finally {
+      this.#busy = false;
+      if (this.#closeWhenIdle) {
+        this.#closeWhenIdle = false;
+        sys.close(this.#fd);
+      }
+    }
+  }
+
+  #setInt(level: number, name: number, value: number): void {
+    const b = Buffer.alloc(4);
+    if (HOST_ORDER === "little") b.writeInt32LE(value);
+    else b.writeInt32BE(value);
+    this.#setsockopt(level, name, b);
+  }
+
+  #setsockopt(level: number, name: number, value: Buffer): void {
+    if ((sys.setsockopt(this.#fd, level, name, value, value.length) as number) < 0) {
+      throw socketError(`setsockopt(${level}, ${name})`, koffi.errno());
+    }
+  }
+}
+
+function socketError(op: string, errno: number): NfpromError {
+  return new NfpromError(ErrorCodes.SOCKET, `netlink: ${op}: ${errnoName(errno)}`, errno);
+}

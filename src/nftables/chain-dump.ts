@@ -1,0 +1,124 @@
+import { ErrorCodes, NfpromError } from "../errors.js";
+import { NLMSG_DONE, NLMSG_NOOP } from "../netlink/constants.js";
+import { checkMessage, KernelError, parseMessages } from "../netlink/message.js";
+import type { NetlinkSocket } from "../netlink/socket.js";
+import { FAMILIES, familyName, NFT_MSG_NEWCHAIN, nftMessageType } from "./constants.js";
+import { getChainRequest, getRulesRequest } from "./requests.js";
+import { type Rule, ruleFromMessage } from "./rule.js";
+
+const EPERM = 1;
+const ENOENT = 2;
+const EBUSY = 16;
+
+/** ChainRef names one chain; family 0 (NFPROTO_UNSPEC) means "this table name in every family". */
+export interface ChainRef {
+  family: number;
+  table: string;
+  chain: string;
+}
+
+/** Lookup order for family 0: the families accounting chains usually live in first. */
+const LOOKUP_ORDER = [
+  FAMILIES.inet,
+  FAMILIES.ip,
+  FAMILIES.ip6,
+  FAMILIES.netdev,
+  FAMILIES.bridge,
+  FAMILIES.arp,
+];
+
+let nextSeq = 1;
+function seq(): number {
+  nextSeq = (nextSeq % 0x7fffffff) + 1;
+  return nextSeq;
+}
+
+/**
+ * dumpRules streams the rules of a chain to `onRule`, datagram by datagram, and resolves at NLMSG_DONE.
+ * `shouldStop` is checked after every datagram (the deadline). Errors: NFPROM_DUMP_INTR when the ruleset
+ * changed during the dump, NFPROM_EPERM without CAP_NET_ADMIN, NFPROM_TIMEOUT, NFPROM_DECODE. After any
+ * error the socket is mid-dump and must be closed by the caller.
+ */
+export async function dumpRules(
+  sock: NetlinkSocket,
+  ref: ChainRef,
+  onRule: (rule: Rule) => void,
+  shouldStop: () => boolean,
+): Promise<void> {
+  const s = seq();
+  await sock.send(getRulesRequest(s, ref.family, ref.table, ref.chain));
+  for (;;) {
+    const datagram = await sock.recv();
+    for (const msg of parseMessages(datagram)) {
+      if (msg.seq !== s) continue; // a reply to an earlier request; sockets are reopened after aborts
+      try {
+        checkMessage(msg, "dump rules");
+      } catch (err) {
+        throw mapKernelError(err, ref);
+      }
+      if (msg.type === NLMSG_DONE) return;
+      if (msg.type === NLMSG_NOOP) continue;
+      onRule(ruleFromMessage(msg));
+    }
+    if (shouldStop()) throw new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded during the dump");
+  }
+}
+
+/**
+ * familiesWithChain looks the chain up with NFT_MSG_GETCHAIN in the given family, or in every family for
+ * family 0, and returns the families where it exists. Needed because a rule dump of a missing chain is just
+ * empty, and because a family-0 dump filtered by table and chain stops at the first table of that name
+ * (seen on Linux 6.18), so "every family" must be read family by family. Other kernel errors throw.
+ */
+export async function familiesWithChain(sock: NetlinkSocket, ref: ChainRef): Promise<number[]> {
+  const candidates = ref.family === FAMILIES.all ? LOOKUP_ORDER : [ref.family];
+  const found: number[] = [];
+  for (const family of candidates) {
+    if (await lookupOne(sock, { ...ref, family })) found.push(family);
+  }
+  return found;
+}
+
+async function lookupOne(sock: NetlinkSocket, ref: ChainRef): Promise<boolean> {
+  const s = seq();
+  await sock.send(getChainRequest(s, ref.family, ref.table, ref.chain));
+  let found = false;
+  for (;;) {
+    for (const msg of parseMessages(await sock.recv())) {
+      if (msg.seq !== s) continue;
+      try {
+        if (checkMessage(msg, "look up chain")) return found; // the ACK ends the exchange
+      } catch (err) {
+        if (err instanceof KernelError && err.errno === ENOENT) return false;
+        throw mapKernelError(err, ref);
+      }
+      if (msg.type === nftMessageType(NFT_MSG_NEWCHAIN)) found = true;
+    }
+  }
+}
+
+/** mapKernelError gives the errnos a sysadmin can act on their own code and wording. */
+function mapKernelError(err: unknown, ref: ChainRef): unknown {
+  if (!(err instanceof KernelError)) return err;
+  if (err.errno === EPERM) {
+    return new NfpromError(
+      ErrorCodes.EPERM,
+      "reading nftables needs root or CAP_NET_ADMIN (kernel said EPERM)",
+      EPERM,
+    );
+  }
+  if (err.errno === EBUSY) {
+    return new NfpromError(
+      ErrorCodes.NETLINK,
+      `${err.message}: a dump is still running on this socket`,
+      EBUSY,
+    );
+  }
+  return new NfpromError(ErrorCodes.NETLINK, `${describe(ref)}: ${err.message}`, err.errno);
+}
+
+/** describe renders a ChainRef the way nft(8) names it. */
+export function describe(ref: ChainRef): string {
+  const family = ref.family === FAMILIES.all ? "(any family)" : familyName(ref.family);
+  return `chain ${ref.chain} in table ${family} ${ref.table}`;
+}

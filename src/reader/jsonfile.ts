@@ -1,0 +1,45 @@
+import { closeSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { parseComment } from "../labels/comment.js";
+import { labelNameProblem } from "../labels/policy.js";
+import type { Snapshot } from "../model/snapshot.js";
+
+/**
+ * snapshotJson renders the Go tool's hand-off format, one entry per exported rule:
+ * `[{"Bytes":n,"Packets":n,"Labels":["k",...],"Fields":{"k":"v",...}}]`. Counters are written as exact
+ * integer literals (JSON allows any size; JSON.stringify cannot print a bigint).
+ */
+export function snapshotJson(snapshot: Snapshot): string {
+  const entries: string[] = [];
+  for (const rule of snapshot.rules) {
+    if (rule.bytes === undefined || rule.packets === undefined) continue;
+    const parsed = parseComment(rule.comment);
+    if (parsed.kind !== "labels") continue;
+    const keys = [...parsed.labels.keys()].sort();
+    if (keys.some((k) => labelNameProblem(k) !== undefined)) continue;
+    const fields = Object.fromEntries(keys.map((k) => [k, parsed.labels.get(k)]));
+    entries.push(
+      `{"Bytes":${rule.bytes},"Packets":${rule.packets},"Labels":${JSON.stringify(keys)},"Fields":${JSON.stringify(fields)}}`,
+    );
+  }
+  return `[${entries.join(",")}]\n`;
+}
+
+/**
+ * writeFileAtomically writes a temporary file beside `path` (mode 0640, group `gid` when given), flushes it
+ * and renames it over `path`, so a reader of `path` sees the old or the new content, never a torn mix.
+ */
+export function writeFileAtomically(path: string, content: string, gid: number | undefined): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, "w", 0o640);
+  try {
+    if (gid !== undefined) fchownSync(fd, -1, gid);
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}

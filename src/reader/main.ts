@@ -1,0 +1,169 @@
+import type { ChildProcess } from "node:child_process";
+import type { Config } from "../cli/flags.js";
+import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
+import type { ReadReply } from "../ipc/protocol.js";
+import { parseReadRequest } from "../ipc/protocol.js";
+import { Logger } from "../log.js";
+import type { ReaderStats } from "../model/snapshot.js";
+import { FAMILIES } from "../nftables/constants.js";
+import {
+  CAP_CHOWN,
+  CAP_KILL,
+  CAP_NET_ADMIN,
+  CAP_SETGID,
+  CAP_SETUID,
+  hasCapability,
+  procStatus,
+  resolveId,
+  restrictCapabilities,
+} from "../privileges/caps.js";
+import type { WebConfig } from "../web/config.js";
+import { ChainReader } from "./chain-reader.js";
+import { snapshotJson, writeFileAtomically } from "./jsonfile.js";
+import { WebProcess } from "./web-process.js";
+
+/** Bound on one blocking recv; a whole read is bounded by -read-timeout. */
+const RECV_TIMEOUT_MS = 2_000;
+const MAX_DUMP_ATTEMPTS = 3;
+
+/** FatalError ends the reader with exit code 1 and its message as the one-line reason. */
+export class FatalError extends Error {}
+
+/**
+ * runReader is the privileged process: it holds CAP_NET_ADMIN, reads the chain when the web process asks,
+ * optionally writes the JSON file, and supervises the web process. Throws FatalError when it cannot run.
+ */
+export async function runReader(config: Config): Promise<void> {
+  const log = new Logger(config.logLevel, "reader");
+  const status = procStatus();
+  if (!hasCapability(status.capEff, CAP_NET_ADMIN)) {
+    throw new FatalError("nfprom needs root or CAP_NET_ADMIN to read nftables (it has neither)");
+  }
+  const identity = webIdentity(config, log);
+  if (identity) {
+    // Root: keep what reading and supervising need, drop the rest of root's capabilities.
+    restrictCapabilities([CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL, CAP_CHOWN]);
+  }
+
+  const reader = new ChainReader(
+    { family: FAMILIES[config.family], table: config.table, chain: config.chain },
+    { maxAttempts: MAX_DUMP_ATTEMPTS, maxReadMs: config.readTimeoutMs, recvTimeoutMs: RECV_TIMEOUT_MS },
+  );
+  await probe(reader, config, log);
+
+  const jsonGid = identity?.gid;
+  const stats = (): ReaderStats => ({
+    dumpInterrupted: reader.stats.dumpInterrupted,
+    readErrors: { ...reader.stats.readErrors },
+    residentBytes: process.memoryUsage.rss(),
+    cpuSeconds: cpuSeconds(),
+  });
+  const answer = (child: ChildProcess, reply: ReadReply) => {
+    if (child.connected)
+      child.send(reply, (err) => err && log.debug("reply not delivered", { err: err.message }));
+  };
+  const onMessage = (child: ChildProcess, raw: unknown) => {
+    const req = parseReadRequest(raw);
+    if (!req) {
+      log.warn("ignoring a malformed message from the web process");
+      return;
+    }
+    reader.read(Date.now() + Math.min(req.timeoutMs, config.readTimeoutMs)).then(
+      (snapshot) => {
+        if (config.jsonfile) writeJson(config.jsonfile, snapshotJson(snapshot), jsonGid, log);
+        answer(child, { type: "snapshot", id: req.id, snapshot, stats: stats() });
+      },
+      (err: unknown) => {
+        log.warn("read failed", { code: toErrorInfo(err).code, err: toErrorInfo(err).message });
+        answer(child, { type: "error", id: req.id, error: toErrorInfo(err), stats: stats() });
+      },
+    );
+  };
+
+  const webConfig: WebConfig = {
+    listen: config.listen,
+    namespace: config.namespace,
+    headerTimeoutMs: config.headerTimeoutMs,
+    readTimeoutMs: config.readTimeoutMs,
+    logLevel: config.logLevel,
+    refuseRoot: true,
+  };
+  await new Promise<void>((resolve, reject) => {
+    const web = new WebProcess({
+      configJson: JSON.stringify(webConfig),
+      identity,
+      onMessage,
+      onFatal: () => {
+        reader.close();
+        reject(new FatalError("the web process cannot run (see its log line above)"));
+      },
+      log,
+    });
+    const shutdown = (signal: string) => {
+      log.info("shutting down", { signal });
+      web.stop().then(() => {
+        reader.close();
+        resolve();
+      });
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    web.start();
+  });
+}
+
+/** probe reads once at start: no privileges is fatal, a missing chain is only reported. */
+async function probe(reader: ChainReader, config: Config, log: Logger): Promise<void> {
+  try {
+    const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
+    log.info("chain read", {
+      family: config.family,
+      table: config.table,
+      chain: config.chain,
+      rules: snapshot.rules.length,
+      ms: snapshot.readDurationMs,
+    });
+  } catch (err) {
+    if (err instanceof NfpromError && err.code === ErrorCodes.EPERM) throw new FatalError(err.message);
+    log.warn("chain not readable yet; scrapes report nfprom_up 0 until it is", {
+      err: toErrorInfo(err).message,
+    });
+  }
+}
+
+/**
+ * webIdentity decides who the web process runs as. As root: -u/-g (never root itself). Otherwise the
+ * reader cannot switch users; the web process keeps the reader's uid and drops every capability.
+ */
+function webIdentity(config: Config, log: Logger): { uid: number; gid: number } | undefined {
+  if (process.geteuid?.() !== 0) {
+    log.info("not root: the web process runs as this user without capabilities; -u/-g are not applied", {
+      uid: process.geteuid?.(),
+    });
+    return undefined;
+  }
+  let uid: number;
+  let gid: number;
+  try {
+    uid = resolveId("user", config.user);
+    gid = resolveId("group", config.group);
+  } catch (err) {
+    throw new FatalError((err as Error).message);
+  }
+  if (uid === 0)
+    throw new FatalError("refusing to run the web process as root (-u); pick an unprivileged user");
+  return { uid, gid };
+}
+
+function writeJson(path: string, content: string, gid: number | undefined, log: Logger): void {
+  try {
+    writeFileAtomically(path, content, gid);
+  } catch (err) {
+    log.error("cannot write the JSON file", { path, err: (err as Error).message });
+  }
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}

@@ -1,0 +1,130 @@
+import type { ErrorInfo } from "../errors.js";
+import { formatLabels, type MetricFamily, renderText, type Sample } from "../exposition/text.js";
+import type { ReadReply } from "../ipc/protocol.js";
+import { LabelPolicy, type SeriesSet } from "../labels/policy.js";
+import type { Logger } from "../log.js";
+import type { ReaderStats } from "../model/snapshot.js";
+import { VERSION } from "../version.js";
+
+export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
+
+/**
+ * Scraper turns the reader's answer into one exposition: the rule counters (through the label policy)
+ * and nfprom's own metrics. It remembers which rules it has already reported, so a rejected rule is
+ * logged once, not on every scrape, and forgets rules that are gone.
+ */
+export class Scraper {
+  #policy = new LabelPolicy();
+  #reported = new Set<string>();
+  #lastReadAt: number | undefined;
+  #lastStats: ReaderStats | undefined;
+
+  constructor(
+    readonly namespace: string,
+    readonly log: Logger,
+  ) {}
+
+  render(input: ScrapeInput, startedAt: bigint): string {
+    let set: SeriesSet | undefined;
+    if (input.type === "snapshot") {
+      set = this.#policy.evaluate(input.snapshot.rules);
+      this.#reportOnce(set);
+      this.#lastReadAt = input.snapshot.readAtMs;
+    } else {
+      this.log.warn("scrape without data", { code: input.error.code, err: input.error.message });
+    }
+    if (input.type !== "lost") this.#lastStats = input.stats;
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    return renderText(this.#families(set, seconds));
+  }
+
+  #reportOnce(set: SeriesSet): void {
+    const current = new Set<string>();
+    for (const r of set.rejected) {
+      const key = `${r.handle}\0${r.comment}\0${r.reason}`;
+      current.add(key);
+      if (!this.#reported.has(key)) {
+        this.log.warn("rule rejected", { handle: r.handle, comment: r.comment, reason: r.reason });
+      }
+    }
+    this.#reported = current;
+  }
+
+  *#families(set: SeriesSet | undefined, scrapeSeconds: number): Generator<MetricFamily> {
+    const ns = this.namespace;
+    if (set) {
+      const labelsOf = set.series.map((s) => formatLabels(set.keys, s.values));
+      yield {
+        name: `${ns}_bytes_total`,
+        help: "Bytes counted by the chain's rules, labelled by their nft(...) comments.",
+        type: "counter",
+        samples: set.series.map((s, i) => ({ labels: labelsOf[i] as string, value: s.bytes })),
+      };
+      yield {
+        name: `${ns}_packets_total`,
+        help: "Packets counted by the chain's rules, labelled by their nft(...) comments.",
+        type: "counter",
+        samples: set.series.map((s, i) => ({ labels: labelsOf[i] as string, value: s.packets })),
+      };
+      yield {
+        name: `${ns}_rules`,
+        help: "Rules of the chain by state: exported, ignored (no nft(...) comment) or rejected (see the log).",
+        type: "gauge",
+        samples: Object.entries(set.counts).map(([state, n]) => ({ labels: `{state="${state}"}`, value: n })),
+      };
+    }
+    yield gauge(`${ns}_up`, "1 when the last read of the chain succeeded, 0 otherwise.", set ? 1 : 0);
+    yield gauge(
+      `${ns}_scrape_duration_seconds`,
+      "Time this scrape took to read the chain and apply the label policy.",
+      scrapeSeconds,
+    );
+    if (this.#lastReadAt !== undefined) {
+      yield gauge(
+        `${ns}_last_read_timestamp_seconds`,
+        "Time of the last successful read of the chain, in seconds since the epoch.",
+        this.#lastReadAt / 1000,
+      );
+    }
+    const stats = this.#lastStats;
+    if (stats) {
+      yield {
+        name: `${ns}_dump_interrupted_total`,
+        help: "Dumps restarted because the ruleset changed while they ran (NLM_F_DUMP_INTR).",
+        type: "counter",
+        samples: [{ labels: "", value: stats.dumpInterrupted }],
+      };
+      yield {
+        name: `${ns}_read_errors_total`,
+        help: "Failed reads of the chain, by reason.",
+        type: "counter",
+        samples: Object.entries(stats.readErrors).map(([code, n]) => ({
+          labels: `{reason="${code.replace(/^NFPROM_/, "").toLowerCase()}"}`,
+          value: n as number,
+        })),
+      };
+      yield gauge(
+        `${ns}_reader_resident_memory_bytes`,
+        "Resident memory of the privileged reader process.",
+        stats.residentBytes,
+      );
+      yield {
+        name: `${ns}_reader_cpu_seconds_total`,
+        help: "CPU time (user + system) used by the privileged reader process.",
+        type: "counter",
+        samples: [{ labels: "", value: stats.cpuSeconds }],
+      };
+    }
+    yield {
+      name: `${ns}_build_info`,
+      help: "nfprom's version and the Node.js it runs on; always 1.",
+      type: "gauge",
+      samples: [{ labels: formatLabels(["nodejs", "version"], [process.version, VERSION]), value: 1 }],
+    };
+  }
+}
+
+function gauge(name: string, help: string, value: number): MetricFamily {
+  const samples: Sample[] = [{ labels: "", value }];
+  return { name, help, type: "gauge", samples };
+}
