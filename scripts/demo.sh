@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Live demo: a private network namespace with an accounting chain, some traffic, nfprom inside it, a scrape.
+# Nothing outside the namespace is touched. Needs root (for the namespace); re-runs itself with sudo.
+# Usage: bash scripts/demo.sh [--keep]   (--keep: leave nfprom running until Ctrl-C)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then exec sudo -E bash "$0" "$@"; fi
+keep=${1:-}
+
+source scripts/lib.sh
+ensure_packages nftables iproute2
+ensure_build
+
+ns="nfprom-demo-$$"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+ip netns add "$ns"
+ip netns exec "$ns" ip link set lo up
+ip netns exec "$ns" nft -f demo/ruleset.nft
+echo "== namespace $ns: demo/ruleset.nft loaded"
+
+ip netns exec "$ns" node dist/src/cli/main.js -listen 127.0.0.1:9830 &
+pid=$!
+scrape() { ip netns exec "$ns" node -e 'fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write(t))' "$1"; }
+for _ in $(seq 50); do scrape http://127.0.0.1:9830/metrics >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== generating traffic: HTTP over 127.0.0.1 and ::1, UDP to port 5353"
+ip netns exec "$ns" node dist/demo/traffic.js
+
+echo "== the kernel's counters: nft list chain inet firewall accounting"
+ip netns exec "$ns" nft list chain inet firewall accounting
+echo
+echo "== curl http://127.0.0.1:9830/metrics (inside the namespace)"
+scrape http://127.0.0.1:9830/metrics | grep -E '^nfprom_(bytes|packets)_total|^nfprom_(up|rules)'
+echo
+echo "(the rule with 'bad-key' is rejected and logged once; the ssh rule has no nft() comment and is ignored)"
+if [ "$keep" = "--keep" ]; then
+  echo "== nfprom keeps running in $ns; try: sudo ip netns exec $ns curl 127.0.0.1:9830/metrics — Ctrl-C ends"
+  wait "$pid"
+fi
