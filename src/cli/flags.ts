@@ -30,9 +30,17 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** The subcommands; `serve` (the exporter) is the default when the first argument is a flag. */
+export const COMMANDS = {
+  serve: "run the exporter: the privileged reader and the unprivileged web process (default)",
+} as const;
+export type Command = keyof typeof COMMANDS;
+
 interface FlagSpec {
   /** Canonical name; accepted as -name, --name, -name=value, --name=value. */
   name: string;
+  /** Commands that accept the flag; undefined: every command. */
+  commands?: readonly Command[];
   key: keyof Config | "help" | "version";
   arg?: string;
   default?: string;
@@ -70,6 +78,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "listen",
+    commands: ["serve"],
     key: "listen",
     arg: "address",
     default: ":9830",
@@ -86,6 +95,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "jsonfile",
+    commands: ["serve"],
     key: "jsonfile",
     arg: "path",
     default: "",
@@ -94,6 +104,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "timeout",
+    commands: ["serve"],
     key: "headerTimeoutMs",
     arg: "duration",
     default: "3s",
@@ -134,13 +145,24 @@ export const FLAGS: FlagSpec[] = [
   { name: "help", key: "help", help: "print this help and exit" },
 ];
 
-export type ParseResult = { kind: "run"; config: Config } | { kind: "help" } | { kind: "version" };
+export type ParseResult =
+  | { kind: "run"; command: Command; config: Config }
+  | { kind: "help"; command: Command }
+  | { kind: "version" };
 
 /**
  * parseArgs accepts Go-style (`-flag value`, `-flag=value`) and GNU-style (`--flag value`) flags.
  * Throws UsageError on an unknown flag, a missing or bad value, or a stray argument.
  */
-export function parseArgs(argv: readonly string[]): ParseResult {
+export function parseArgs(args: readonly string[]): ParseResult {
+  let command: Command = "serve";
+  let argv = args;
+  const first = args[0];
+  if (first !== undefined && !first.startsWith("-")) {
+    if (!Object.hasOwn(COMMANDS, first)) throw new UsageError(`unknown command "${first}"`);
+    command = first as Command;
+    argv = args.slice(1);
+  }
   const values = new Map<FlagSpec, string>();
   let help = false;
   let version = false;
@@ -150,7 +172,9 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     if (!m || arg === "-" || arg === "--") throw new UsageError(`unexpected argument "${arg}"`);
     const name = m[1] as string;
     const spec = name === "h" ? FLAGS.find((f) => f.key === "help") : FLAGS.find((f) => f.name === name);
-    if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
+    if (!spec || (spec.commands && !spec.commands.includes(command))) {
+      throw new UsageError(`flag provided but not defined: -${name}`);
+    }
     if (!spec.arg) {
       const on = parseBool(name, m[2]);
       if (spec.key === "help") help ||= on;
@@ -164,7 +188,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     }
     values.set(spec, value);
   }
-  if (help) return { kind: "help" };
+  if (help) return { kind: "help", command };
   if (version) return { kind: "version" };
 
   const config: Record<string, unknown> = {};
@@ -177,13 +201,19 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       throw new UsageError(`invalid value "${text}" for flag -${spec.name}: ${(err as Error).message}`);
     }
   }
-  return { kind: "run", config: config as unknown as Config };
+  return { kind: "run", command, config: config as unknown as Config };
 }
 
 /** usage renders the help text from FLAGS, in the Go flag package's layout the seed's users know. */
-export function usage(program = "nfprom"): string {
-  const lines = [`Usage: ${program} [flags]`, ""];
+export function usage(command: Command = "serve"): string {
+  const lines = [`Usage: nfprom ${command === "serve" ? "[command]" : command} [flags]`, ""];
+  if (command === "serve") {
+    lines.push("Commands:");
+    for (const [name, summary] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)}${summary}`);
+    lines.push("", "Flags:");
+  }
   for (const f of FLAGS) {
+    if (f.commands && !f.commands.includes(command)) continue;
     lines.push(`  -${f.name}${f.arg ? ` ${f.arg}` : ""}`);
     const dflt = f.arg && f.default !== undefined && f.default !== "" ? ` (default "${f.default}")` : "";
     lines.push(`        ${f.help}${dflt}`);

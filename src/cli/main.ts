@@ -14,7 +14,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (parsed.kind === "help") {
-    process.stdout.write(usage());
+    process.stdout.write(usage(parsed.command));
     return 0;
   }
   if (parsed.kind === "version") {
