@@ -12,6 +12,8 @@ export const ErrorCodes = {
   NETLINK: "NFPROM_NETLINK",
   SOCKET: "NFPROM_SOCKET",
   READER_GONE: "NFPROM_READER_GONE",
+  /** A bug in nfprom itself, not a condition of the kernel or the ruleset. */
+  INTERNAL: "NFPROM_INTERNAL",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -38,7 +40,7 @@ export interface ErrorInfo {
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof NfpromError) return { code: err.code, message: err.message };
   return {
-    code: ErrorCodes.NETLINK,
+    code: ErrorCodes.INTERNAL,
     message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
   };
 }

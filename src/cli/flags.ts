@@ -245,10 +245,14 @@ function metricPrefix(v: string): string {
   return v;
 }
 
+/** Node timers hold at most 2^31-1 ms; a longer timer fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function positiveDuration(v: string): number {
   const ms = parseDuration(v);
-  if (ms === undefined || ms <= 0) throw new Error("not a positive duration such as 3s or 500ms");
-  return ms;
+  if (ms === undefined || ms < 1) throw new Error("not a positive duration such as 3s or 500ms");
+  if (ms > MAX_TIMER_MS) throw new Error("longer than 596h");
+  return Math.round(ms);
 }
 
 function logLevel(v: string): LogLevel {

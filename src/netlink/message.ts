@@ -6,6 +6,7 @@ import {
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
   NLM_F_DUMP_INTR,
+  NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_HDRLEN,
   NLMSGERR_ATTR_MSG,
@@ -85,7 +86,7 @@ export class KernelError extends NfpromError {
 
 /**
  * checkMessage turns a kernel reply into either nothing (data, DONE or a positive ACK) or an error:
- * NLMSG_ERROR with a non-zero code becomes a KernelError; NLM_F_DUMP_INTR on any message, DONE included,
+ * NLMSG_ERROR with a non-zero code, or DONE carrying a negative errno, becomes a KernelError; NLM_F_DUMP_INTR on any message, DONE included,
  * becomes NFPROM_DUMP_INTR because the dump that carries it is not a consistent view of the ruleset.
  * Returns true when the message is an ACK (NLMSG_ERROR with error 0).
  */
@@ -93,12 +94,22 @@ export function checkMessage(msg: NetlinkMessage, op: string): boolean {
   if (msg.flags & NLM_F_DUMP_INTR) {
     throw new NfpromError(ErrorCodes.DUMP_INTR, `${op}: ruleset changed during the dump (NLM_F_DUMP_INTR)`);
   }
+  if (msg.type === NLMSG_DONE) {
+    // netlink_dump_done() puts the dump callback's error, if any, in DONE's payload.
+    const error = msg.payload.length >= 4 ? readInt32(msg.payload) : 0;
+    if (error < 0) throw new KernelError(op, -error, undefined, undefined);
+    return false;
+  }
   if (msg.type !== NLMSG_ERROR) return false;
   if (msg.payload.length < 4) throw decodeError(`${op}: NLMSG_ERROR of ${msg.payload.length} bytes`);
-  const error = LE ? msg.payload.readInt32LE(0) : msg.payload.readInt32BE(0);
+  const error = readInt32(msg.payload);
   if (error === 0) return true;
   const ack = extendedAck(msg);
   throw new KernelError(op, -error, ack.message, ack.offset);
+}
+
+function readInt32(payload: Buffer): number {
+  return LE ? payload.readInt32LE(0) : payload.readInt32BE(0);
 }
 
 /** extendedAck reads NLMSGERR_ATTR_* after the echoed request header (or whole request if not capped). */

@@ -13,6 +13,7 @@ const ALL: [keyof typeof ErrorCodes, ErrorCode][] = [
   ["NETLINK", "NFPROM_NETLINK"],
   ["SOCKET", "NFPROM_SOCKET"],
   ["READER_GONE", "NFPROM_READER_GONE"],
+  ["INTERNAL", "NFPROM_INTERNAL"],
 ];
 
 describe("ErrorCodes", () => {
@@ -48,7 +49,7 @@ describe("toErrorInfo", () => {
   ];
   for (const [name, err, message] of cases) {
     test(`${name} is reported as an internal error`, () => {
-      assert.deepEqual(toErrorInfo(err), { code: ErrorCodes.NETLINK, message });
+      assert.deepEqual(toErrorInfo(err), { code: ErrorCodes.INTERNAL, message });
     });
   }
 
