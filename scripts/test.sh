@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`, and `.ci/run` with CI=true):
+# system tools (as root, via apt) → npm ci when needed → build → lint → unit + system tests (serially).
+# The output ends with node's test summary. Exit status: non-zero if the build, the lint or any test fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# System tools for the integration tests: nft (nftables), promtool (prometheus), ip (iproute2).
+missing=()
+for tool in nft promtool ip; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing nftables prometheus iproute2 (missing: ${missing[*]})" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y nftables prometheus iproute2
+  else
+    echo "test.sh: missing ${missing[*]}; system tests need root and these tools" >&2
+  fi
+fi
+
+# Dependencies: npm ci when node_modules is missing or older than package-lock.json.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+
+npm run build
+
+lint_status=0
+npm run lint || lint_status=$?
+if ((lint_status != 0)); then
+  echo "test.sh: lint FAILED (status $lint_status); running the tests anyway, exit status will be non-zero" >&2
+fi
+
+# Test files: the compiled *.test.js of every test/**/*.test.ts that exists now. Listing them explicitly matters:
+# `node --test dist/test/` (node 20) also runs every other .js below a directory named `test` (helpers, the
+# harness, traffic/scrape scripts) as a test file, and stale outputs of deleted sources must not run.
+mapfile -t files < <(find test -name '*.test.ts' -not -path '*/node_modules/*' | sort | sed -e 's|^|dist/|' -e 's|\.ts$|.js|')
+if ((${#files[@]} == 0)); then
+  echo "test.sh: no test files found under test/" >&2
+  exit 1
+fi
+
+test_status=0
+node --test --test-concurrency=1 --test-timeout=600000 "${files[@]}" || test_status=$?
+
+if ((test_status != 0)); then exit "$test_status"; fi
+exit "$lint_status"
