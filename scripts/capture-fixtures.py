@@ -25,8 +25,9 @@ import atexit, json, os, re, signal, socket, struct, subprocess, sys
 NETLINK_NETFILTER, SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 12, 270, 10, 11
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-GETCHAIN, NEWRULE, GETRULE = 0x0A04, 0x0A06, 0x0A07  # (NFNL_SUBSYS_NFTABLES=10 << 8) | NFT_MSG_*
+GETCHAIN, NEWRULE, GETRULE, GETSETELEM = 0x0A04, 0x0A06, 0x0A07, 0x0A0D  # (NFNL_SUBSYS_NFTABLES=10 << 8) | NFT_MSG_*
 NFTA_RULE_TABLE, NFTA_RULE_CHAIN, NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME = 1, 2, 1, 3
+NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET = 1, 2
 FAMILIES = {"unspec": 0, "inet": 1, "ip": 2, "ip6": 10}
 
 HEAD = "table {fam} firewall {{\n\tchain accounting {{\n"
@@ -54,6 +55,25 @@ def ruleset(rules, fam="inet", extra=""):
     return HEAD.format(fam=fam) + body + "\t}\n" + extra + "}\n"
 
 
+# Match expressions the derived labels interpret (payload/meta + bitwise + cmp/range/lookup, ct state).
+# The comment names the rule for the tests; anonymous sets are __set0 (addresses) and __set1 (ports).
+MATCHES = [(r + " counter", f"nft(case={name})") for name, r in [
+    ("v4prefix", "ip saddr 10.0.0.0/8"),
+    ("v4host_dport", "ip daddr 203.0.113.140 tcp dport 22"),
+    ("dport_range", "tcp dport 1000-2000"),
+    ("v6prefix", "ip6 daddr 2001:db8::/32"),
+    ("v6host_sport", "ip6 saddr 2001:db8::1 udp sport 53"),
+    ("l4proto", "meta l4proto tcp"),
+    ("iifname", 'iifname "eth0"'),
+    ("oifname_wildcard", 'oifname "veth*"'),
+    ("v4set", "ip saddr { 1.2.3.4, 5.6.7.0/24 }"),
+    ("portset", "tcp dport { 22, 80, 443 }"),
+    ("both_sides", "ip saddr 198.51.100.7 ip daddr 192.0.2.0/24"),
+    ("negated", "ip saddr != 10.0.0.0/8"),
+    ("ct_state", "ct state established,related"),
+    ("ip_protocol", "ip protocol udp"),
+    ("v6_nonprefix_mask", "ip6 daddr & ::ffff == ::1"),
+]]
 UNSPEC = ruleset(SEED[:1], "ip") + ruleset(SEED[5:6], "ip6")
 HOOKED = ("\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
           "\t\tjump accounting\n\t}\n")
@@ -82,6 +102,16 @@ SCENARIOS = {
     "unspec-all": ("same tables plus inet firewall; GETRULE dump with family 0 and no table/chain attributes: "
                    "every rule of every family, table and chain; nft = `nft -j list ruleset`",
                    UNSPEC + ruleset(SEED[2:3]), "rule", "unspec", None, None),
+    "matches": ("one rule per match the derived labels interpret (prefixes, hosts, ports, ranges, anonymous "
+                "sets, meta l4proto, iifname/oifname incl. wildcard, negation, ct state, a non-prefix mask); "
+                "each rule names its case in nft(case=...)", ruleset(MATCHES), "rule", "inet", "firewall",
+                "accounting"),
+    "setelem-addresses": ("GETSETELEM dump of the anonymous interval set of `ip saddr { 1.2.3.4, 5.6.7.0/24 }` "
+                          "(__set0 of the matches ruleset); `rules` lists the chain", ruleset(MATCHES),
+                          "setelem", "inet", "firewall", "__set0"),
+    "setelem-ports": ("GETSETELEM dump of the anonymous set of `tcp dport { 22, 80, 443 }` (__set1 of the "
+                      "matches ruleset); `rules` lists the chain", ruleset(MATCHES), "setelem", "inet",
+                      "firewall", "__set1"),
 }
 
 
@@ -95,6 +125,10 @@ def request(kind, family, table, chain, seq):
         mtype, flags = GETRULE, NLM_F_REQUEST | NLM_F_DUMP
         attrs = b"" if table is None else (nla(NFTA_RULE_TABLE, table.encode() + b"\0") +
                                            nla(NFTA_RULE_CHAIN, chain.encode() + b"\0"))
+    elif kind == "setelem":  # chain names the set
+        mtype, flags = GETSETELEM, NLM_F_REQUEST | NLM_F_DUMP
+        attrs = (nla(NFTA_SET_ELEM_LIST_TABLE, table.encode() + b"\0") +
+                 nla(NFTA_SET_ELEM_LIST_SET, chain.encode() + b"\0"))
     else:
         mtype, flags = GETCHAIN, NLM_F_REQUEST | NLM_F_ACK
         attrs = nla(NFTA_CHAIN_TABLE, table.encode() + b"\0") + nla(NFTA_CHAIN_NAME, chain.encode() + b"\0")
@@ -177,13 +211,14 @@ def inner(outdir, parent_ns):
         nft("-f", "-", stdin=rs)
         mtype, flags, req = request(kind, FAMILIES[fam], table, chain, seq)
         dgrams = capture(req)
+        listed = "accounting" if kind == "setelem" else chain  # the chain whose rules are the oracle
         if fam == "unspec":
             nft_json, listing, want = nft("-j", "list", "ruleset").stdout, nft("-a", "list", "ruleset"), None
         else:
-            p = nft("-j", "list", "chain", fam, table, chain, check=False)
+            p = nft("-j", "list", "chain", fam, table, listed, check=False)
             nft_json = p.stdout if p.returncode == 0 else None
-            listing, want = nft("-a", "list", "chain", fam, table, chain, check=False), fam
-        rules = oracle(listing.stdout, want, table, chain) if listing.returncode == 0 else []
+            listing, want = nft("-a", "list", "chain", fam, table, listed, check=False), fam
+        rules = oracle(listing.stdout, want, table, listed) if listing.returncode == 0 else []
         fixture = {"description": desc, "kernel": kernel, "nftVersion": nft_version,
                    "request": {"type": mtype, "flags": flags, "family": FAMILIES[fam], "table": table,
                                "chain": chain, "seq": seq, "hex": req.hex()},
@@ -193,7 +228,7 @@ def inner(outdir, parent_ns):
             f.write("\n")
         msgs = [(t, fl) for d in dgrams for t, fl, _ in messages(d)]
         nrules = sum(t == NEWRULE for t, _ in msgs)
-        flag = "" if kind == "chain" or nrules == len(rules) else "  (differs)"
+        flag = "" if kind != "rule" or nrules == len(rules) else "  (differs)"
         print(f"{name:14} datagrams={len(dgrams):2} bytes={sum(map(len, dgrams)):6} messages={len(msgs):3} "
               f"NEWRULE={nrules:3} oracle rules={len(rules):3}{flag}")
 

@@ -3,6 +3,7 @@ import { NLMSG_DONE, NLMSG_NOOP } from "../netlink/constants.js";
 import { checkMessage, KernelError, parseMessages } from "../netlink/message.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
 import { FAMILIES, familyName, NFT_MSG_NEWCHAIN, nftMessageType } from "./constants.js";
+import type { ExprSelection } from "./expr/index.js";
 import { getChainRequest, getRulesRequest } from "./requests.js";
 import { type Rule, ruleFromMessage } from "./rule.js";
 
@@ -35,7 +36,8 @@ function seq(): number {
 
 /**
  * dumpRules streams the rules of a chain to `onRule`, datagram by datagram, and resolves at NLMSG_DONE.
- * `shouldStop` is checked after every datagram (the deadline). Errors: NFPROM_DUMP_INTR when the ruleset
+ * `shouldStop` is checked after every datagram (the deadline); `selection` says which expressions to
+ * decode (all of them only when rule-derived labels are on). Errors: NFPROM_DUMP_INTR when the ruleset
  * changed during the dump, NFPROM_EPERM without CAP_NET_ADMIN, NFPROM_TIMEOUT, NFPROM_DECODE. After any
  * error the socket is mid-dump and must be closed by the caller.
  */
@@ -44,6 +46,7 @@ export async function dumpRules(
   ref: ChainRef,
   onRule: (rule: Rule) => void,
   shouldStop: () => boolean,
+  selection: ExprSelection = "counters",
 ): Promise<void> {
   const s = seq();
   await sock.send(getRulesRequest(s, ref.family, ref.table, ref.chain));
@@ -58,7 +61,7 @@ export async function dumpRules(
       }
       if (msg.type === NLMSG_DONE) return;
       if (msg.type === NLMSG_NOOP) continue;
-      onRule(ruleFromMessage(msg));
+      onRule(ruleFromMessage(msg, selection));
     }
     if (shouldStop()) throw new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded during the dump");
   }

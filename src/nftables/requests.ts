@@ -3,17 +3,22 @@ import { HOST_ORDER } from "../netlink/byteorder.js";
 import { NLA_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "../netlink/constants.js";
 import { encodeHeader } from "../netlink/message.js";
 import {
+  FAMILIES,
   NFNETLINK_V0,
   NFT_MSG_GETCHAIN,
   NFT_MSG_GETRULE,
+  NFT_MSG_GETSETELEM,
   NFTA_CHAIN_NAME,
   NFTA_CHAIN_TABLE,
   NFTA_RULE_CHAIN,
   NFTA_RULE_TABLE,
+  NFTA_SET_ELEM_LIST_SET,
+  NFTA_SET_ELEM_LIST_TABLE,
   nftMessageType,
 } from "./constants.js";
+import { NFT_MSG_GETOBJ, NFT_MSG_GETSET } from "./constants-sources.js";
 
-/** The only two requests nfprom ever sends to the kernel: it reads, it never writes. */
+/** The only requests nfprom ever sends to the kernel: it reads, it never writes. */
 
 /** getRulesRequest dumps the rules of one chain (family 0 = every family). */
 export function getRulesRequest(seq: number, family: number, table: string, chain: string): Buffer {
@@ -29,6 +34,35 @@ export function getChainRequest(seq: number, family: number, table: string, chai
     [NFTA_CHAIN_TABLE, table],
     [NFTA_CHAIN_NAME, chain],
   ]);
+}
+
+/**
+ * getSetElemsRequest dumps the elements of one set (rule-derived labels read the anonymous sets of
+ * `ip saddr { ... }` this way). The family must be exact: set names are per table.
+ */
+export function getSetElemsRequest(seq: number, family: number, table: string, set: string): Buffer {
+  return request(nftMessageType(NFT_MSG_GETSETELEM), NLM_F_REQUEST | NLM_F_DUMP, seq, family, [
+    [NFTA_SET_ELEM_LIST_TABLE, table],
+    [NFTA_SET_ELEM_LIST_SET, set],
+  ]);
+}
+
+/**
+ * getObjectsRequest dumps every stateful object (named counters, quotas, ...) of every table and family:
+ * one dump serves all table patterns, which the kernel could not filter by glob anyway.
+ */
+export function getObjectsRequest(seq: number): Buffer {
+  return request(nftMessageType(NFT_MSG_GETOBJ), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
+}
+
+/** getSetsRequest dumps the declarations of every set and map of every table and family. */
+export function getSetsRequest(seq: number): Buffer {
+  return request(nftMessageType(NFT_MSG_GETSET), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
+}
+
+/** getChainsRequest dumps every chain of every table and family (to match chain patterns). */
+export function getChainsRequest(seq: number): Buffer {
+  return request(nftMessageType(NFT_MSG_GETCHAIN), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
 }
 
 /** request encodes nlmsghdr + nfgenmsg + NUL-terminated string attributes. */

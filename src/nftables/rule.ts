@@ -11,7 +11,7 @@ import {
   NFTNL_UDATA_RULE_COMMENT,
   nftMessageType,
 } from "./constants.js";
-import { decodeExpressions, type Expr } from "./expr/index.js";
+import { decodeExpressions, type Expr, type ExprSelection } from "./expr/index.js";
 
 /** Rule is one decoded NFT_MSG_NEWRULE message. */
 export interface Rule {
@@ -30,8 +30,9 @@ const NFGENMSG_LEN = 4;
 /**
  * ruleFromMessage decodes one rule message. It is pure: it reads the message and nothing else.
  * A message of another type or with malformed attributes throws NFPROM_DECODE naming the problem.
+ * `selection` says which expressions to decode (see ExprSelection); the rest are kept by name only.
  */
-export function ruleFromMessage(msg: NetlinkMessage): Rule {
+export function ruleFromMessage(msg: NetlinkMessage, selection: ExprSelection = "counters"): Rule {
   if (msg.type !== NEWRULE)
     throw decodeError(`expected NFT_MSG_NEWRULE, got message type 0x${msg.type.toString(16)}`);
   if (msg.payload.length < NFGENMSG_LEN) throw decodeError(`rule message of ${msg.payload.length} bytes`);
@@ -58,7 +59,7 @@ export function ruleFromMessage(msg: NetlinkMessage): Rule {
         break;
       case NFTA_RULE_EXPRESSIONS:
         ad.nested((list) => {
-          rule.exprs = decodeExpressions(list);
+          rule.exprs = decodeExpressions(list, selection);
         });
         break;
       case NFTA_RULE_USERDATA:

@@ -4,9 +4,10 @@ import {
   familyName,
   NFT_MSG_GETCHAIN,
   NFT_MSG_GETRULE,
+  NFT_MSG_GETSETELEM,
   nftMessageType,
 } from "../../../src/nftables/constants.js";
-import { getChainRequest, getRulesRequest } from "../../../src/nftables/requests.js";
+import { getChainRequest, getRulesRequest, getSetElemsRequest } from "../../../src/nftables/requests.js";
 import { decodeDump } from "../helpers/dump.js";
 import {
   bigOrUndefined,
@@ -19,6 +20,12 @@ import { hexdump } from "../helpers/netlink.js";
 
 const GETRULE = nftMessageType(NFT_MSG_GETRULE);
 const GETCHAIN = nftMessageType(NFT_MSG_GETCHAIN);
+const GETSETELEM = nftMessageType(NFT_MSG_GETSETELEM);
+const BUILDERS = new Map([
+  [GETRULE, getRulesRequest],
+  [GETCHAIN, getChainRequest],
+  [GETSETELEM, getSetElemsRequest],
+]);
 
 /**
  * Fixtures whose `rules` (from `nft list`) differ from what the captured dump holds, with the rules the
@@ -38,9 +45,12 @@ test("the fixture set is the one these tests were written for", () => {
     "bigcounters",
     "chain-found",
     "empty",
+    "matches",
     "missing-chain",
     "missing-table",
     "multipart",
+    "setelem-addresses",
+    "setelem-ports",
     "unspec",
     "unspec-all",
   ]);
@@ -122,9 +132,9 @@ describe("requests are byte-for-byte what was sent to the kernel", () => {
     const f = loadFixture(name);
     const { type, seq, family, table, chain } = f.request;
     if (table === null || chain === null) continue; // unspec-all: a request nfprom never sends
-    test(`${name}: ${type === GETRULE ? "getRulesRequest" : "getChainRequest"}(${seq}, ${family}, ${table}, ${chain})`, () => {
-      assert.ok(type === GETRULE || type === GETCHAIN, `unexpected request type ${type}`);
-      const build = type === GETRULE ? getRulesRequest : getChainRequest;
+    const build = BUILDERS.get(type);
+    test(`${name}: ${build?.name}(${seq}, ${family}, ${table}, ${chain})`, () => {
+      assert.ok(build, `unexpected request type ${type}`);
       const got = build(seq, family, table, chain);
       const want = Buffer.from(f.request.hex, "hex");
       assert.equal(hexdump(got), hexdump(want));
