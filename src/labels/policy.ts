@@ -1,4 +1,4 @@
-import type { RuleCounters } from "../model/snapshot.js";
+import type { Location, RuleCounters } from "../model/snapshot.js";
 import { type ParsedComment, parseComment } from "./comment.js";
 
 /**
@@ -63,7 +63,8 @@ export class LabelPolicy {
 
     for (const rule of rules) {
       const verdict = this.#classify(rule.comment, cache);
-      if (verdict.ok === "none") {
+      // `counter name "x"`: the rule has no counter of its own; the named counter x is exported instead.
+      if (verdict.ok === "none" || (rule.countsInObject && rule.bytes === undefined)) {
         counts.ignored++;
       } else if (verdict.ok === false) {
         counts.rejected++;
@@ -77,8 +78,9 @@ export class LabelPolicy {
         });
       } else {
         counts.exported++;
-        for (const k of verdict.labels.keys()) keySet.add(k);
-        accepted.push({ labels: verdict.labels, bytes: rule.bytes, packets: rule.packets });
+        const labels = rule.location ? withLocation(verdict.labels, rule.location) : verdict.labels;
+        for (const k of labels.keys()) keySet.add(k);
+        accepted.push({ labels, bytes: rule.bytes, packets: rule.packets });
       }
     }
     this.#cache = cache;
@@ -118,4 +120,18 @@ function classify(parsed: ParsedComment): Classified {
     if (problem) return { ok: false, reason: problem };
   }
   return { ok: true, labels: parsed.labels };
+}
+
+const LOCATION_KEYS = new Set(["family", "table", "chain"]);
+
+/**
+ * withLocation adds the family, table and chain labels of a rule read from one of several chains. A
+ * comment key that uses one of these names is kept as `exported_<key>`, the way Prometheus renames a
+ * scraped label that clashes with a target label, so neither value is lost.
+ */
+export function withLocation(labels: ReadonlyMap<string, string>, location: Location): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of labels) out.set(LOCATION_KEYS.has(k) ? `exported_${k}` : k, v);
+  out.set("family", location.family).set("table", location.table).set("chain", location.chain);
+  return out;
 }

@@ -8,6 +8,17 @@ export interface RuleCounters {
   /** undefined when the rule has no `counter` statement. */
   bytes: bigint | undefined;
   packets: bigint | undefined;
+  /** The rule counts in a named counter (`counter name "x"`): exported as that object, never as a rule. */
+  countsInObject?: boolean;
+  /** Where the rule lives; set only when several chains are read, so that their series never collide. */
+  location?: Location;
+}
+
+/** Location names a chain (or, with `chain` empty, a table) as nft(8) does. */
+export interface Location {
+  family: string;
+  table: string;
+  chain: string;
 }
 
 /** Snapshot is one consistent read of a chain: every rule from a single uninterrupted dump. */
@@ -21,6 +32,63 @@ export interface Snapshot {
   /** Dumps started for this snapshot: 1, plus one per retry after NLM_F_DUMP_INTR. */
   attempts: number;
   rules: RuleCounters[];
+  /** Sections of the optional sources (see src/reader/sources/); absent when the source is not enabled. */
+  counters?: NamedCounter[];
+  quotas?: Quota[];
+  sets?: SetCounters[];
+  /** Per-source outcome, present when any optional source is enabled. */
+  sources?: SourceStatus[];
+}
+
+/** NamedCounter is a counter object (`counter ssh_in { }`), shared by the rules that name it. */
+export interface NamedCounter {
+  family: string;
+  table: string;
+  name: string;
+  comment: string | undefined;
+  bytes: bigint;
+  packets: bigint;
+}
+
+/** Quota is a quota object: its limit in bytes, what it has used, and how it matches. */
+export interface Quota {
+  family: string;
+  table: string;
+  name: string;
+  comment: string | undefined;
+  limitBytes: bigint;
+  usedBytes: bigint;
+  /** `quota over N`: the rule matches once the quota is exceeded (NFT_QUOTA_F_INV). */
+  inverted: boolean;
+  /** The kernel flags the quota as used up (NFT_QUOTA_F_DEPLETED). */
+  depleted: boolean;
+}
+
+/** SetCounters is a named set or map declared with `counter`, and its elements' counters. */
+export interface SetCounters {
+  family: string;
+  table: string;
+  name: string;
+  /** Elements in the set (interval sets: intervals). */
+  size: number;
+  /** Elements with counters beyond the per-set cap (-sets.max-elements), not exported. */
+  leftOut: number;
+  elements: SetElementCounters[];
+}
+
+export interface SetElementCounters {
+  /** The key as nft(8) prints it: `10.0.0.1`, `10.0.0.0/8`, `1000-2000`, `10.0.0.1 . 22`. */
+  key: string;
+  comment: string | undefined;
+  bytes: bigint;
+  packets: bigint;
+}
+
+/** SourceStatus is how one source fared in this read (node_exporter's per-collector success/duration). */
+export interface SourceStatus {
+  name: string;
+  ok: boolean;
+  durationMs: number;
 }
 
 /** ReaderStats are the reader's cumulative counters, reported with every reply. */

@@ -4,6 +4,7 @@ import { NETLINK_NETFILTER } from "../netlink/constants.js";
 import { NetlinkSocket } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
+import { countsInNamedObject } from "../nftables/object.js";
 import { counterOf, type Rule } from "../nftables/rule.js";
 
 export interface ChainReaderOptions {
@@ -81,6 +82,7 @@ export class ChainReader {
         comment: rule.comment,
         bytes: counter?.bytes,
         packets: counter?.packets,
+        countsInObject: countsInNamedObject(rule),
       });
     };
     const pastDeadline = () => Date.now() > hardDeadline;

@@ -5,6 +5,7 @@ import { LabelPolicy, type SeriesSet } from "../labels/policy.js";
 import type { Logger } from "../log.js";
 import type { ReaderStats } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
+import { sourceFamilies } from "./sources.js";
 
 export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
 
@@ -35,7 +36,8 @@ export class Scraper {
     }
     if (input.type !== "lost") this.#lastStats = input.stats;
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-    return renderText(this.#families(set, seconds));
+    const snapshot = input.type === "snapshot" ? input.snapshot : undefined;
+    return renderText([...this.#families(set, seconds), ...sourceFamilies(this.namespace, snapshot)]);
   }
 
   #reportOnce(set: SeriesSet): void {

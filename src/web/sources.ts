@@ -1,0 +1,171 @@
+import { formatLabels, type MetricFamily, type Sample } from "../exposition/text.js";
+import { parseComment } from "../labels/comment.js";
+import { labelNameProblem } from "../labels/policy.js";
+import type { Snapshot } from "../model/snapshot.js";
+
+/** Labelled is one series-to-be: its fixed labels (identity) and its comment, parsed into more labels. */
+interface Labelled {
+  base: [string, string][];
+  comment: string | undefined;
+}
+
+/**
+ * sourceFamilies renders the optional sources' sections of a snapshot (named counters, quotas, set
+ * elements) and their per-source success and duration. Nothing at all when no optional source is
+ * enabled, so the seed's exposition is unchanged.
+ */
+export function* sourceFamilies(ns: string, snapshot: Snapshot | undefined): Generator<MetricFamily> {
+  if (!snapshot?.sources) return;
+  if (snapshot.counters) yield* counterFamilies(ns, snapshot.counters);
+  if (snapshot.quotas) yield* quotaFamilies(ns, snapshot.quotas);
+  if (snapshot.sets) yield* setFamilies(ns, snapshot.sets);
+  const sources = snapshot.sources;
+  yield {
+    name: `${ns}_source_success`,
+    help: "1 when the source was read completely in this scrape, 0 when it failed or missed the deadline.",
+    type: "gauge",
+    samples: sources.map((s) => ({ labels: formatLabels(["source"], [s.name]), value: s.ok ? 1 : 0 })),
+  };
+  yield {
+    name: `${ns}_source_duration_seconds`,
+    help: "Time the source took to read in this scrape.",
+    type: "gauge",
+    samples: sources.map((s) => ({ labels: formatLabels(["source"], [s.name]), value: s.durationMs / 1000 })),
+  };
+}
+
+function* counterFamilies(ns: string, counters: NonNullable<Snapshot["counters"]>): Generator<MetricFamily> {
+  const labels = labelSets(counters.map((c) => ({ base: identity(c), comment: c.comment })));
+  const help = "counted by the named counter object, labelled by its name and nft(...) comment.";
+  yield counter(
+    `${ns}_counter_bytes_total`,
+    `Bytes ${help}`,
+    labels,
+    counters.map((c) => c.bytes),
+  );
+  yield counter(
+    `${ns}_counter_packets_total`,
+    `Packets ${help}`,
+    labels,
+    counters.map((c) => c.packets),
+  );
+}
+
+function* quotaFamilies(ns: string, quotas: NonNullable<Snapshot["quotas"]>): Generator<MetricFamily> {
+  const labels = labelSets(
+    quotas.map((q) => ({
+      base: [...identity(q), ["mode", q.inverted ? "over" : "until"]] as [string, string][],
+      comment: q.comment,
+    })),
+  );
+  const gauge = (name: string, help: string, values: (bigint | number)[]): MetricFamily => ({
+    name: `${ns}_${name}`,
+    help,
+    type: "gauge",
+    samples: samples(labels, values),
+  });
+  yield gauge(
+    "quota_used_bytes",
+    "Bytes the quota has used (nft reset quota sets it back to 0).",
+    quotas.map((q) => q.usedBytes),
+  );
+  yield gauge(
+    "quota_limit_bytes",
+    "Bytes the quota allows; mode=over matches beyond it, until up to it.",
+    quotas.map((q) => q.limitBytes),
+  );
+  yield gauge(
+    "quota_exhausted",
+    "1 when the kernel flags the quota as used up, 0 otherwise.",
+    quotas.map((q) => (q.depleted ? 1 : 0)),
+  );
+}
+
+function* setFamilies(ns: string, sets: NonNullable<Snapshot["sets"]>): Generator<MetricFamily> {
+  const items: Labelled[] = [];
+  const bytes: bigint[] = [];
+  const packets: bigint[] = [];
+  for (const set of sets) {
+    const where = setIdentity(set);
+    for (const e of set.elements) {
+      items.push({ base: [...where, ["element", e.key]], comment: e.comment });
+      bytes.push(e.bytes);
+      packets.push(e.packets);
+    }
+  }
+  const labels = labelSets(items);
+  const help = "counted by the set element, labelled by its key and nft(...) comment.";
+  yield counter(`${ns}_set_element_bytes_total`, `Bytes ${help}`, labels, bytes);
+  yield counter(`${ns}_set_element_packets_total`, `Packets ${help}`, labels, packets);
+  const perSet = sets.map((s) => formatLabels(...unzip(setIdentity(s))));
+  yield {
+    name: `${ns}_set_elements`,
+    help: "Elements in the set (intervals for an interval set).",
+    type: "gauge",
+    samples: samples(
+      perSet,
+      sets.map((s) => s.size),
+    ),
+  };
+  yield {
+    name: `${ns}_set_elements_left_out`,
+    help: "Elements with counters not exported because the set has more than -sets.max-elements.",
+    type: "gauge",
+    samples: samples(
+      perSet,
+      sets.map((s) => s.leftOut),
+    ),
+  };
+}
+
+function identity(o: { family: string; table: string; name: string }): [string, string][] {
+  return [
+    ["family", o.family],
+    ["table", o.table],
+    ["name", o.name],
+  ];
+}
+
+function setIdentity(s: { family: string; table: string; name: string }): [string, string][] {
+  return [
+    ["family", s.family],
+    ["table", s.table],
+    ["set", s.name],
+  ];
+}
+
+/**
+ * labelSets renders each item's labels: its identity plus the keys of a valid `nft(...)` comment, over
+ * the union of all items' keys (a missing key is the empty value, as for rules). A comment key that
+ * clashes with an identity label is kept as `exported_<key>`; an invalid comment adds no labels, since
+ * the identity alone already makes the series unique.
+ */
+function labelSets(items: readonly Labelled[]): string[] {
+  const maps = items.map(({ base, comment }) => {
+    const labels = new Map(base);
+    const parsed = parseComment(comment);
+    if (parsed.kind !== "labels") return labels;
+    if ([...parsed.labels.keys()].some((k) => labelNameProblem(k))) return labels;
+    for (const [k, v] of parsed.labels) labels.set(labels.has(k) ? `exported_${k}` : k, v);
+    return labels;
+  });
+  const keys = [...new Set(maps.flatMap((m) => [...m.keys()]))].sort();
+  return maps.map((m) =>
+    formatLabels(
+      keys,
+      keys.map((k) => m.get(k) ?? ""),
+    ),
+  );
+}
+
+function counter(name: string, help: string, labels: string[], values: bigint[]): MetricFamily {
+  return { name, help, type: "counter", samples: samples(labels, values) };
+}
+
+function samples(labels: readonly string[], values: readonly (bigint | number)[]): Sample[] {
+  return labels.map((l, i) => ({ labels: l, value: values[i] as bigint | number }));
+}
+
+function unzip(pairs: [string, string][]): [string[], string[]] {
+  return [pairs.map(([k]) => k), pairs.map(([, v]) => v)];
+}
