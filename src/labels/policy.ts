@@ -1,5 +1,7 @@
 import type { Location, RuleCounters } from "../model/snapshot.js";
 import { type ParsedComment, parseComment } from "./comment.js";
+import { type Accepted, type DuplicatePolicy, groupSeries } from "./duplicates.js";
+import { allRulesLabels, withDerived } from "./rule-labels.js";
 
 /**
  * The label policy turns a chain's rules into metric series:
@@ -10,7 +12,14 @@ import { type ParsedComment, parseComment } from "./comment.js";
  *   or when it has no `counter` statement;
  * - every other rule is *exported*. The label names of the metric are the union of all exported rules'
  *   keys, sorted; a rule that lacks a key gets the empty value (which Prometheus treats as absent);
- * - rules whose label sets end up identical are summed into one series (the Go tool failed the scrape).
+ * - rules whose label sets end up identical are summed into one series (the Go tool failed the scrape),
+ *   or kept apart or rejected, as PolicyOptions.duplicates says (see duplicates.ts);
+ * - keys `job` and `instance` are valid but Prometheus overwrites them with its target labels (keeping
+ *   ours as `exported_job`): they are exported as `exported_job`/`exported_instance` right away, so the
+ *   metric reads the same here and in Prometheus, and the rule is reported as adjusted;
+ * - with `allRules`, a rule with a counter and no nft(...) comment is exported with a `rule` label
+ *   (see rule-labels.ts); with rule-derived labels (snapshot.derivedLabels), each rule also gets those,
+ *   under its comment keys: a comment key wins over a derived label of the same name.
  */
 export type RuleState = "exported" | "ignored" | "rejected";
 
@@ -34,7 +43,17 @@ export interface SeriesSet {
   series: Series[];
   counts: Record<RuleState, number>;
   rejected: Rejection[];
+  /** Exported rules the policy changed (duplicates, renamed keys); absent when there are none. */
+  adjusted?: Rejection[];
 }
+
+/** PolicyOptions are the command line's label choices (-all-rules, -duplicates). */
+export interface PolicyOptions {
+  allRules: boolean;
+  duplicates: DuplicatePolicy;
+}
+
+export const DEFAULT_POLICY_OPTIONS: PolicyOptions = { allRules: false, duplicates: "sum" };
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -45,7 +64,13 @@ export function labelNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-type Classified = { ok: true; labels: Map<string, string> } | { ok: false; reason: string } | { ok: "none" };
+type Classified =
+  | { ok: true; labels: Map<string, string>; note?: string }
+  | { ok: false; reason: string }
+  | { ok: "none" };
+
+/** Label names Prometheus sets on every target; a scraped label of that name is renamed `exported_<name>`. */
+const TARGET_LABELS = new Set(["job", "instance"]);
 
 /**
  * LabelPolicy applies the policy to successive snapshots. It caches the parse of each distinct comment
@@ -54,15 +79,23 @@ type Classified = { ok: true; labels: Map<string, string> } | { ok: false; reaso
 export class LabelPolicy {
   #cache = new Map<string, Classified>();
 
-  evaluate(rules: readonly RuleCounters[]): SeriesSet {
+  constructor(readonly options: PolicyOptions = DEFAULT_POLICY_OPTIONS) {}
+
+  /**
+   * evaluate applies the policy to one snapshot's rules. `derivedKeys` names the values of each rule's
+   * `derived` (the snapshot's derivedLabels; empty when -rule-labels is off).
+   */
+  evaluate(rules: readonly RuleCounters[], derivedKeys: readonly string[] = []): SeriesSet {
     const cache = new Map<string, Classified>();
     const counts: Record<RuleState, number> = { exported: 0, ignored: 0, rejected: 0 };
     const rejected: Rejection[] = [];
-    const accepted: { labels: Map<string, string>; bytes: bigint; packets: bigint }[] = [];
+    const adjusted: Rejection[] = [];
+    const accepted: Accepted[] = [];
     const keySet = new Set<string>();
 
-    for (const rule of rules) {
-      const verdict = this.#classify(rule.comment, cache);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as RuleCounters;
+      const verdict = this.#verdict(rule, i + 1, cache);
       // `counter name "x"`: the rule has no counter of its own; the named counter x is exported instead.
       if (verdict.ok === "none" || (rule.countsInObject && rule.bytes === undefined)) {
         counts.ignored++;
@@ -78,29 +111,33 @@ export class LabelPolicy {
         });
       } else {
         counts.exported++;
-        const labels = rule.location ? withLocation(verdict.labels, rule.location) : verdict.labels;
+        const own = rule.derived ? withDerived(verdict.labels, derivedKeys, rule.derived) : verdict.labels;
+        const labels = rule.location ? withLocation(own, rule.location) : own;
         for (const k of labels.keys()) keySet.add(k);
-        accepted.push({ labels, bytes: rule.bytes, packets: rule.packets });
+        const { handle, comment, bytes, packets } = rule;
+        accepted.push({ handle, comment, labels, bytes, packets });
+        if (verdict.note) adjusted.push({ handle, comment, reason: verdict.note });
       }
     }
     this.#cache = cache;
 
-    const keys = [...keySet].sort();
-    const byLabels = new Map<string, Series>();
-    for (const { labels, bytes, packets } of accepted) {
-      const values = keys.map((k) => labels.get(k) ?? "");
-      // Comments are C strings: they cannot contain NUL, so it separates values unambiguously.
-      const id = values.join("\0");
-      const existing = byLabels.get(id);
-      if (existing) {
-        existing.bytes += bytes;
-        existing.packets += packets;
-        existing.rules++;
-      } else {
-        byLabels.set(id, { values, bytes, packets, rules: 1 });
-      }
+    const grouped = groupSeries(accepted, keySet, this.options.duplicates);
+    counts.exported -= grouped.rejected.length;
+    counts.rejected += grouped.rejected.length;
+    adjusted.push(...grouped.adjusted);
+    const set: SeriesSet = { keys: grouped.keys, series: grouped.series, counts, rejected };
+    rejected.push(...grouped.rejected);
+    if (adjusted.length > 0) set.adjusted = adjusted;
+    return set;
+  }
+
+  /** #verdict classifies a rule's comment; with allRules, a counted rule without nft(...) is exported. */
+  #verdict(rule: RuleCounters, position: number, cache: Map<string, Classified>): Classified {
+    const verdict = this.#classify(rule.comment, cache);
+    if (verdict.ok !== "none" || !this.options.allRules || rule.bytes === undefined || rule.countsInObject) {
+      return verdict;
     }
-    return { keys, series: [...byLabels.values()], counts, rejected };
+    return { ok: true, labels: allRulesLabels(rule.comment, position) };
   }
 
   #classify(comment: string | undefined, next: Map<string, Classified>): Classified {
@@ -115,11 +152,17 @@ export class LabelPolicy {
 function classify(parsed: ParsedComment): Classified {
   if (parsed.kind === "none") return { ok: "none" };
   if (parsed.kind === "invalid") return { ok: false, reason: `malformed comment: ${parsed.reason}` };
+  const renamed: string[] = [];
   for (const key of parsed.labels.keys()) {
     const problem = labelNameProblem(key);
     if (problem) return { ok: false, reason: problem };
+    if (TARGET_LABELS.has(key)) renamed.push(key);
   }
-  return { ok: true, labels: parsed.labels };
+  if (renamed.length === 0) return { ok: true, labels: parsed.labels };
+  const labels = new Map<string, string>();
+  for (const [k, v] of parsed.labels) labels.set(TARGET_LABELS.has(k) ? `exported_${k}` : k, v);
+  const note = `${renamed.map((k) => `"${k}"`).join(", ")} renamed exported_<name>: Prometheus sets job and instance itself`;
+  return { ok: true, labels, note };
 }
 
 const LOCATION_KEYS = new Set(["family", "table", "chain"]);

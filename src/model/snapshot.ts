@@ -8,6 +8,8 @@ export interface RuleCounters {
   /** undefined when the rule has no `counter` statement. */
   bytes: bigint | undefined;
   packets: bigint | undefined;
+  /** Rule-derived label values, aligned with Snapshot.derivedLabels; only when -rule-labels asks for them. */
+  derived?: string[];
   /** The rule counts in a named counter (`counter name "x"`): exported as that object, never as a rule. */
   countsInObject?: boolean;
   /** Where the rule lives; set only when several chains are read, so that their series never collide. */
@@ -32,6 +34,8 @@ export interface Snapshot {
   /** Dumps started for this snapshot: 1, plus one per retry after NLM_F_DUMP_INTR. */
   attempts: number;
   rules: RuleCounters[];
+  /** Names of the rule-derived labels in each rule's `derived` (-rule-labels); absent when off. */
+  derivedLabels?: string[];
   /** Sections of the optional sources (see src/reader/sources/); absent when the source is not enabled. */
   counters?: NamedCounter[];
   quotas?: Quota[];

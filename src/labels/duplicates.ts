@@ -1,0 +1,111 @@
+import type { Rejection, Series } from "./policy.js";
+
+/**
+ * What to do when several exported rules end up with the same label set (Prometheus cannot take two
+ * series with one identity; the Go tool failed the whole scrape):
+ * - `sum`: one series with the summed counters (the default: no traffic is lost, nothing is hidden from
+ *   the rule count in `<ns>_rules`);
+ * - `handle`: each such rule gets a `handle` label with its rule handle (the other series get none), so
+ *   they stay apart. Handles change when the ruleset is reloaded, so these series restart then;
+ * - `error`: none of these rules is exported; each is rejected (logged once, counted in
+ *   `<ns>_rules{state="rejected"}`); the scrape still succeeds with every other rule.
+ */
+export const DUPLICATE_POLICIES = ["sum", "handle", "error"] as const;
+export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
+
+/** The label added by `--duplicates=handle`. A comment key of that name wins, as it does everywhere. */
+export const HANDLE_LABEL = "handle";
+
+/** Accepted is an exported rule before grouping: identity, full label map and counters. */
+export interface Accepted {
+  handle: bigint;
+  comment: string | undefined;
+  labels: ReadonlyMap<string, string>;
+  bytes: bigint;
+  packets: bigint;
+}
+
+export interface Grouped {
+  keys: string[];
+  series: Series[];
+  /** Rules dropped by `error`. */
+  rejected: Rejection[];
+  /** Rules whose series the policy changed (summed, or given a handle label). */
+  adjusted: Rejection[];
+}
+
+interface Group {
+  series: Series;
+  members: Accepted[];
+}
+
+/** groupSeries turns accepted rules into series under `policy`; series keep the order of first appearance. */
+export function groupSeries(
+  accepted: readonly Accepted[],
+  keySet: Set<string>,
+  policy: DuplicatePolicy,
+): Grouped {
+  const keys = [...keySet].sort();
+  const groups = groupByValues(accepted, keys);
+  const out: Grouped = { keys, series: [], rejected: [], adjusted: [] };
+  const canSplit = policy === "handle" && !keySet.has(HANDLE_LABEL);
+  if (canSplit && groups.some((g) => g.members.length > 1)) return splitByHandle(groups, keySet);
+  for (const g of groups) {
+    if (g.members.length === 1) {
+      out.series.push(g.series);
+    } else if (policy === "error") {
+      for (const m of g.members) out.rejected.push(report(m, g, "not exported (--duplicates=error)"));
+    } else {
+      out.series.push(g.series);
+      for (const m of g.members) out.adjusted.push(report(m, g, "summed into one series"));
+    }
+  }
+  return out;
+}
+
+function groupByValues(accepted: readonly Accepted[], keys: readonly string[]): Group[] {
+  const byId = new Map<string, Group>();
+  for (const a of accepted) {
+    const values = keys.map((k) => a.labels.get(k) ?? "");
+    // Comments are C strings: they cannot contain NUL, so it separates values unambiguously.
+    const id = values.join("\0");
+    const g = byId.get(id);
+    if (g) {
+      g.series.bytes += a.bytes;
+      g.series.packets += a.packets;
+      g.series.rules++;
+      g.members.push(a);
+    } else {
+      byId.set(id, { series: { values, bytes: a.bytes, packets: a.packets, rules: 1 }, members: [a] });
+    }
+  }
+  return [...byId.values()];
+}
+
+/** splitByHandle regroups with a `handle` label that only the duplicated rules carry. */
+function splitByHandle(groups: readonly Group[], keySet: Set<string>): Grouped {
+  const withHandle: Accepted[] = [];
+  const adjusted: Rejection[] = [];
+  for (const g of groups) {
+    if (g.members.length === 1) {
+      withHandle.push(g.members[0] as Accepted);
+      continue;
+    }
+    for (const m of g.members) {
+      withHandle.push({ ...m, labels: new Map(m.labels).set(HANDLE_LABEL, String(m.handle)) });
+      adjusted.push(report(m, g, "told apart by a handle label"));
+    }
+  }
+  const keys = [...keySet, HANDLE_LABEL].sort();
+  const series = groupByValues(withHandle, keys).map((g) => g.series);
+  return { keys, series, rejected: [], adjusted };
+}
+
+function report(m: Accepted, g: Group, what: string): Rejection {
+  const others = g.members.filter((o) => o !== m).map((o) => o.handle);
+  return {
+    handle: m.handle,
+    comment: m.comment,
+    reason: `same labels as rule ${others.join(", ")}: ${what}`,
+  };
+}
