@@ -6,7 +6,13 @@ export interface Config {
   table: string;
   chain: string;
   family: FamilyName;
-  listen: ListenAddress;
+  /** Every address the web process listens on (--web.listen-address, repeatable). */
+  listen: ListenAddress[];
+  telemetryPath: string;
+  /** exporter-toolkit web configuration (TLS, basic auth, headers); undefined: plain HTTP, no auth. */
+  webConfigFile: string | undefined;
+  /** Concurrent scrapes served at once; more get 503. 0: no limit. */
+  maxRequests: number;
   namespace: string;
   jsonfile: string | undefined;
   headerTimeoutMs: number;
@@ -14,6 +20,11 @@ export interface Config {
   user: string;
   group: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** textfile: the file to write; undefined when not given. */
+  output: string | undefined;
+  /** textfile: rewrite every intervalMs until SIGTERM; undefined: write once and exit. */
+  intervalMs: number | undefined;
 }
 
 export interface ListenAddress {
@@ -24,6 +35,8 @@ export interface ListenAddress {
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["logfmt", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** UsageError: a bad command line. The CLI prints it with the usage text and exits 2. */
 export class UsageError extends Error {
@@ -33,19 +46,25 @@ export class UsageError extends Error {
 /** The subcommands; `serve` (the exporter) is the default when the first argument is a flag. */
 export const COMMANDS = {
   serve: "run the exporter: the privileged reader and the unprivileged web process (default)",
+  dump: "read the chain once, print the exposition to stdout and exit (no web process, no socket)",
+  textfile: "write the exposition atomically to -output for node_exporter's textfile collector",
 } as const;
 export type Command = keyof typeof COMMANDS;
 
 interface FlagSpec {
   /** Canonical name; accepted as -name, --name, -name=value, --name=value. */
   name: string;
+  /** Older spellings that stay accepted (the Go seed's -listen). */
+  aliases?: readonly string[];
+  /** May be given several times; the parsed values form an array (the default when none is given). */
+  repeatable?: true;
   /** Commands that accept the flag; undefined: every command. */
   commands?: readonly Command[];
   key: keyof Config | "help" | "version";
   arg?: string;
   default?: string;
   help: string;
-  parse?: (value: string) => Config[keyof Config];
+  parse?: (value: string) => unknown;
 }
 
 const NAME_MAX = 255; // NFT_NAME_MAXLEN - 1
@@ -77,13 +96,60 @@ export const FLAGS: FlagSpec[] = [
     parse: family,
   },
   {
-    name: "listen",
+    name: "web.listen-address",
+    aliases: ["listen"],
+    repeatable: true,
     commands: ["serve"],
     key: "listen",
     arg: "address",
     default: ":9830",
-    help: "host:port the web process listens on",
+    help: "host:port, :port or [ipv6]:port to listen on; repeat the flag for several addresses",
     parse: listen,
+  },
+  {
+    name: "web.telemetry-path",
+    commands: ["serve"],
+    key: "telemetryPath",
+    arg: "path",
+    default: "/metrics",
+    help: "path under which the metrics are served",
+    parse: telemetryPath,
+  },
+  {
+    name: "web.config.file",
+    commands: ["serve"],
+    key: "webConfigFile",
+    arg: "path",
+    default: "",
+    help: "exporter-toolkit web config (TLS, basic auth, headers); re-read on SIGHUP; empty: plain HTTP",
+    parse: (v) => (v === "" ? undefined : v),
+  },
+  {
+    name: "web.max-requests",
+    commands: ["serve"],
+    key: "maxRequests",
+    arg: "int",
+    default: "40",
+    help: "concurrent scrapes served at once, more get HTTP 503; 0: no limit",
+    parse: nonNegativeInt,
+  },
+  {
+    name: "output",
+    commands: ["textfile"],
+    key: "output",
+    arg: "path",
+    default: "",
+    help: "file to write (name it *.prom in node_exporter's --collector.textfile.directory); required",
+    parse: (v) => (v === "" ? undefined : v),
+  },
+  {
+    name: "interval",
+    commands: ["textfile"],
+    key: "intervalMs",
+    arg: "duration",
+    default: "",
+    help: "rewrite the file this often until SIGTERM; empty: write once and exit",
+    parse: (v) => (v === "" ? undefined : positiveDuration(v)),
   },
   {
     name: "namespace",
@@ -121,6 +187,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "u",
+    commands: ["serve"],
     key: "user",
     arg: "user",
     default: "nobody",
@@ -128,6 +195,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "g",
+    commands: ["serve"],
     key: "group",
     arg: "group",
     default: "nogroup",
@@ -140,6 +208,14 @@ export const FLAGS: FlagSpec[] = [
     default: "info",
     help: `only log messages at or above this level: ${LOG_LEVELS.join(", ")}`,
     parse: logLevel,
+  },
+  {
+    name: "log.format",
+    key: "logFormat",
+    arg: "format",
+    default: "logfmt",
+    help: `format of log lines: ${LOG_FORMATS.join(", ")}`,
+    parse: (v) => oneOf(v, LOG_FORMATS),
   },
   { name: "v", key: "version", help: "print the version and exit" },
   { name: "help", key: "help", help: "print this help and exit" },
@@ -163,7 +239,7 @@ export function parseArgs(args: readonly string[]): ParseResult {
     command = first as Command;
     argv = args.slice(1);
   }
-  const values = new Map<FlagSpec, string>();
+  const values = new Map<FlagSpec, string[]>();
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -171,7 +247,10 @@ export function parseArgs(args: readonly string[]): ParseResult {
     const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
     if (!m || arg === "-" || arg === "--") throw new UsageError(`unexpected argument "${arg}"`);
     const name = m[1] as string;
-    const spec = name === "h" ? FLAGS.find((f) => f.key === "help") : FLAGS.find((f) => f.name === name);
+    const spec =
+      name === "h"
+        ? FLAGS.find((f) => f.key === "help")
+        : FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
     if (!spec || (spec.commands && !spec.commands.includes(command))) {
       throw new UsageError(`flag provided but not defined: -${name}`);
     }
@@ -186,7 +265,8 @@ export function parseArgs(args: readonly string[]): ParseResult {
       if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: -${name}`);
       value = argv[++i] as string;
     }
-    values.set(spec, value);
+    // A repeatable flag collects every value; any other flag keeps the last, as Go's flag package does.
+    values.set(spec, spec.repeatable ? [...(values.get(spec) ?? []), value] : [value]);
   }
   if (help) return { kind: "help", command };
   if (version) return { kind: "version" };
@@ -194,12 +274,15 @@ export function parseArgs(args: readonly string[]): ParseResult {
   const config: Record<string, unknown> = {};
   for (const spec of FLAGS) {
     if (!spec.arg) continue;
-    const text = values.get(spec) ?? spec.default ?? "";
-    try {
-      config[spec.key] = spec.parse ? spec.parse(text) : text;
-    } catch (err) {
-      throw new UsageError(`invalid value "${text}" for flag -${spec.name}: ${(err as Error).message}`);
-    }
+    const texts = values.get(spec) ?? [spec.default ?? ""];
+    const parsed = texts.map((text) => {
+      try {
+        return spec.parse ? spec.parse(text) : text;
+      } catch (err) {
+        throw new UsageError(`invalid value "${text}" for flag -${spec.name}: ${(err as Error).message}`);
+      }
+    });
+    config[spec.key] = spec.repeatable ? parsed : parsed[0];
   }
   return { kind: "run", command, config: config as unknown as Config };
 }
@@ -216,7 +299,8 @@ export function usage(command: Command = "serve"): string {
     if (f.commands && !f.commands.includes(command)) continue;
     lines.push(`  -${f.name}${f.arg ? ` ${f.arg}` : ""}`);
     const dflt = f.arg && f.default !== undefined && f.default !== "" ? ` (default "${f.default}")` : "";
-    lines.push(`        ${f.help}${dflt}`);
+    const also = f.aliases ? ` (alias ${f.aliases.map((a) => `-${a}`).join(", ")})` : "";
+    lines.push(`        ${f.help}${dflt}${also}`);
   }
   lines.push("", "Flags may be written -flag value, -flag=value, --flag value or --flag=value.");
   return `${lines.join("\n")}\n`;
@@ -253,6 +337,22 @@ function positiveDuration(v: string): number {
   if (ms === undefined || ms < 1) throw new Error("not a positive duration such as 3s or 500ms");
   if (ms > MAX_TIMER_MS) throw new Error("longer than 596h");
   return Math.round(ms);
+}
+
+function nonNegativeInt(v: string): number {
+  if (!/^\d{1,9}$/.test(v)) throw new Error("not a non-negative integer");
+  return Number(v);
+}
+
+/** telemetryPath: an absolute path other than "/" (the landing page), without query or fragment. */
+function telemetryPath(v: string): string {
+  if (!/^\/[^?#\s]+$/.test(v)) throw new Error('expected an absolute path such as /metrics, not "/"');
+  return v;
+}
+
+function oneOf<T extends string>(v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new Error(`not one of ${allowed.join(", ")}`);
+  return v as T;
 }
 
 function logLevel(v: string): LogLevel {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { FatalError, runReader } from "../reader/main.js";
+import { runDump, runTextfile } from "../reader/oneshot.js";
 import { VERSION } from "../version.js";
-import { parseArgs, UsageError, usage } from "./flags.js";
+import { WebConfigError } from "../webconfig/parse.js";
+import { type Command, type Config, parseArgs, UsageError, usage } from "./flags.js";
 
 /** The nfprom command: parse flags, then run the privileged reader (which starts the web process). */
 async function main(argv: string[]): Promise<number> {
@@ -22,12 +24,34 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await runReader(parsed.config);
-    return 0;
+    return await run(parsed.command, parsed.config);
   } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`nfprom: ${err.message}\n${usage(parsed.command)}`);
+      return 2;
+    }
+    // A bad --web.config.file is a configuration error like a bad flag: exit 2, restarting will not help.
+    if (err instanceof WebConfigError) {
+      process.stderr.write(`nfprom: ${err.message}\n`);
+      return 2;
+    }
     if (!(err instanceof FatalError)) throw err;
     process.stderr.write(`nfprom: ${err.message}\n`);
     return 1;
+  }
+}
+
+/** run starts the mode the command names; resolves with the exit code. */
+async function run(command: Command, config: Config): Promise<number> {
+  switch (command) {
+    case "serve":
+      await runReader(config);
+      return 0;
+    case "dump":
+      return runDump(config);
+    case "textfile":
+      if (config.output === undefined) throw new UsageError("textfile needs -output FILE");
+      return runTextfile(config, config.output);
   }
 }
 

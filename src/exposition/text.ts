@@ -46,17 +46,46 @@ export function formatValue(value: SampleValue): string {
   return String(value);
 }
 
-/** escapeHelp escapes backslash and line feed in HELP text. */
-function escapeHelp(help: string): string {
-  return help.replace(/[\\\n]/g, (c) => (c === "\\" ? "\\\\" : "\\n"));
+/**
+ * ExpositionFormat is one wire format: its Content-Type and how it renders families. The text format and
+ * OpenMetrics (openmetrics.ts) differ only in the points a Dialect names, so both share renderWith.
+ */
+export interface ExpositionFormat {
+  contentType: string;
+  render(families: Iterable<MetricFamily>): string;
 }
 
-/** renderText renders families in order; a family without samples still gets its HELP and TYPE. */
-export function renderText(families: Iterable<MetricFamily>): string {
+/** Dialect: what differs between the text format and OpenMetrics. */
+export interface Dialect {
+  /** Name on the HELP and TYPE lines (OpenMetrics names a counter family without `_total`). */
+  familyName(f: MetricFamily): string;
+  escapeHelp(help: string): string;
+  /** Written after the last family ("" or OpenMetrics' `# EOF`). */
+  trailer: string;
+}
+
+/** renderWith renders families in order; a family without samples still gets its HELP and TYPE. */
+export function renderWith(families: Iterable<MetricFamily>, dialect: Dialect): string {
   const parts: string[] = [];
   for (const f of families) {
-    parts.push(`# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`);
+    const name = dialect.familyName(f);
+    parts.push(`# HELP ${name} ${dialect.escapeHelp(f.help)}\n# TYPE ${name} ${f.type}\n`);
     for (const s of f.samples) parts.push(`${f.name}${s.labels} ${formatValue(s.value)}\n`);
   }
+  parts.push(dialect.trailer);
   return parts.join("");
 }
+
+const TEXT_DIALECT: Dialect = {
+  familyName: (f) => f.name,
+  // The text format escapes backslash and line feed in HELP, not the double quote.
+  escapeHelp: (help) => help.replace(/[\\\n]/g, (c) => (c === "\\" ? "\\\\" : "\\n")),
+  trailer: "",
+};
+
+/** renderText renders the text format 0.0.4. */
+export function renderText(families: Iterable<MetricFamily>): string {
+  return renderWith(families, TEXT_DIALECT);
+}
+
+export const TEXT_FORMAT: ExpositionFormat = { contentType: TEXT_CONTENT_TYPE, render: renderText };

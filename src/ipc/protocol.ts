@@ -1,12 +1,14 @@
 import type { ErrorInfo } from "../errors.js";
 import type { ReaderStats, Snapshot } from "../model/snapshot.js";
+import type { WebSecurity } from "../webconfig/model.js";
 
 /**
  * The whole protocol across the privilege boundary. Messages travel over the IPC channel of
  * child_process.fork with `serialization: "advanced"` (structured clone: bigints survive exactly).
  *
  * web → reader: only "read" — the reader does nothing else for the web process, whatever it sends.
- * reader → web: the answer to one read, matched by id.
+ * reader → web: the answer to one read, matched by id; and the web security settings (TLS material, users,
+ * headers), sent at start and after each successful reload of --web.config.file.
  */
 export interface ReadRequest {
   type: "read";
@@ -18,6 +20,20 @@ export interface ReadRequest {
 export type ReadReply =
   | { type: "snapshot"; id: number; snapshot: Snapshot; stats: ReaderStats }
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
+
+/** WebConfigMessage carries the settings the reader read from --web.config.file (or NO_SECURITY). */
+export interface WebConfigMessage {
+  type: "web-config";
+  security: WebSecurity;
+}
+
+/** Everything the reader sends to the web process. */
+export type ReaderMessage = ReadReply | WebConfigMessage;
+
+/** isWebConfigMessage tells the web process's one message handler which kind of message arrived. */
+export function isWebConfigMessage(msg: unknown): msg is WebConfigMessage {
+  return typeof msg === "object" && msg !== null && (msg as { type?: unknown }).type === "web-config";
+}
 
 const MAX_ID = 2 ** 31;
 

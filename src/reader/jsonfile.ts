@@ -1,4 +1,13 @@
-import { closeSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { parseComment } from "../labels/comment.js";
 import { labelNameProblem } from "../labels/policy.js";
 import type { Snapshot } from "../model/snapshot.js";
@@ -25,13 +34,20 @@ export function snapshotJson(snapshot: Snapshot): string {
 }
 
 /**
- * writeFileAtomically writes a temporary file beside `path` (mode 0640, group `gid` when given), flushes it
- * and renames it over `path`, so a reader of `path` sees the old or the new content, never a torn mix.
+ * writeFileAtomically writes a temporary file beside `path` (`mode`, whatever the umask; group `gid` when
+ * given), flushes it and renames it over `path`, so a reader of `path` sees the old or the new content,
+ * never a torn mix.
  */
-export function writeFileAtomically(path: string, content: string, gid: number | undefined): void {
+export function writeFileAtomically(
+  path: string,
+  content: string,
+  gid: number | undefined,
+  mode = 0o640,
+): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w", 0o640);
+  const fd = openSync(tmp, "w", mode);
   try {
+    fchmodSync(fd, mode);
     if (gid !== undefined) fchownSync(fd, -1, gid);
     writeSync(fd, content);
     fsyncSync(fd);

@@ -1,63 +1,48 @@
 import type { ChildProcess } from "node:child_process";
 import type { Config } from "../cli/flags.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
-import type { ReadReply } from "../ipc/protocol.js";
+import type { ReadReply, WebConfigMessage } from "../ipc/protocol.js";
 import { parseReadRequest } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
-import type { ReaderStats } from "../model/snapshot.js";
-import { FAMILIES } from "../nftables/constants.js";
 import {
   CAP_CHOWN,
   CAP_KILL,
   CAP_NET_ADMIN,
   CAP_SETGID,
   CAP_SETUID,
-  hasCapability,
-  procStatus,
   resolveId,
   restrictCapabilities,
 } from "../privileges/caps.js";
 import type { WebConfig } from "../web/config.js";
-import { ChainReader } from "./chain-reader.js";
+import type { RulesReader } from "./collector.js";
 import { snapshotJson, writeFileAtomically } from "./jsonfile.js";
+import { createChainReader, FatalError, readerStats, requireNetAdmin } from "./setup.js";
 import { WebProcess } from "./web-process.js";
+import { WebSecuritySource } from "./web-security.js";
 
-/** Bound on one blocking recv; a whole read is bounded by -read-timeout. */
-const RECV_TIMEOUT_MS = 2_000;
-const MAX_DUMP_ATTEMPTS = 3;
-
-/** FatalError ends the reader with exit code 1 and its message as the one-line reason. */
-export class FatalError extends Error {}
+export { FatalError } from "./setup.js";
 
 /**
  * runReader is the privileged process: it holds CAP_NET_ADMIN, reads the chain when the web process asks,
  * optionally writes the JSON file, and supervises the web process. Throws FatalError when it cannot run.
  */
 export async function runReader(config: Config): Promise<void> {
-  const log = new Logger(config.logLevel, "reader");
-  const status = procStatus();
-  if (!hasCapability(status.capEff, CAP_NET_ADMIN)) {
-    throw new FatalError("nfprom needs root or CAP_NET_ADMIN to read nftables (it has neither)");
-  }
+  const log = new Logger(config.logLevel, "reader", config.logFormat);
+  requireNetAdmin();
+  // Read at start, before capabilities shrink: a bad file ends nfprom here (WebConfigError, exit 2).
+  const security = new WebSecuritySource(config.webConfigFile, log);
+  security.load();
   const identity = webIdentity(config, log);
   if (identity) {
     // Root: keep what reading and supervising need, drop the rest of root's capabilities.
     restrictCapabilities([CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL, CAP_CHOWN]);
   }
 
-  const reader = new ChainReader(
-    { family: FAMILIES[config.family], table: config.table, chain: config.chain },
-    { maxAttempts: MAX_DUMP_ATTEMPTS, maxReadMs: config.readTimeoutMs, recvTimeoutMs: RECV_TIMEOUT_MS },
-  );
+  const reader = createChainReader(config);
   await probe(reader, config, log);
 
   const jsonGid = identity?.gid;
-  const stats = (): ReaderStats => ({
-    dumpInterrupted: reader.stats.dumpInterrupted,
-    readErrors: { ...reader.stats.readErrors },
-    residentBytes: process.memoryUsage.rss(),
-    cpuSeconds: cpuSeconds(),
-  });
+  const stats = () => readerStats(reader);
   const answer = (child: ChildProcess, reply: ReadReply) => {
     if (child.connected)
       child.send(reply, (err) => err && log.debug("reply not delivered", { err: err.message }));
@@ -82,10 +67,13 @@ export async function runReader(config: Config): Promise<void> {
 
   const webConfig: WebConfig = {
     listen: config.listen,
+    telemetryPath: config.telemetryPath,
+    maxRequests: config.maxRequests,
     namespace: config.namespace,
     headerTimeoutMs: config.headerTimeoutMs,
     readTimeoutMs: config.readTimeoutMs,
     logLevel: config.logLevel,
+    logFormat: config.logFormat,
     refuseRoot: true,
   };
   await new Promise<void>((resolve, reject) => {
@@ -93,6 +81,7 @@ export async function runReader(config: Config): Promise<void> {
       configJson: JSON.stringify(webConfig),
       identity,
       onMessage,
+      onSpawn: (child) => child.send(webConfigMessage(security)),
       onFatal: () => {
         reader.close();
         reject(new FatalError("the web process cannot run (see its log line above)"));
@@ -108,12 +97,17 @@ export async function runReader(config: Config): Promise<void> {
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
+    process.on("SIGHUP", () => {
+      const outcome = security.reload();
+      if (outcome === "restart") web.restart();
+      else if (outcome === "unchanged-shape") web.send(webConfigMessage(security));
+    });
     web.start();
   });
 }
 
 /** probe reads once at start: no privileges is fatal, a missing chain is only reported. */
-async function probe(reader: ChainReader, config: Config, log: Logger): Promise<void> {
+async function probe(reader: RulesReader, config: Config, log: Logger): Promise<void> {
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
     log.info("chain read", {
@@ -163,7 +157,6 @@ function writeJson(path: string, content: string, gid: number | undefined, log: 
   }
 }
 
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
+function webConfigMessage(source: WebSecuritySource): WebConfigMessage {
+  return { type: "web-config", security: source.current };
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { WebConfigMessage } from "../ipc/protocol.js";
 import type { Logger } from "../log.js";
 
 /** Exit code with which the web process says "restarting me will not help" (bad address, privileges). */
@@ -18,6 +19,8 @@ export interface WebProcessOptions {
   /** Set when the reader runs as root: the identity libuv switches to (setgroups(0), setgid, setuid). */
   identity: { uid: number; gid: number } | undefined;
   onMessage: (child: ChildProcess, msg: unknown) => void;
+  /** Called right after each fork (first start and restarts): the reader sends the web config here. */
+  onSpawn: (child: ChildProcess) => void;
   /** Called when the web process exits with WEB_EXIT_FATAL: the reader should give up. */
   onFatal: (code: number) => void;
   log: Logger;
@@ -32,6 +35,7 @@ export class WebProcess {
   #child: ChildProcess | undefined;
   #backoffMs = MIN_BACKOFF_MS;
   #stopping = false;
+  #restarting = false;
   #restartTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly options: WebProcessOptions) {}
@@ -50,10 +54,16 @@ export class WebProcess {
     });
     this.#child = child;
     child.on("message", (msg) => this.options.onMessage(child, msg));
+    this.options.onSpawn(child);
     child.on("error", (err) => this.options.log.error("web process error", { err: err.message }));
     child.on("exit", (code, signal) => {
       this.#child = undefined;
       if (this.#stopping) return;
+      if (this.#restarting) {
+        this.#restarting = false;
+        this.start();
+        return;
+      }
       if (code === WEB_EXIT_FATAL) {
         this.options.onFatal(code);
         return;
@@ -68,6 +78,24 @@ export class WebProcess {
       this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
     });
     this.options.log.info("web process started", { pid: child.pid });
+  }
+
+  /** send delivers a message to the running web process; dropped when there is none (it gets it on spawn). */
+  send(msg: WebConfigMessage): void {
+    const child = this.#child;
+    if (child?.connected)
+      child.send(msg, (err) => err && this.options.log.debug("message not delivered", { err: err.message }));
+  }
+
+  /**
+   * restart replaces the web process at once (SIGTERM, then a fresh fork without backoff), for changes it
+   * cannot apply while listening, such as switching between HTTP and HTTPS.
+   */
+  restart(): void {
+    const child = this.#child;
+    if (!child || this.#stopping) return;
+    this.#restarting = true;
+    child.kill("SIGTERM");
   }
 
   /** stop ends the web process: SIGTERM, then SIGKILL after a grace period. Resolves when it has exited. */

@@ -1,12 +1,18 @@
-import type { ListenAddress, LogLevel } from "../cli/flags.js";
+import type { ListenAddress, LogFormat, LogLevel } from "../cli/flags.js";
 
-/** WebConfig is what the reader tells the web process, as JSON in its only argument. */
+/**
+ * WebConfig is what the reader tells the web process, as JSON in its only argument. The web security
+ * settings (TLS keys, users) never go there — argv is world-readable in /proc — but over the IPC channel.
+ */
 export interface WebConfig {
-  listen: ListenAddress;
+  listen: ListenAddress[];
+  telemetryPath: string;
+  maxRequests: number;
   namespace: string;
   headerTimeoutMs: number;
   readTimeoutMs: number;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   /** Exit instead of serving when the process still holds root or any capability. */
   refuseRoot: boolean;
 }

@@ -1,5 +1,11 @@
 import type { ErrorInfo } from "../errors.js";
-import { formatLabels, type MetricFamily, renderText, type Sample } from "../exposition/text.js";
+import {
+  type ExpositionFormat,
+  formatLabels,
+  type MetricFamily,
+  type Sample,
+  TEXT_FORMAT,
+} from "../exposition/text.js";
 import type { ReadReply } from "../ipc/protocol.js";
 import { LabelPolicy, type SeriesSet } from "../labels/policy.js";
 import type { Logger } from "../log.js";
@@ -23,9 +29,12 @@ export class Scraper {
   constructor(
     readonly namespace: string,
     readonly log: Logger,
+    /** Families appended to every exposition (the web process's process_* metrics). */
+    readonly extraFamilies: () => Iterable<MetricFamily> = () => [],
   ) {}
 
-  render(input: ScrapeInput, startedAt: bigint): string {
+  /** render builds one exposition in `format` (text 0.0.4 unless the scraper negotiated OpenMetrics). */
+  render(input: ScrapeInput, startedAt: bigint, format: ExpositionFormat = TEXT_FORMAT): string {
     let set: SeriesSet | undefined;
     if (input.type === "snapshot") {
       set = this.#policy.evaluate(input.snapshot.rules);
@@ -37,7 +46,11 @@ export class Scraper {
     if (input.type !== "lost") this.#lastStats = input.stats;
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     const snapshot = input.type === "snapshot" ? input.snapshot : undefined;
-    return renderText([...this.#families(set, seconds), ...sourceFamilies(this.namespace, snapshot)]);
+    return format.render([
+      ...this.#families(set, seconds),
+      ...sourceFamilies(this.namespace, snapshot),
+      ...this.extraFamilies(),
+    ]);
   }
 
   #reportOnce(set: SeriesSet): void {

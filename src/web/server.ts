@@ -1,61 +1,128 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { TEXT_CONTENT_TYPE } from "../exposition/text.js";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { TLSSocket } from "node:tls";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
+import type { ExpositionFormat } from "../exposition/text.js";
 import type { Logger } from "../log.js";
 import { VERSION } from "../version.js";
+import type { BasicAuth } from "./auth.js";
+import type { InFlightLimit, TokenBucket } from "./limits.js";
+import { acceptsGzip, negotiateFormat } from "./negotiate.js";
+import { peerProblem, type TlsMaterial, tlsServerOptions } from "./tls.js";
 
-export const METRICS_PATH = "/metrics";
+const gzipAsync = promisify(gzip);
+
 /** Leave Prometheus this much of its scrape timeout to receive and parse the answer. */
 const SCRAPE_TIMEOUT_MARGIN_MS = 250;
 const MIN_READ_TIMEOUT_MS = 100;
+/** Idle time allowed on a connection beyond the longest scrape, e.g. a client that stops reading. */
+const IDLE_MARGIN_MS = 5_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const MAX_REQUESTS_PER_SOCKET = 1000;
+const MAX_HEADER_BYTES = 8 * 1024;
 
 export interface ServerOptions {
   headerTimeoutMs: number;
   readTimeoutMs: number;
+  telemetryPath: string;
   /** Produces one exposition; must never reject (a failed read is rendered as nfprom_up 0). */
-  scrape: (timeoutMs: number) => Promise<string>;
+  scrape: (timeoutMs: number, format: ExpositionFormat) => Promise<string>;
+  inFlight: InFlightLimit;
   log: Logger;
 }
 
+/** Guard: the per-request rules of the web config file, swapped as a whole on reload. */
+export interface Guard {
+  auth: BasicAuth;
+  headers: Record<string, string>;
+  rateLimit: TokenBucket | undefined;
+  tls: TlsMaterial | undefined;
+}
+
 /**
- * createMetricsServer serves GET/HEAD on / (landing page) and /metrics. Slow clients are cut off after
- * headerTimeoutMs; error bodies are one plain line, never a stack trace or a path.
+ * createMetricsServer builds one HTTP or HTTPS server (by the guard's tls at creation) serving the landing
+ * page at / and the metrics at the telemetry path, GET and HEAD only. Clients get headerTimeoutMs to
+ * send their request (and to finish a TLS handshake); error bodies are one plain line, never a stack
+ * trace or a path. `guard` is read per request, so a reload applies to the next request.
  */
-export function createMetricsServer(options: ServerOptions): Server {
-  const server = createServer(
-    {
-      headersTimeout: options.headerTimeoutMs,
-      requestTimeout: options.headerTimeoutMs,
-      // Node checks the two timeouts above only this often (default 30 s): check often enough to honour them.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, options.headerTimeoutMs / 2)),
-      keepAliveTimeout: 5_000,
-      maxHeaderSize: 8 * 1024,
-    },
-    (req, res) => {
-      handle(req, res, options).catch((err: unknown) => {
-        options.log.error("request failed", { err: (err as Error).message });
-        if (!res.headersSent) plain(res, 500, "internal error");
-        else res.destroy();
-      });
-    },
-  );
-  server.maxRequestsPerSocket = 1000;
+export function createMetricsServer(options: ServerOptions, guard: () => Guard): Server {
+  const base = {
+    headersTimeout: options.headerTimeoutMs,
+    requestTimeout: options.headerTimeoutMs,
+    // Node checks the two timeouts above only this often (default 30 s): check often enough to honour them.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, options.headerTimeoutMs / 2)),
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderSize: MAX_HEADER_BYTES,
+  };
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res, options, guard()).catch((err: unknown) => {
+      options.log.error("request failed", { err: (err as Error).message });
+      if (!res.headersSent) plain(res, 500, "internal error");
+      else res.destroy();
+    });
+  };
+  const tls = guard().tls;
+  const server = tls
+    ? createHttpsServer({ ...base, ...tlsServerOptions(tls, options.headerTimeoutMs) }, listener)
+    : createHttpServer(base, listener);
+  if (tls) {
+    server.on("secureConnection", (socket: TLSSocket) => {
+      const current = guard().tls;
+      const problem = current && peerProblem(socket, current);
+      if (!problem) return;
+      options.log.debug("TLS client dropped", { remote: socket.remoteAddress, reason: problem });
+      socket.destroy();
+    });
+    server.on("tlsClientError", (err, socket) => {
+      options.log.debug("TLS handshake failed", { remote: socket.remoteAddress, err: err.message });
+    });
+  }
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
+  server.setTimeout(options.readTimeoutMs + IDLE_MARGIN_MS);
   return server;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: ServerOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: ServerOptions, guard: Guard) {
+  for (const [name, value] of Object.entries(guard.headers)) res.setHeader(name, value);
+  if (guard.rateLimit && !guard.rateLimit.allow()) return plain(res, 429, "too many requests");
+  if (guard.auth.enabled && !(await guard.auth.check(req.headers.authorization))) {
+    res.setHeader("WWW-Authenticate", 'Basic realm="nfprom", charset="UTF-8"');
+    return plain(res, 401, "unauthorized");
+  }
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("Allow", "GET, HEAD");
-    plain(res, 405, "method not allowed");
-    return;
+    return plain(res, 405, "method not allowed");
   }
   const path = (req.url ?? "/").split("?", 1)[0];
-  if (path === METRICS_PATH) {
-    const body = await options.scrape(scrapeTimeoutMs(req, options.readTimeoutMs));
-    send(res, 200, TEXT_CONTENT_TYPE, body);
-  } else if (path === "/") {
-    send(res, 200, "text/html; charset=utf-8", landingPage());
-  } else {
-    plain(res, 404, "not found");
+  if (path === options.telemetryPath) return metrics(req, res, options);
+  if (path === "/") return send(res, 200, "text/html; charset=utf-8", landingPage(options.telemetryPath));
+  plain(res, 404, "not found");
+}
+
+/** metrics serves one scrape within the --web.max-requests slots, in the negotiated format and encoding. */
+async function metrics(req: IncomingMessage, res: ServerResponse, options: ServerOptions): Promise<void> {
+  if (!options.inFlight.tryEnter()) {
+    options.log.debug("scrape refused: --web.max-requests reached", { max: options.inFlight.max });
+    return plain(res, 503, "too many concurrent scrapes");
+  }
+  try {
+    const format = negotiateFormat(req.headers.accept);
+    const body = await options.scrape(scrapeTimeoutMs(req, options.readTimeoutMs), format);
+    res.setHeader("Vary", "Accept, Accept-Encoding");
+    if (acceptsGzip(req.headers["accept-encoding"])) {
+      res.setHeader("Content-Encoding", "gzip");
+      send(res, 200, format.contentType, await gzipAsync(body));
+    } else {
+      send(res, 200, format.contentType, body);
+    }
+  } finally {
+    options.inFlight.leave();
   }
 }
 
@@ -66,7 +133,7 @@ export function scrapeTimeoutMs(req: IncomingMessage, readTimeoutMs: number): nu
   return Math.max(MIN_READ_TIMEOUT_MS, Math.min(readTimeoutMs, header * 1000 - SCRAPE_TIMEOUT_MARGIN_MS));
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
   res.writeHead(status, { "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
   res.end(res.req.method === "HEAD" ? undefined : body);
 }
@@ -75,12 +142,13 @@ function plain(res: ServerResponse, status: number, text: string): void {
   send(res, status, "text/plain; charset=utf-8", `${text}\n`);
 }
 
-function landingPage(): string {
+function landingPage(telemetryPath: string): string {
+  const href = telemetryPath.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>nfprom</title></head>
 <body><h1>nfprom ${VERSION}</h1>
 <p>Prometheus exporter for nftables accounting counters.</p>
-<p><a href="${METRICS_PATH}">Metrics</a></p>
+<p><a href="${href}">Metrics</a></p>
 </body></html>
 `;
 }

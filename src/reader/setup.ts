@@ -1,0 +1,38 @@
+import type { Config } from "../cli/flags.js";
+import type { ReaderStats } from "../model/snapshot.js";
+import { FAMILIES } from "../nftables/constants.js";
+import { CAP_NET_ADMIN, hasCapability, procStatus } from "../privileges/caps.js";
+import { ChainReader } from "./chain-reader.js";
+
+/** Bound on one blocking recv; a whole read is bounded by -read-timeout. */
+const RECV_TIMEOUT_MS = 2_000;
+const MAX_DUMP_ATTEMPTS = 3;
+
+/** FatalError ends the reader with exit code 1 and its message as the one-line reason. */
+export class FatalError extends Error {}
+
+/** requireNetAdmin throws FatalError unless this process can read nftables (root or CAP_NET_ADMIN). */
+export function requireNetAdmin(): void {
+  if (!hasCapability(procStatus().capEff, CAP_NET_ADMIN)) {
+    throw new FatalError("nfprom needs root or CAP_NET_ADMIN to read nftables (it has neither)");
+  }
+}
+
+/** createChainReader: the one reader of the chain the flags name, shared by serve, dump and textfile. */
+export function createChainReader(config: Config): ChainReader {
+  return new ChainReader(
+    { family: FAMILIES[config.family], table: config.table, chain: config.chain },
+    { maxAttempts: MAX_DUMP_ATTEMPTS, maxReadMs: config.readTimeoutMs, recvTimeoutMs: RECV_TIMEOUT_MS },
+  );
+}
+
+/** readerStats: the reader's cumulative counters and its own memory and CPU, sent with every reply. */
+export function readerStats(reader: Pick<ChainReader, "stats">): ReaderStats {
+  const cpu = process.cpuUsage();
+  return {
+    dumpInterrupted: reader.stats.dumpInterrupted,
+    readErrors: { ...reader.stats.readErrors },
+    residentBytes: process.memoryUsage.rss(),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+}

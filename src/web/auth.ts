@@ -1,0 +1,70 @@
+import { createHash, randomBytes } from "node:crypto";
+import bcrypt from "bcryptjs";
+
+/** Successful verdicts kept, so that a scraper's every request does not pay bcrypt (~50 ms at cost 10). */
+const CACHE_SIZE = 256;
+
+export type Compare = (password: string, hash: string) => Promise<boolean>;
+
+/**
+ * BasicAuth checks `Authorization: Basic` credentials against basic_auth_users (bcrypt hashes).
+ *
+ * - An unknown user is compared against a dummy hash of the same cost as the configured ones, so a
+ *   failed login takes the same time whether the user exists or not (no user enumeration by timing).
+ * - Successful verdicts are cached under SHA-256(user, password, hash): a hit needs the right password,
+ *   and a changed hash (reload) misses. Failures are not cached: a guesser cannot evict good entries,
+ *   and every wrong guess keeps costing a full bcrypt.
+ */
+export class BasicAuth {
+  readonly #users: Map<string, string>;
+  readonly #dummyHash: string | undefined;
+  readonly #cache = new Map<string, true>();
+
+  constructor(
+    users: Record<string, string>,
+    readonly compare: Compare = bcrypt.compare,
+  ) {
+    this.#users = new Map(Object.entries(users));
+    const costs = [...this.#users.values()].map((h) => bcrypt.getRounds(h));
+    // With mixed costs the dummy takes the highest: an unknown user is then never the fast case.
+    if (costs.length > 0)
+      this.#dummyHash = bcrypt.hashSync(randomBytes(18).toString("base64"), Math.max(...costs));
+  }
+
+  /** enabled: basic_auth_users is not empty, so every request must authenticate. */
+  get enabled(): boolean {
+    return this.#users.size > 0;
+  }
+
+  /** check resolves true when the header carries a configured user and its password; never rejects. */
+  async check(authorization: string | undefined): Promise<boolean> {
+    const creds = parseBasic(authorization);
+    if (!creds || !this.#dummyHash) return false;
+    const known = this.#users.get(creds.user);
+    const hash = known ?? this.#dummyHash;
+    const key = createHash("sha256").update(`${creds.user}\0${creds.password}\0${hash}`).digest("hex");
+    if (known && this.#cache.has(key)) {
+      this.#cache.delete(key); // re-insert: the Map's order is the LRU order
+      this.#cache.set(key, true);
+      return true;
+    }
+    const ok = (await this.compare(creds.password, hash).catch(() => false)) && known !== undefined;
+    if (ok) this.#remember(key);
+    return ok;
+  }
+
+  #remember(key: string): void {
+    this.#cache.set(key, true);
+    if (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
+  }
+}
+
+/** parseBasic decodes `Basic base64(user:password)`; the password may contain colons, the user not. */
+export function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
+  const m = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header ?? "");
+  if (!m) return undefined;
+  const text = Buffer.from(m[1] as string, "base64").toString("utf8");
+  const colon = text.indexOf(":");
+  if (colon < 0) return undefined;
+  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
