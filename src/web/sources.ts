@@ -38,13 +38,13 @@ function* counterFamilies(ns: string, counters: NonNullable<Snapshot["counters"]
   const labels = labelSets(counters.map((c) => ({ base: identity(c), comment: c.comment })));
   const help = "counted by the named counter object, labelled by its name and nft(...) comment.";
   yield counter(
-    `${ns}_counter_bytes_total`,
+    `${ns}_object_bytes_total`,
     `Bytes ${help}`,
     labels,
     counters.map((c) => c.bytes),
   );
   yield counter(
-    `${ns}_counter_packets_total`,
+    `${ns}_object_packets_total`,
     `Packets ${help}`,
     labels,
     counters.map((c) => c.packets),
