@@ -53,12 +53,19 @@ function loadTls(spec: TlsSettings<PemSource>): TlsSettings<string> {
   );
   if (spec.clientCa && t.clientCa) {
     const ca = t.clientCa;
-    check(spec.clientCa, () => createSecureContext({ ca }), "is not a PEM CA certificate bundle");
+    check(spec.clientCa, () => parseBundle(ca), "is not a PEM CA certificate bundle");
   }
   const p = "tls_server_config";
   checkKey(`${p}.cipher_suites`, () => t.ciphers && createSecureContext({ ciphers: t.ciphers }));
   checkKey(`${p}.curve_preferences`, () => t.curves && createSecureContext({ ecdhCurve: t.curves }));
   return t;
+}
+
+/** parseBundle parses every certificate of a PEM bundle; OpenSSL itself silently skips garbage. */
+function parseBundle(pem: string): void {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error("no certificate");
+  for (const block of blocks) new X509Certificate(block);
 }
 
 function readPem(src: PemSource): string {

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import bcrypt from "bcryptjs";
+import { BasicAuth, parseBasic } from "../../../src/web/auth.js";
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+const HASH = bcrypt.hashSync("s3cret:with:colons", 4);
+
+/** A spy around bcrypt.compare that records the hashes it was asked about. */
+function spy() {
+  const hashes: string[] = [];
+  const compare = (password: string, hash: string) => {
+    hashes.push(hash);
+    return bcrypt.compare(password, hash);
+  };
+  return { hashes, compare };
+}
+
+describe("BasicAuth", () => {
+  test("no users: disabled, and nothing authenticates", async () => {
+    const auth = new BasicAuth({});
+    assert.equal(auth.enabled, false);
+    assert.equal(await auth.check(basic("a", "b")), false);
+  });
+
+  test("the right password passes; a wrong one, another user, or no header fails", async () => {
+    const auth = new BasicAuth({ alice: HASH });
+    assert.equal(auth.enabled, true);
+    assert.equal(await auth.check(basic("alice", "s3cret:with:colons")), true);
+    assert.equal(await auth.check(basic("alice", "s3cret")), false);
+    assert.equal(await auth.check(basic("bob", "s3cret:with:colons")), false);
+    assert.equal(await auth.check(undefined), false);
+    assert.equal(await auth.check("Bearer abc"), false);
+  });
+
+  test("an unknown user costs one bcrypt compare against a hash of the configured cost", async () => {
+    const s = spy();
+    const auth = new BasicAuth({ alice: bcrypt.hashSync("pw", 6) }, s.compare);
+    assert.equal(await auth.check(basic("mallory", "pw")), false);
+    assert.equal(s.hashes.length, 1);
+    assert.equal(bcrypt.getRounds(s.hashes[0] as string), 6);
+    assert.notEqual(s.hashes[0], undefined);
+  });
+
+  test("with mixed costs the dummy hash takes the highest", async () => {
+    const s = spy();
+    const auth = new BasicAuth({ a: bcrypt.hashSync("x", 4), b: bcrypt.hashSync("y", 7) }, s.compare);
+    await auth.check(basic("nobody", "z"));
+    assert.equal(bcrypt.getRounds(s.hashes[0] as string), 7);
+  });
+
+  test("unknown and known users fail in about the same time (cost 8)", async () => {
+    const auth = new BasicAuth({ alice: bcrypt.hashSync("right", 8) });
+    const time = async (user: string) => {
+      const runs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        assert.equal(await auth.check(basic(user, `wrong${i}`)), false);
+        runs.push(performance.now() - t0);
+      }
+      return runs.sort((a, b) => a - b)[2] as number;
+    };
+    const known = await time("alice");
+    const unknown = await time("mallory");
+    const ratio = unknown / known;
+    assert.ok(ratio > 0.6 && ratio < 1.6, `unknown ${unknown.toFixed(1)} ms vs known ${known.toFixed(1)} ms`);
+  });
+
+  test("a success is cached; failures are not", async () => {
+    const s = spy();
+    const auth = new BasicAuth({ alice: HASH }, s.compare);
+    for (let i = 0; i < 3; i++) assert.equal(await auth.check(basic("alice", "s3cret:with:colons")), true);
+    assert.equal(s.hashes.length, 1);
+    for (let i = 0; i < 3; i++) assert.equal(await auth.check(basic("alice", "nope")), false);
+    assert.equal(s.hashes.length, 4);
+  });
+
+  test("a new configuration (new hash) does not reuse old verdicts", async () => {
+    const s = spy();
+    const before = new BasicAuth({ alice: HASH }, s.compare);
+    assert.equal(await before.check(basic("alice", "s3cret:with:colons")), true);
+    const after = new BasicAuth({ alice: bcrypt.hashSync("changed", 4) }, s.compare);
+    assert.equal(await after.check(basic("alice", "s3cret:with:colons")), false);
+  });
+
+  test("a compare that throws counts as a failure", async () => {
+    const auth = new BasicAuth({ alice: HASH }, () => Promise.reject(new Error("boom")));
+    assert.equal(await auth.check(basic("alice", "s3cret:with:colons")), false);
+  });
+});
+
+describe("parseBasic", () => {
+  const cases: [string | undefined, { user: string; password: string } | undefined][] = [
+    [basic("u", "p"), { user: "u", password: "p" }],
+    [basic("u", "p:q"), { user: "u", password: "p:q" }],
+    [basic("", ""), { user: "", password: "" }],
+    [basic("ü", "日本"), { user: "ü", password: "日本" }],
+    [`basic ${Buffer.from("u:p").toString("base64")}`, { user: "u", password: "p" }],
+    [`Basic ${Buffer.from("nocolon").toString("base64")}`, undefined],
+    ["Basic !!!", undefined],
+    ["Digest abc", undefined],
+    [undefined, undefined],
+  ];
+  for (const [header, want] of cases)
+    test(JSON.stringify(header), () => assert.deepEqual(parseBasic(header), want));
+});
