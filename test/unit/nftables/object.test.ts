@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ErrorCodes, NfpromError } from "../../../src/errors.js";
+import { parseMessages } from "../../../src/netlink/message.js";
+import { FAMILIES } from "../../../src/nftables/constants.js";
+import { NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA } from "../../../src/nftables/constants-sources.js";
+import { countsInNamedObject, objectFromMessage } from "../../../src/nftables/object.js";
+import { ruleFromMessage } from "../../../src/nftables/rule.js";
+import { datagramsOf, loadFixture } from "../helpers/fixtures.js";
+import { fixtureMessages } from "../helpers/messages.js";
+
+const U64_MAX = (1n << 64n) - 1n;
+
+describe("objectFromMessage on a real GETOBJ dump (test/fixtures/objects.json)", () => {
+  const { messages, done } = fixtureMessages("objects");
+  const objects = messages.map(objectFromMessage);
+  const byName = new Map(objects.map((o) => [o.name, o]));
+
+  test("every object of every family, then DONE", () => {
+    assert.ok(done);
+    assert.deepEqual(objects.map((o) => `${o.family}/${o.table}/${o.name}`).sort(), [
+      `${FAMILIES.inet}/firewall/huge`,
+      `${FAMILIES.inet}/firewall/lim`,
+      `${FAMILIES.inet}/firewall/plain`,
+      `${FAMILIES.inet}/firewall/ssh_in`,
+      `${FAMILIES.inet}/firewall/web_over`,
+      `${FAMILIES.inet}/firewall/web_until`,
+      `${FAMILIES.ip}/other/c2`,
+    ]);
+  });
+
+  test("named counters: exact u64 values and the object's comment", () => {
+    assert.deepEqual(byName.get("ssh_in")?.counter, { bytes: 3456n, packets: 12n });
+    assert.equal(byName.get("ssh_in")?.comment, "nft(service=ssh;dir=in)");
+    assert.equal(byName.get("ssh_in")?.type, NFT_OBJECT_COUNTER);
+    assert.deepEqual(byName.get("huge")?.counter, { bytes: U64_MAX, packets: U64_MAX - 1n });
+    assert.deepEqual(byName.get("plain")?.counter, { bytes: 0n, packets: 0n });
+    assert.equal(byName.get("plain")?.comment, undefined);
+    assert.deepEqual(byName.get("c2")?.counter, { bytes: 60n, packets: 1n });
+  });
+
+  test("quotas: limit, used, the inverted flag; other object types carry no state", () => {
+    const until = byName.get("web_until");
+    assert.equal(until?.type, NFT_OBJECT_QUOTA);
+    assert.deepEqual(until?.quota, { bytes: 1_000_000n, consumed: 12_345n, flags: 0 });
+    assert.equal(until?.comment, "nft(plan=basic)");
+    assert.deepEqual(byName.get("web_over")?.quota, { bytes: 1000n, consumed: 999n, flags: 1 });
+    assert.equal(byName.get("lim")?.counter, undefined);
+    assert.equal(byName.get("lim")?.quota, undefined);
+  });
+
+  test("a truncated object is NFPROM_DECODE, never a crash", () => {
+    const msg = messages[0];
+    assert.ok(msg);
+    const cut = { ...msg, payload: msg.payload.subarray(0, msg.payload.length - 3) };
+    assert.throws(
+      () => objectFromMessage(cut),
+      (e: unknown) => e instanceof NfpromError && e.code === ErrorCodes.DECODE,
+    );
+  });
+});
+
+describe("countsInNamedObject", () => {
+  test("a rule with `counter name` (objref) counts in the object; one with `counter` does not", () => {
+    const rules = datagramsOf(loadFixture("basic"))
+      .flatMap((d) => [...parseMessages(d)])
+      .filter((m) => m.payload.length > 4 && m.type === 0x0a06)
+      .map((m) => ruleFromMessage(m));
+    assert.ok(rules.length > 0 && rules.every((r) => !countsInNamedObject(r)));
+    const objref = {
+      ...(rules[0] as (typeof rules)[0]),
+      exprs: [{ kind: "unknown" as const, name: "objref" }],
+    };
+    assert.ok(countsInNamedObject(objref));
+  });
+});
