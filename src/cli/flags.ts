@@ -1,4 +1,6 @@
 import { FAMILIES, type FamilyName } from "../nftables/constants.js";
+import { DUPLICATE_POLICIES, type DuplicatePolicy } from "../labels/duplicates.js";
+import { DERIVED_LABELS, type DerivedLabel } from "../labels/render.js";
 import { parseDuration } from "./duration.js";
 
 /** Config is everything the command line decides, validated. */
@@ -25,7 +27,20 @@ export interface Config {
   output: string | undefined;
   /** textfile: rewrite every intervalMs until SIGTERM; undefined: write once and exit. */
   intervalMs: number | undefined;
+  /** -rule-labels: labels derived from the rules' matches; empty: off (nothing decoded beyond counters). */
+  ruleLabels: DerivedLabel[];
+  /** -all-rules: also export counted rules without an nft(...) comment, with a `rule` label. */
+  allRules: boolean;
+  /** -duplicates: what to do with rules whose label sets are identical. */
+  duplicates: DuplicatePolicy;
+  /** check -input: `nft -j list ruleset` JSON from this file ("-": stdin) instead of the kernel. */
+  input: string | undefined;
+  /** check -format: text for people, json for scripts. */
+  format: CheckFormat;
 }
+
+export const CHECK_FORMATS = ["text", "json"] as const;
+export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 export interface ListenAddress {
   /** undefined: every address (":9830"). */
@@ -48,6 +63,7 @@ export const COMMANDS = {
   serve: "run the exporter: the privileged reader and the unprivileged web process (default)",
   dump: "read the chain once, print the exposition to stdout and exit (no web process, no socket)",
   textfile: "write the exposition atomically to -output for node_exporter's textfile collector",
+  check: "check the chain's rules against the label policy; exit 0 clean, 1 problems, 2 usage",
 } as const;
 export type Command = keyof typeof COMMANDS;
 
@@ -217,6 +233,45 @@ export const FLAGS: FlagSpec[] = [
     help: `format of log lines: ${LOG_FORMATS.join(", ")}`,
     parse: (v) => oneOf(v, LOG_FORMATS),
   },
+  {
+    name: "rule-labels",
+    key: "ruleLabels",
+    arg: "list",
+    default: "",
+    help: `comma-separated labels derived from each rule's matches: ${Object.keys(DERIVED_LABELS).join(", ")}; a comment key of the same name wins (see README, Labels)`,
+    parse: ruleLabels,
+  },
+  {
+    name: "all-rules",
+    key: "allRules",
+    help: "also export rules with a counter but no nft(...) comment, labelled rule=<comment or #position>",
+  },
+  {
+    name: "duplicates",
+    key: "duplicates",
+    arg: "policy",
+    default: "sum",
+    help: `rules with identical label sets: ${DUPLICATE_POLICIES.join(", ")} (handle: add a handle label; error: do not export them)`,
+    parse: (v) => oneOf(v, DUPLICATE_POLICIES),
+  },
+  {
+    name: "input",
+    commands: ["check"],
+    key: "input",
+    arg: "file",
+    default: "",
+    help: "read `nft -j list ruleset` output from this file (- for stdin) instead of the kernel; needs no privileges",
+    parse: (v) => (v === "" ? undefined : v),
+  },
+  {
+    name: "format",
+    commands: ["check"],
+    key: "format",
+    arg: "format",
+    default: "text",
+    help: `report format: ${CHECK_FORMATS.join(", ")}`,
+    parse: (v) => oneOf(v, CHECK_FORMATS),
+  },
   { name: "v", key: "version", help: "print the version and exit" },
   { name: "help", key: "help", help: "print this help and exit" },
 ];
@@ -240,6 +295,7 @@ export function parseArgs(args: readonly string[]): ParseResult {
     argv = args.slice(1);
   }
   const values = new Map<FlagSpec, string[]>();
+  const switches = new Map<FlagSpec, boolean>();
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -257,7 +313,8 @@ export function parseArgs(args: readonly string[]): ParseResult {
     if (!spec.arg) {
       const on = parseBool(name, m[2]);
       if (spec.key === "help") help ||= on;
-      else version ||= on;
+      else if (spec.key === "version") version ||= on;
+      else switches.set(spec, on);
       continue;
     }
     let value = m[2];
@@ -273,7 +330,10 @@ export function parseArgs(args: readonly string[]): ParseResult {
 
   const config: Record<string, unknown> = {};
   for (const spec of FLAGS) {
-    if (!spec.arg) continue;
+    if (!spec.arg) {
+      if (spec.key !== "help" && spec.key !== "version") config[spec.key] = switches.get(spec) ?? false;
+      continue;
+    }
     const texts = values.get(spec) ?? [spec.default ?? ""];
     const parsed = texts.map((text) => {
       try {
@@ -368,4 +428,15 @@ export function listen(v: string): ListenAddress {
   if (port > 65535) throw new Error("port out of range");
   const host = m[1] ?? m[2];
   return { host: host === "" ? undefined : host, port };
+}
+
+/** ruleLabels parses -rule-labels: known names, comma-separated, each once; "" is none. */
+function ruleLabels(v: string): DerivedLabel[] {
+  const names = v
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  for (const n of names) if (!Object.hasOwn(DERIVED_LABELS, n)) throw new Error(`unknown label "${n}"`);
+  if (new Set(names).size !== names.length) throw new Error("a label is given twice");
+  return names as DerivedLabel[];
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runCheck } from "../check/main.js";
 import { FatalError, runReader } from "../reader/main.js";
 import { runDump, runTextfile } from "../reader/oneshot.js";
 import { VERSION } from "../version.js";
@@ -52,6 +53,8 @@ async function run(command: Command, config: Config): Promise<number> {
     case "textfile":
       if (config.output === undefined) throw new UsageError("textfile needs -output FILE");
       return runTextfile(config, config.output);
+    case "check":
+      return runCheck(config);
   }
 }
 

@@ -161,7 +161,7 @@ function classify(parsed: ParsedComment): Classified {
   if (renamed.length === 0) return { ok: true, labels: parsed.labels };
   const labels = new Map<string, string>();
   for (const [k, v] of parsed.labels) labels.set(TARGET_LABELS.has(k) ? `exported_${k}` : k, v);
-  const note = `${renamed.map((k) => `"${k}"`).join(", ")} renamed exported_<name>: Prometheus sets job and instance itself`;
+  const note = `${renamed.map((k) => `"${k}" exported as exported_${k}`).join(", ")}: Prometheus sets job and instance itself`;
   return { ok: true, labels, note };
 }
 

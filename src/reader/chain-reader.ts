@@ -1,4 +1,5 @@
 import { type ErrorCode, ErrorCodes, NfpromError } from "../errors.js";
+import type { DerivedLabel } from "../labels/render.js";
 import type { RuleCounters, Snapshot } from "../model/snapshot.js";
 import { NETLINK_NETFILTER } from "../netlink/constants.js";
 import { NetlinkSocket } from "../netlink/socket.js";
@@ -6,6 +7,7 @@ import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftabl
 import { FAMILIES, familyName } from "../nftables/constants.js";
 import { countsInNamedObject } from "../nftables/object.js";
 import { counterOf, type Rule } from "../nftables/rule.js";
+import { RuleLabeler } from "./derive.js";
 
 export interface ChainReaderOptions {
   /** Dumps started per read before NLM_F_DUMP_INTR is reported as an error. */
@@ -14,6 +16,8 @@ export interface ChainReaderOptions {
   maxReadMs: number;
   /** Bound on one blocking receive (SO_RCVTIMEO). */
   recvTimeoutMs: number;
+  /** Rule-derived labels to compute (-rule-labels); none: the match expressions are not even decoded. */
+  ruleLabels?: readonly DerivedLabel[];
 }
 
 /**
@@ -84,18 +88,23 @@ export class ChainReader {
         packets: counter?.packets,
         countsInObject: countsInNamedObject(rule),
       });
+      labeler?.add(rule, rules[rules.length - 1]);
     };
+    const labeler = RuleLabeler.create(this.options.ruleLabels);
+    const selection = labeler ? "all" : "counters";
     const pastDeadline = () => Date.now() > hardDeadline;
     if (this.ref.family === FAMILIES.all) {
       const families = await familiesWithChain(sock, this.ref);
       if (families.length === 0) throw missing(this.ref);
-      for (const family of families) await dumpRules(sock, { ...this.ref, family }, collect, pastDeadline);
+      for (const family of families)
+        await dumpRules(sock, { ...this.ref, family }, collect, pastDeadline, selection);
     } else {
-      await dumpRules(sock, this.ref, collect, pastDeadline);
+      await dumpRules(sock, this.ref, collect, pastDeadline, selection);
       // An empty dump is also what a missing table or chain looks like: ask the kernel which it is.
       if (rules.length === 0 && (await familiesWithChain(sock, this.ref)).length === 0)
         throw missing(this.ref);
     }
+    await labeler?.finish(sock, pastDeadline);
     const readAtMs = Date.now();
     return {
       family: familyName(this.ref.family),
@@ -105,6 +114,7 @@ export class ChainReader {
       readDurationMs: readAtMs - started,
       attempts: attempt,
       rules,
+      ...(labeler && { derivedLabels: [...labeler.names] }),
     };
   }
 

@@ -16,7 +16,7 @@ import {
 import type { WebConfig } from "../web/config.js";
 import type { RulesReader } from "./collector.js";
 import { snapshotJson, writeFileAtomically } from "./jsonfile.js";
-import { createChainReader, FatalError, readerStats, requireNetAdmin } from "./setup.js";
+import { createChainReader, FatalError, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 import { WebProcess } from "./web-process.js";
 import { WebSecuritySource } from "./web-security.js";
 
@@ -74,6 +74,7 @@ export async function runReader(config: Config): Promise<void> {
     readTimeoutMs: config.readTimeoutMs,
     logLevel: config.logLevel,
     logFormat: config.logFormat,
+    policy: policyOptions(config),
     refuseRoot: true,
   };
   await new Promise<void>((resolve, reject) => {

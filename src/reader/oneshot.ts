@@ -5,7 +5,7 @@ import { Logger } from "../log.js";
 import { Scraper } from "../web/scrape.js";
 import type { RulesReader } from "./collector.js";
 import { writeFileAtomically } from "./jsonfile.js";
-import { createChainReader, readerStats, requireNetAdmin } from "./setup.js";
+import { createChainReader, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 
 /** Mode of a textfile: node_exporter usually runs as its own user and must be able to read it. */
 const TEXTFILE_MODE = 0o644;
@@ -31,7 +31,7 @@ export async function runTextfile(config: Config, output: string): Promise<numbe
   requireNetAdmin();
   const log = new Logger(config.logLevel, "textfile", config.logFormat);
   const reader = createChainReader(config);
-  const scraper = new Scraper(config.namespace, log);
+  const scraper = new Scraper(config.namespace, log, undefined, policyOptions(config));
   const writeOnce = async () => {
     const { text, ok } = await render(reader, scraper, config);
     try {
@@ -57,7 +57,12 @@ async function readOnce(config: Config): Promise<{ text: string; ok: boolean }> 
   try {
     return await render(
       reader,
-      new Scraper(config.namespace, new Logger(config.logLevel, "dump", config.logFormat)),
+      new Scraper(
+        config.namespace,
+        new Logger(config.logLevel, "dump", config.logFormat),
+        undefined,
+        policyOptions(config),
+      ),
       config,
     );
   } finally {

@@ -1,4 +1,5 @@
 import type { Config } from "../cli/flags.js";
+import type { PolicyOptions } from "../labels/policy.js";
 import type { ReaderStats } from "../model/snapshot.js";
 import { FAMILIES } from "../nftables/constants.js";
 import { CAP_NET_ADMIN, hasCapability, procStatus } from "../privileges/caps.js";
@@ -22,8 +23,18 @@ export function requireNetAdmin(): void {
 export function createChainReader(config: Config): ChainReader {
   return new ChainReader(
     { family: FAMILIES[config.family], table: config.table, chain: config.chain },
-    { maxAttempts: MAX_DUMP_ATTEMPTS, maxReadMs: config.readTimeoutMs, recvTimeoutMs: RECV_TIMEOUT_MS },
+    {
+      maxAttempts: MAX_DUMP_ATTEMPTS,
+      maxReadMs: config.readTimeoutMs,
+      recvTimeoutMs: RECV_TIMEOUT_MS,
+      ruleLabels: config.ruleLabels,
+    },
   );
+}
+
+/** policyOptions: the label choices of the command line, for every Scraper (serve, dump, textfile). */
+export function policyOptions(config: Config): PolicyOptions {
+  return { allRules: config.allRules, duplicates: config.duplicates };
 }
 
 /** readerStats: the reader's cumulative counters and its own memory and CPU, sent with every reply. */

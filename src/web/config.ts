@@ -1,4 +1,5 @@
 import type { ListenAddress, LogFormat, LogLevel } from "../cli/flags.js";
+import type { PolicyOptions } from "../labels/policy.js";
 
 /**
  * WebConfig is what the reader tells the web process, as JSON in its only argument. The web security
@@ -13,6 +14,8 @@ export interface WebConfig {
   readTimeoutMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** The label policy's options (-all-rules, -duplicates); derived labels arrive with each snapshot. */
+  policy: PolicyOptions;
   /** Exit instead of serving when the process still holds root or any capability. */
   refuseRoot: boolean;
 }

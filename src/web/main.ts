@@ -63,7 +63,7 @@ function main(): void {
 }
 
 function serverOptions(config: WebConfig, client: ReaderClient, log: Logger): ServerOptions {
-  const scraper = new Scraper(config.namespace, log, processFamilies);
+  const scraper = new Scraper(config.namespace, log, processFamilies, config.policy);
   return {
     headerTimeoutMs: config.headerTimeoutMs,
     readTimeoutMs: config.readTimeoutMs,

@@ -7,7 +7,13 @@ import {
   TEXT_FORMAT,
 } from "../exposition/text.js";
 import type { ReadReply } from "../ipc/protocol.js";
-import { LabelPolicy, type SeriesSet } from "../labels/policy.js";
+import {
+  DEFAULT_POLICY_OPTIONS,
+  LabelPolicy,
+  type PolicyOptions,
+  type Rejection,
+  type SeriesSet,
+} from "../labels/policy.js";
 import type { Logger } from "../log.js";
 import type { ReaderStats } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
@@ -21,7 +27,7 @@ export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
  * logged once, not on every scrape, and forgets rules that are gone.
  */
 export class Scraper {
-  #policy = new LabelPolicy();
+  readonly #policy: LabelPolicy;
   #reported = new Set<string>();
   #lastReadAt: number | undefined;
   #lastStats: ReaderStats | undefined;
@@ -31,13 +37,17 @@ export class Scraper {
     readonly log: Logger,
     /** Families appended to every exposition (the web process's process_* metrics). */
     readonly extraFamilies: () => Iterable<MetricFamily> = () => [],
-  ) {}
+    /** -all-rules and -duplicates (see labels/policy.ts). */
+    policy: PolicyOptions = DEFAULT_POLICY_OPTIONS,
+  ) {
+    this.#policy = new LabelPolicy(policy);
+  }
 
   /** render builds one exposition in `format` (text 0.0.4 unless the scraper negotiated OpenMetrics). */
   render(input: ScrapeInput, startedAt: bigint, format: ExpositionFormat = TEXT_FORMAT): string {
     let set: SeriesSet | undefined;
     if (input.type === "snapshot") {
-      set = this.#policy.evaluate(input.snapshot.rules);
+      set = this.#policy.evaluate(input.snapshot.rules, input.snapshot.derivedLabels);
       this.#reportOnce(set);
       this.#lastReadAt = input.snapshot.readAtMs;
     } else {
@@ -55,13 +65,16 @@ export class Scraper {
 
   #reportOnce(set: SeriesSet): void {
     const current = new Set<string>();
-    for (const r of set.rejected) {
-      const key = `${r.handle}\0${r.comment}\0${r.reason}`;
-      current.add(key);
-      if (!this.#reported.has(key)) {
-        this.log.warn("rule rejected", { handle: r.handle, comment: r.comment, reason: r.reason });
+    const report = (msg: string, rules: readonly Rejection[]) => {
+      for (const r of rules) {
+        const key = `${msg}\0${r.handle}\0${r.comment}\0${r.reason}`;
+        current.add(key);
+        if (!this.#reported.has(key))
+          this.log.warn(msg, { handle: r.handle, comment: r.comment, reason: r.reason });
       }
-    }
+    };
+    report("rule rejected", set.rejected);
+    report("rule adjusted", set.adjusted ?? []);
     this.#reported = current;
   }
 

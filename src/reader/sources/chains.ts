@@ -77,6 +77,7 @@ export class ChainsReader implements RulesReader {
       readDurationMs: readAtMs - started,
       attempts: Math.max(1, ...parts.map((p) => p.attempts)),
       rules: parts.flatMap((p) => p.rules),
+      ...(this.options.ruleLabels?.length && { derivedLabels: [...this.options.ruleLabels] }),
     };
   }
 

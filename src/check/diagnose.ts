@@ -1,0 +1,96 @@
+import { parseComment } from "../labels/comment.js";
+import { LabelPolicy, type PolicyOptions } from "../labels/policy.js";
+import type { RuleCounters } from "../model/snapshot.js";
+
+/**
+ * Severity of a finding. `error`: the exporter drops the rule; `warning`: it exports the rule, but not as
+ * the comment says or not as the others (a likely mistake); `info`: the rule is simply not exported.
+ * `nfprom check` exits 1 when there is any error or warning.
+ */
+export type Severity = "error" | "warning" | "info";
+
+export interface Finding {
+  handle: bigint;
+  comment: string | undefined;
+  severity: Severity;
+  problem: string;
+}
+
+export interface CheckResult {
+  rules: number;
+  counts: { exported: number; ignored: number; rejected: number };
+  /** The exported label names, as the exporter would use them. */
+  keys: string[];
+  series: number;
+  findings: Finding[];
+}
+
+/** nft stores at most 128 bytes of comment (NFT_USERDATA_MAXLEN is 256, but nft(8) refuses more than 128). */
+export const COMMENT_MAX_BYTES = 128;
+
+/**
+ * diagnose runs the exporter's own label policy over `rules` (one source of truth: whatever the policy
+ * rejects or adjusts is reported with the policy's reason) and adds what only matters to a person
+ * editing the ruleset: comments that nearly are nft(...), key sets that differ from the others, comments
+ * over nft's limit, counted rules that are not exported.
+ */
+export function diagnose(
+  rules: readonly RuleCounters[],
+  options: PolicyOptions,
+  derivedKeys: readonly string[] = [],
+): CheckResult {
+  const set = new LabelPolicy(options).evaluate(rules, derivedKeys);
+  const findings: Finding[] = [];
+  const add = (r: { handle: bigint; comment: string | undefined }, severity: Severity, problem: string) =>
+    findings.push({ handle: r.handle, comment: r.comment, severity, problem });
+  for (const r of set.rejected) add(r, "error", r.reason);
+  for (const r of set.adjusted ?? []) add(r, "warning", r.reason);
+  const rejected = new Set(set.rejected.map((r) => r.handle));
+  for (const rule of rules) {
+    for (const [severity, problem] of commentFindings(rule, options.allRules)) add(rule, severity, problem);
+  }
+  for (const [rule, problem] of keySetFindings(rules.filter((r) => !rejected.has(r.handle)))) {
+    add(rule, "warning", problem);
+  }
+  findings.sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0));
+  return { rules: rules.length, counts: set.counts, keys: set.keys, series: set.series.length, findings };
+}
+
+function commentFindings(rule: RuleCounters, allRules: boolean): [Severity, string][] {
+  const out: [Severity, string][] = [];
+  const bytes = rule.comment === undefined ? 0 : Buffer.byteLength(rule.comment);
+  if (bytes > COMMENT_MAX_BYTES)
+    out.push(["warning", `comment is ${bytes} bytes; nft allows ${COMMENT_MAX_BYTES}`]);
+  if (parseComment(rule.comment).kind !== "none" || rule.countsInObject) return out;
+  if (rule.comment !== undefined && /^\s*nft\s*\(/i.test(rule.comment)) {
+    out.push(["warning", 'comment is not nft(...): it must start with "nft(" and end with ")"']);
+  } else if (rule.bytes !== undefined && !allRules) {
+    const what = rule.comment === undefined ? "no comment" : "comment is not nft(...)";
+    out.push(["info", `not exported: ${what} (-all-rules would export it)`]);
+  }
+  return out;
+}
+
+/**
+ * keySetFindings flags nft(...) rules whose key set differs from the most common one: the exporter
+ * exports them with empty values for the missing keys, which is rarely what the author meant.
+ */
+function keySetFindings(rules: readonly RuleCounters[]): [RuleCounters, string][] {
+  const keyed: [RuleCounters, string][] = [];
+  const tally = new Map<string, number>();
+  for (const rule of rules) {
+    const parsed = parseComment(rule.comment);
+    if (parsed.kind !== "labels" || rule.bytes === undefined) continue;
+    const keys = [...parsed.labels.keys()].sort().join(",");
+    keyed.push([rule, keys]);
+    tally.set(keys, (tally.get(keys) ?? 0) + 1);
+  }
+  if (tally.size < 2) return [];
+  const usual = [...tally].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "";
+  return keyed
+    .filter(([, keys]) => keys !== usual)
+    .map(([rule, keys]) => [
+      rule,
+      `keys {${keys}} differ from the other rules' {${usual}}: missing ones export empty`,
+    ]);
+}

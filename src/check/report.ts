@@ -1,0 +1,42 @@
+import type { CheckFormat } from "../cli/flags.js";
+import type { CheckResult, Finding } from "./diagnose.js";
+
+/** isClean: nothing the exporter drops or changes (info findings do not count). */
+export function isClean(result: CheckResult): boolean {
+  return result.findings.every((f) => f.severity === "info");
+}
+
+/** formatReport renders a check for people (`text`) or scripts (`json`, one object, bigints as strings). */
+export function formatReport(result: CheckResult, source: string, format: CheckFormat): string {
+  return format === "json" ? formatJson(result, source) : formatText(result, source);
+}
+
+function formatText(result: CheckResult, source: string): string {
+  const lines: string[] = [];
+  for (const f of result.findings) {
+    lines.push(`handle ${f.handle}: ${f.severity}: ${f.problem}`);
+    lines.push(`    comment: ${f.comment === undefined ? "(none)" : JSON.stringify(f.comment)}`);
+  }
+  if (lines.length > 0) lines.push("");
+  const n = (s: Finding["severity"]) => result.findings.filter((f) => f.severity === s).length;
+  const { exported, ignored, rejected } = result.counts;
+  lines.push(
+    `${source}: ${result.rules} rules: ${exported} exported as ${result.series} series, ${ignored} ignored, ${rejected} rejected`,
+    `labels: ${result.keys.length > 0 ? result.keys.join(", ") : "(none)"}`,
+    `${n("error")} errors, ${n("warning")} warnings, ${n("info")} notes: ${isClean(result) ? "clean" : "problems found"}`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+function formatJson(result: CheckResult, source: string): string {
+  const doc = {
+    source,
+    clean: isClean(result),
+    rules: result.rules,
+    counts: result.counts,
+    series: result.series,
+    labels: result.keys,
+    findings: result.findings.map((f) => ({ ...f, handle: f.handle.toString() })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
