@@ -49,7 +49,7 @@ export function groupSeries(
   const groups = groupByValues(accepted, keys);
   const out: Grouped = { keys, series: [], rejected: [], adjusted: [] };
   const canSplit = policy === "handle" && !keySet.has(HANDLE_LABEL);
-  if (canSplit && groups.some((g) => g.members.length > 1)) return splitByHandle(groups, keySet);
+  if (canSplit && groups.some((g) => g.members.length > 1)) return splitByHandle(accepted, groups, keySet);
   for (const g of groups) {
     if (g.members.length === 1) {
       out.series.push(g.series);
@@ -82,20 +82,24 @@ function groupByValues(accepted: readonly Accepted[], keys: readonly string[]): 
   return [...byId.values()];
 }
 
-/** splitByHandle regroups with a `handle` label that only the duplicated rules carry. */
-function splitByHandle(groups: readonly Group[], keySet: Set<string>): Grouped {
-  const withHandle: Accepted[] = [];
+/** splitByHandle regroups with a `handle` label that only the duplicated rules carry, in rule order. */
+function splitByHandle(
+  accepted: readonly Accepted[],
+  groups: readonly Group[],
+  keySet: Set<string>,
+): Grouped {
+  const duplicated = new Set<Accepted>();
   const adjusted: Rejection[] = [];
   for (const g of groups) {
-    if (g.members.length === 1) {
-      withHandle.push(g.members[0] as Accepted);
-      continue;
-    }
+    if (g.members.length === 1) continue;
     for (const m of g.members) {
-      withHandle.push({ ...m, labels: new Map(m.labels).set(HANDLE_LABEL, String(m.handle)) });
+      duplicated.add(m);
       adjusted.push(report(m, g, "told apart by a handle label"));
     }
   }
+  const withHandle = accepted.map((a) =>
+    duplicated.has(a) ? { ...a, labels: new Map(a.labels).set(HANDLE_LABEL, String(a.handle)) } : a,
+  );
   const keys = [...keySet, HANDLE_LABEL].sort();
   const series = groupByValues(withHandle, keys).map((g) => g.series);
   return { keys, series, rejected: [], adjusted };
