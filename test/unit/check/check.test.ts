@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { diagnose } from "../../../src/check/diagnose.js";
+import { quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
+import { formatReport, isClean } from "../../../src/check/report.js";
+import type { PolicyOptions } from "../../../src/labels/policy.js";
+import type { RuleCounters } from "../../../src/model/snapshot.js";
+import { loadFixture } from "../helpers/fixtures.js";
+
+function rule(handle: number, comment: string | undefined, bytes?: bigint): RuleCounters {
+  return { family: 1, handle: BigInt(handle), comment, bytes, packets: bytes };
+}
+
+const SUM: PolicyOptions = { allRules: false, duplicates: "sum" };
+
+/** problems lists [handle, severity, problem] for compact asserts. */
+function problems(rules: RuleCounters[], options = SUM): [bigint, string, string][] {
+  return diagnose(rules, options).findings.map((f) => [f.handle, f.severity, f.problem]);
+}
+
+describe("nfprom check: one diagnosis per kind of problem", () => {
+  const cases: [string, RuleCounters[], [bigint, string, string][]][] = [
+    ["clean chain", [rule(2, "nft(a=1)", 1n), rule(3, "nft(a=2)", 1n)], []],
+    [
+      "invalid key",
+      [rule(2, "nft(bad-key=1)", 1n)],
+      [[2n, "error", '"bad-key" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)']],
+    ],
+    [
+      "malformed comment",
+      [rule(2, "nft(a)", 1n)],
+      [[2n, "error", 'malformed comment: "a" is not key=value']],
+    ],
+    ["no counter", [rule(2, "nft(a=1)")], [[2n, "error", "rule has no counter statement"]]],
+    [
+      "key set differs from the others",
+      [rule(2, "nft(a=1;b=1)", 1n), rule(3, "nft(a=2;b=2)", 1n), rule(4, "nft(a=3)", 1n)],
+      [[4n, "warning", "keys {a} differ from the other rules' {a,b}: missing ones export empty"]],
+    ],
+    [
+      "duplicate label set",
+      [rule(2, "nft(a=1)", 1n), rule(3, "nft(a=1)", 1n)],
+      [
+        [2n, "warning", "same labels as rule 3: summed into one series"],
+        [3n, "warning", "same labels as rule 2: summed into one series"],
+      ],
+    ],
+    [
+      "comment that is nearly nft(...)",
+      [rule(2, "nft(a=1", 1n), rule(3, "NFT (a=1)", 1n)],
+      [
+        [2n, "warning", 'comment is not nft(...): it must start with "nft(" and end with ")"'],
+        [3n, "warning", 'comment is not nft(...): it must start with "nft(" and end with ")"'],
+      ],
+    ],
+    [
+      "comment over nft's 128 bytes",
+      [rule(2, `nft(a=${"x".repeat(130)})`, 1n)],
+      [[2n, "warning", "comment is 137 bytes; nft allows 128"]],
+    ],
+    [
+      "counted rules that are not exported (notes only)",
+      [rule(2, "just a note", 1n), rule(3, undefined, 1n), rule(4, undefined)],
+      [
+        [2n, "info", "not exported: comment is not nft(...) (-all-rules would export it)"],
+        [3n, "info", "not exported: no comment (-all-rules would export it)"],
+      ],
+    ],
+  ];
+  for (const [what, rules, want] of cases) test(what, () => assert.deepEqual(problems(rules), want));
+
+  test("-all-rules and -duplicates=error are applied as the exporter would", () => {
+    assert.deepEqual(problems([rule(2, undefined, 1n)], { allRules: true, duplicates: "sum" }), []);
+    const dupes = [rule(2, "nft(a=1)", 1n), rule(3, "nft(a=1)", 1n)];
+    assert.deepEqual(
+      problems(dupes, { allRules: false, duplicates: "error" }).map(([, s]) => s),
+      ["error", "error"],
+    );
+  });
+});
+
+describe("report", () => {
+  const result = diagnose([rule(2, "nft(a=1)", 1n), rule(3, "nft(bad-key=1)", 1n), rule(4, "note", 1n)], SUM);
+
+  test("text: per problem rule its handle, severity, problem and comment, then a summary", () => {
+    assert.equal(
+      formatReport(result, "stdin", "text"),
+      [
+        'handle 3: error: "bad-key" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)',
+        '    comment: "nft(bad-key=1)"',
+        "handle 4: info: not exported: comment is not nft(...) (-all-rules would export it)",
+        '    comment: "note"',
+        "",
+        "stdin: 3 rules: 1 exported as 1 series, 1 ignored, 1 rejected",
+        "labels: a",
+        "1 errors, 0 warnings, 1 notes: problems found",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("json: one document, handles as strings", () => {
+    const doc = JSON.parse(formatReport(result, "stdin", "json"));
+    assert.equal(doc.clean, false);
+    assert.deepEqual(doc.counts, { exported: 1, ignored: 1, rejected: 1 });
+    assert.deepEqual(doc.findings[0], {
+      handle: "3",
+      comment: "nft(bad-key=1)",
+      severity: "error",
+      problem: '"bad-key" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)',
+    });
+  });
+
+  test("notes alone are clean", () => {
+    assert.equal(isClean(diagnose([rule(2, undefined, 1n)], SUM)), true);
+  });
+});
+
+describe("nft -j input", () => {
+  test("quoteBigIntegers keeps big integers exact and leaves strings alone", () => {
+    const doc = JSON.parse(
+      quoteBigIntegers('{"a": 18446744073709551615, "b": -5, "c": "x 99999999999999999999 \\" 1", "d": 1.5}'),
+    );
+    assert.deepEqual(doc, { a: "18446744073709551615", b: -5, c: 'x 99999999999999999999 " 1', d: 1.5 });
+  });
+
+  test("big counters (2^53+1, and >= 2^63 printed negative by nft) are read exactly", () => {
+    const f = loadFixture("bigcounters") as unknown as {
+      nft: string;
+      rules: { bytes: string; packets: string }[];
+    };
+    const rules = rulesFromNftJson(f.nft, { family: "inet", table: "firewall", chain: "accounting" });
+    assert.deepEqual(
+      rules.map((r) => [r.bytes, r.packets]),
+      f.rules.map((r) => [BigInt(r.bytes), BigInt(r.packets)]),
+    );
+  });
+
+  test("comments, handles, missing counters and the chain filter match the kernel's view", () => {
+    const f = loadFixture("basic") as unknown as {
+      nft: string;
+      rules: { handle: string; comment: string | null; bytes: string | null }[];
+    };
+    const rules = rulesFromNftJson(f.nft, { family: "all", table: "firewall", chain: "accounting" });
+    assert.deepEqual(
+      rules.map((r) => [r.handle, r.comment, r.bytes]),
+      f.rules.map((r) => [
+        BigInt(r.handle),
+        r.comment ?? undefined,
+        r.bytes === null ? undefined : BigInt(r.bytes),
+      ]),
+    );
+    assert.deepEqual(rulesFromNftJson(f.nft, { family: "ip", table: "firewall", chain: "accounting" }), []);
+  });
+
+  test("not libnftables JSON is an error", () => {
+    assert.throws(
+      () => rulesFromNftJson("{}", { family: "all", table: "t", chain: "c" }),
+      /no "nftables" array/,
+    );
+    assert.throws(() => rulesFromNftJson("nope", { family: "all", table: "t", chain: "c" }), SyntaxError);
+  });
+});
