@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Capture kernel replies for the optional sources (named counters, quotas, chains, named sets with counters)
-as JSON fixtures beside those of capture-fixtures.py, whose helpers (netlink framing, capture, nft) it reuses.
+as JSON fixtures in test/fixtures/sources/, reusing the helpers of capture-fixtures.py (framing, capture, nft).
 
     sudo python3 scripts/capture-source-fixtures.py [OUTDIR]
 
@@ -107,4 +107,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--inner":
         inner(sys.argv[2], sys.argv[3])
     else:
-        outer(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "test", "fixtures"))
+        outer(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "test", "fixtures", "sources"))

@@ -1,6 +1,7 @@
-import { FAMILIES, type FamilyName } from "../nftables/constants.js";
 import { DUPLICATE_POLICIES, type DuplicatePolicy } from "../labels/duplicates.js";
 import { DERIVED_LABELS, type DerivedLabel } from "../labels/render.js";
+import { type NamePattern, parsePattern } from "../model/pattern.js";
+import { FAMILIES, type FamilyName } from "../nftables/constants.js";
 import { parseDuration } from "./duration.js";
 
 /** Config is everything the command line decides, validated. */
@@ -8,6 +9,14 @@ export interface Config {
   table: string;
   chain: string;
   family: FamilyName;
+  /** -chains: several chains by pattern instead of -table/-chain; empty: the seed's one chain. */
+  chainPatterns: NamePattern[];
+  /** -counters, -quotas, -sets: optional sources, off while empty. */
+  counterPatterns: NamePattern[];
+  quotaPatterns: NamePattern[];
+  setPatterns: NamePattern[];
+  /** -sets.max-elements: elements exported per set; the rest are counted as left out. */
+  setMaxElements: number;
   /** Every address the web process listens on (--web.listen-address, repeatable). */
   listen: ListenAddress[];
   telemetryPath: string;
@@ -110,6 +119,50 @@ export const FLAGS: FlagSpec[] = [
     default: "all",
     help: `family of the table: ${Object.keys(FAMILIES).join(", ")} (all: the table name in every family)`,
     parse: family,
+  },
+  {
+    name: "chains",
+    repeatable: true,
+    key: "chainPatterns",
+    arg: "[family/]table/chain",
+    default: "",
+    help: "read every chain matching this glob (* and ?) instead of -table/-chain; repeat for more; series then carry family, table and chain labels",
+    parse: parsePattern,
+  },
+  {
+    name: "counters",
+    repeatable: true,
+    key: "counterPatterns",
+    arg: "[family/]table/name",
+    default: "",
+    help: "export the named counters matching this glob (e.g. firewall/*); repeat for more",
+    parse: parsePattern,
+  },
+  {
+    name: "quotas",
+    repeatable: true,
+    key: "quotaPatterns",
+    arg: "[family/]table/name",
+    default: "",
+    help: "export the quotas matching this glob; repeat for more",
+    parse: parsePattern,
+  },
+  {
+    name: "sets",
+    repeatable: true,
+    key: "setPatterns",
+    arg: "[family/]table/set",
+    default: "",
+    help: "export per-element counters of the sets and maps matching this glob (declared with counter); repeat for more",
+    parse: parsePattern,
+  },
+  {
+    name: "sets.max-elements",
+    key: "setMaxElements",
+    arg: "int",
+    default: "10000",
+    help: "elements exported per set; the rest are only counted (nfprom_set_elements_left_out)",
+    parse: nonNegativeInt,
   },
   {
     name: "web.listen-address",
@@ -334,7 +387,9 @@ export function parseArgs(args: readonly string[]): ParseResult {
       if (spec.key !== "help" && spec.key !== "version") config[spec.key] = switches.get(spec) ?? false;
       continue;
     }
-    const texts = values.get(spec) ?? [spec.default ?? ""];
+    // A repeatable flag with an empty default (a selection) means "none" when not given.
+    const none = spec.repeatable && spec.default === "";
+    const texts = values.get(spec) ?? (none ? [] : [spec.default ?? ""]);
     const parsed = texts.map((text) => {
       try {
         return spec.parse ? spec.parse(text) : text;

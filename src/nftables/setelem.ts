@@ -3,6 +3,8 @@ import { AttributeDecoder } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
 import {
   NFT_MSG_NEWSETELEM,
+  NFTA_EXPR_DATA,
+  NFTA_EXPR_NAME,
   NFTA_LIST_ELEM,
   NFTA_SET_ELEM_FLAGS,
   NFTA_SET_ELEM_KEY,
@@ -10,7 +12,14 @@ import {
   NFTA_SET_ELEM_LIST_ELEMENTS,
   nftMessageType,
 } from "./constants.js";
+import {
+  NFTA_SET_ELEM_EXPR,
+  NFTA_SET_ELEM_EXPRESSIONS,
+  NFTA_SET_ELEM_USERDATA,
+} from "./constants-sources.js";
+import { decodeCounter } from "./expr/counter.js";
 import { decodeDataValue } from "./expr/data.js";
+import { commentFromUserdata } from "./rule.js";
 
 /**
  * SetElement is one element of a set as the kernel dumps it. Interval sets (`{ 10.0.0.0/8, 1000-2000 }`)
@@ -21,6 +30,10 @@ export interface SetElement {
   key: Buffer;
   keyEnd: Buffer | undefined;
   flags: number;
+  /** The element's counter, in sets declared with `counter`; undefined otherwise. */
+  counter?: { bytes: bigint; packets: bigint };
+  /** The element's comment (`elements = { 10.0.0.1 comment "..." }`). */
+  comment?: string;
 }
 
 const NEWSETELEM = nftMessageType(NFT_MSG_NEWSETELEM);
@@ -49,7 +62,30 @@ function element(ad: AttributeDecoder): SetElement {
     if (ad.type === NFTA_SET_ELEM_KEY) el.key = decodeDataValue(ad);
     else if (ad.type === NFTA_SET_ELEM_KEY_END) el.keyEnd = decodeDataValue(ad);
     else if (ad.type === NFTA_SET_ELEM_FLAGS) el.flags = ad.u32();
+    else if (ad.type === NFTA_SET_ELEM_USERDATA) el.comment = commentFromUserdata(ad.view());
+    else if (ad.type === NFTA_SET_ELEM_EXPR) ad.nested((e) => counterInto(el, e));
+    else if (ad.type === NFTA_SET_ELEM_EXPRESSIONS) ad.nested((list) => counterInList(el, list));
   }
   return el;
 }
 
+/**
+ * counterInto reads one element expression (NFTA_EXPR_NAME, then NFTA_EXPR_DATA) and keeps it when it is a
+ * counter. The kernel sends a lone expression as NFTA_SET_ELEM_EXPR and several as NFTA_SET_ELEM_EXPRESSIONS.
+ */
+function counterInto(el: SetElement, expr: AttributeDecoder): void {
+  let name = "";
+  while (expr.next()) {
+    if (expr.type === NFTA_EXPR_NAME) name = expr.string();
+    else if (expr.type === NFTA_EXPR_DATA && name === "counter") {
+      expr.nested((data) => {
+        const { bytes, packets } = decodeCounter(data);
+        el.counter = { bytes, packets };
+      });
+    }
+  }
+}
+
+function counterInList(el: SetElement, list: AttributeDecoder): void {
+  while (list.next()) if (list.type === NFTA_LIST_ELEM) list.nested((expr) => counterInto(el, expr));
+}

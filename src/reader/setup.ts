@@ -1,9 +1,11 @@
 import type { Config } from "../cli/flags.js";
 import type { PolicyOptions } from "../labels/policy.js";
+import { Logger } from "../log.js";
 import type { ReaderStats } from "../model/snapshot.js";
-import { FAMILIES } from "../nftables/constants.js";
 import { CAP_NET_ADMIN, hasCapability, procStatus } from "../privileges/caps.js";
-import { ChainReader } from "./chain-reader.js";
+import type { ChainReader } from "./chain-reader.js";
+import type { Collector } from "./collector.js";
+import { collectorFor } from "./sources/index.js";
 
 /** Bound on one blocking recv; a whole read is bounded by -read-timeout. */
 const RECV_TIMEOUT_MS = 2_000;
@@ -19,16 +21,20 @@ export function requireNetAdmin(): void {
   }
 }
 
-/** createChainReader: the one reader of the chain the flags name, shared by serve, dump and textfile. */
-export function createChainReader(config: Config): ChainReader {
-  return new ChainReader(
-    { family: FAMILIES[config.family], table: config.table, chain: config.chain },
+/**
+ * createChainReader: the one reader of what the flags select (the chain or chains, and the optional
+ * sources, see sources/index.ts), shared by serve, dump and textfile.
+ */
+export function createChainReader(config: Config): Collector {
+  return collectorFor(
+    config,
     {
       maxAttempts: MAX_DUMP_ATTEMPTS,
       maxReadMs: config.readTimeoutMs,
       recvTimeoutMs: RECV_TIMEOUT_MS,
       ruleLabels: config.ruleLabels,
     },
+    new Logger(config.logLevel, "reader", config.logFormat),
   );
 }
 

@@ -11,8 +11,8 @@ import { fixtureMessages } from "../helpers/messages.js";
 
 const U64_MAX = (1n << 64n) - 1n;
 
-describe("objectFromMessage on a real GETOBJ dump (test/fixtures/objects.json)", () => {
-  const { messages, done } = fixtureMessages("objects");
+describe("objectFromMessage on a real GETOBJ dump (test/fixtures/sources/objects.json)", () => {
+  const { messages, done } = fixtureMessages("sources/objects");
   const objects = messages.map(objectFromMessage);
   const byName = new Map(objects.map((o) => [o.name, o]));
 

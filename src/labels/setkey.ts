@@ -1,0 +1,101 @@
+import { NFT_SET_ELEM_CATCHALL, NFT_SET_ELEM_INTERVAL_END } from "../nftables/constants.js";
+import { NFT_SET_INTERVAL } from "../nftables/constants-sources.js";
+import type { SetElement } from "../nftables/setelem.js";
+import { bigToBuffer, formatAddress, formatAddressRange } from "./addr.js";
+import { toBig } from "./derived.js";
+
+/** SetKeyShape is what rendering a set's keys needs from its declaration (see nftables/set.ts). */
+export interface SetKeyShape {
+  keyType: number;
+  keyLen: number;
+  flags: number;
+}
+
+interface PartType {
+  len: number;
+  format: (b: Buffer) => string;
+  /** Addresses print a CIDR block as a/len (formatAddressRange). */
+  address?: true;
+}
+
+/** nft datatype ids (nftables include/datatype.h enum datatypes) whose values nfprom prints like nft. */
+const PART_TYPES: Record<number, PartType> = {
+  7: { len: 4, format: formatAddress, address: true }, // ipv4_addr
+  8: { len: 16, format: formatAddress, address: true }, // ipv6_addr
+  9: { len: 6, format: (b) => [...b].map((x) => x.toString(16).padStart(2, "0")).join(":") }, // ether_addr
+  12: { len: 1, format: (b) => String(b.readUInt8(0)) }, // inet_proto
+  13: { len: 2, format: (b) => String(b.readUInt16BE(0)) }, // inet_service
+  41: { len: 16, format: (b) => b.toString("utf8", 0, b.indexOf(0) === -1 ? b.length : b.indexOf(0)) }, // ifname
+};
+const TYPE_BITS = 6;
+
+/**
+ * keyedElements pairs each element that carries a counter with its key as nft(8) prints it: `10.0.0.1`,
+ * `10.0.0.0/8`, `198.51.100.10-198.51.100.20`, `22`, `192.0.2.7 . 53`, `*` for the catch-all. Interval
+ * sets (rbtree) store an interval as a start element (with the counter) and an end element flagged
+ * INTERVAL_END holding the first key past it; the pipapo backend (concatenated intervals) sends an
+ * inclusive keyEnd instead. Keys of a type nfprom does not know are printed as hex (0x...).
+ */
+export function keyedElements(shape: SetKeyShape, elements: readonly SetElement[]): [string, SetElement][] {
+  const counted = (e: SetElement) => e.counter !== undefined;
+  if (!(shape.flags & NFT_SET_INTERVAL) || elements.some((e) => e.keyEnd)) {
+    return elements.filter(counted).map((e) => [keyText(shape, e.key, e.keyEnd ?? e.key, e.flags), e]);
+  }
+  const sorted = [...elements].sort(byKeyEndsFirst);
+  const out: [string, SetElement][] = [];
+  sorted.forEach((e, i) => {
+    if (!counted(e) || e.flags & NFT_SET_ELEM_INTERVAL_END) return;
+    const next = sorted[i + 1];
+    const to =
+      next && next.flags & NFT_SET_ELEM_INTERVAL_END
+        ? bigToBuffer(toBig(next.key) - 1n, e.key.length)
+        : Buffer.alloc(e.key.length, 0xff);
+    out.push([keyText(shape, e.key, to, e.flags), e]);
+  });
+  return out;
+}
+
+/** byKeyEndsFirst orders boundaries by key; at equal keys the end of one interval precedes the next start. */
+function byKeyEndsFirst(a: SetElement, b: SetElement): number {
+  const c = Buffer.compare(a.key, b.key);
+  return c !== 0 ? c : (b.flags & NFT_SET_ELEM_INTERVAL_END) - (a.flags & NFT_SET_ELEM_INTERVAL_END);
+}
+
+function keyText(shape: SetKeyShape, from: Buffer, to: Buffer, flags: number): string {
+  if (flags & NFT_SET_ELEM_CATCHALL) return "*";
+  const parts = partTypes(shape.keyType);
+  const widths = parts?.map((p) => (parts.length > 1 ? Math.ceil(p.len / 4) * 4 : p.len));
+  if (!parts || !widths || widths.reduce((a, b) => a + b, 0) !== from.length || to.length !== from.length) {
+    return rangeText(hex, from, to);
+  }
+  let off = 0;
+  return parts
+    .map((p, i) => {
+      const w = widths[i] as number;
+      const [a, b] = [from.subarray(off, off + p.len), to.subarray(off, off + p.len)];
+      off += w;
+      return p.address && !a.equals(b)
+        ? formatAddressRange(toBig(a), toBig(b), p.len)
+        : rangeText(p.format, a, b);
+    })
+    .join(" . ");
+}
+
+/** partTypes splits a (possibly concatenated) key type into its parts, or undefined if one is unknown. */
+function partTypes(keyType: number): PartType[] | undefined {
+  const parts: PartType[] = [];
+  for (let t = keyType; t > 0; t >>= TYPE_BITS) {
+    const part = PART_TYPES[t & ((1 << TYPE_BITS) - 1)];
+    if (!part) return undefined;
+    parts.unshift(part);
+  }
+  return parts.length > 0 ? parts : undefined;
+}
+
+function rangeText(format: (b: Buffer) => string, from: Buffer, to: Buffer): string {
+  return from.equals(to) ? format(from) : `${format(from)}-${format(to)}`;
+}
+
+function hex(b: Buffer): string {
+  return `0x${b.toString("hex")}`;
+}

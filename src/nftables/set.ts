@@ -1,0 +1,67 @@
+import { ErrorCodes, NfpromError } from "../errors.js";
+import { AttributeDecoder } from "../netlink/attributes.js";
+import type { NetlinkMessage } from "../netlink/message.js";
+import { nftMessageType } from "./constants.js";
+import {
+  NFT_MSG_NEWSET,
+  NFTA_SET_EXPR,
+  NFTA_SET_EXPRESSIONS,
+  NFTA_SET_FLAGS,
+  NFTA_SET_HANDLE,
+  NFTA_SET_KEY_LEN,
+  NFTA_SET_KEY_TYPE,
+  NFTA_SET_NAME,
+  NFTA_SET_TABLE,
+} from "./constants-sources.js";
+
+/**
+ * NftSet is a set or map declaration (NFT_MSG_NEWSET): what a dump of its elements needs (family, table,
+ * name) and what rendering their keys needs (key type and length, NFT_SET_* flags).
+ */
+export interface NftSet {
+  family: number;
+  table: string;
+  name: string;
+  handle: bigint;
+  flags: number;
+  /** nft's datatype id; a concatenation packs one 6-bit id per part (nftables src/datatype.c). */
+  keyType: number;
+  keyLen: number;
+  /** Declared with stateful expressions (`counter;`): its elements carry them. */
+  hasExpressions: boolean;
+}
+
+const NEWSET = nftMessageType(NFT_MSG_NEWSET);
+const NFGENMSG_LEN = 4;
+
+/** setFromMessage decodes one NFT_MSG_NEWSET message; malformed input throws NFPROM_DECODE. */
+export function setFromMessage(msg: NetlinkMessage): NftSet {
+  if (msg.type !== NEWSET || msg.payload.length < NFGENMSG_LEN) {
+    throw new NfpromError(
+      ErrorCodes.DECODE,
+      `nftables: expected NFT_MSG_NEWSET, got 0x${msg.type.toString(16)}`,
+    );
+  }
+  const set: NftSet = {
+    family: msg.payload.readUInt8(0),
+    table: "",
+    name: "",
+    handle: 0n,
+    flags: 0,
+    keyType: 0,
+    keyLen: 0,
+    hasExpressions: false,
+  };
+  const ad = new AttributeDecoder(msg.payload.subarray(NFGENMSG_LEN), "big");
+  while (ad.next()) {
+    if (ad.type === NFTA_SET_TABLE) set.table = ad.string();
+    else if (ad.type === NFTA_SET_NAME) set.name = ad.string();
+    else if (ad.type === NFTA_SET_HANDLE) set.handle = ad.u64();
+    else if (ad.type === NFTA_SET_FLAGS) set.flags = ad.u32();
+    else if (ad.type === NFTA_SET_KEY_TYPE) set.keyType = ad.u32();
+    else if (ad.type === NFTA_SET_KEY_LEN) set.keyLen = ad.u32();
+    else if (ad.type === NFTA_SET_EXPR || ad.type === NFTA_SET_EXPRESSIONS) set.hasExpressions = true;
+  }
+  if (ad.err) throw new NfpromError(ErrorCodes.DECODE, `nftables: set ${set.name}: ${ad.err.message}`);
+  return set;
+}

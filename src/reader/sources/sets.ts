@@ -1,0 +1,85 @@
+import { keyedElements } from "../../labels/setkey.js";
+import { matchesAny, type NamePattern } from "../../model/pattern.js";
+import type { SetCounters } from "../../model/snapshot.js";
+import { KernelError } from "../../netlink/message.js";
+import type { NetlinkSocket } from "../../netlink/socket.js";
+import { familyName, NFT_SET_ELEM_INTERVAL_END } from "../../nftables/constants.js";
+import { NFT_SET_ANONYMOUS } from "../../nftables/constants-sources.js";
+import { dumpMessages, nextSequence } from "../../nftables/dump.js";
+import { getSetElemsRequest, getSetsRequest } from "../../nftables/requests.js";
+import { type NftSet, setFromMessage } from "../../nftables/set.js";
+import { type SetElement, setElementsFromMessage } from "../../nftables/setelem.js";
+import type { Sections, Source } from "./source.js";
+
+/**
+ * setsSource exports the per-element counters of the named sets and maps the patterns select (anonymous
+ * sets belong to rules and are never selected): one NFT_MSG_GETSET dump of every family, then one
+ * NFT_MSG_GETSETELEM dump per selected set. At most `maxElements` elements per set are exported, in the
+ * kernel's order; the rest are counted as left out, so a set filled by `update @set` cannot flood
+ * Prometheus with series.
+ */
+const ENOENT = 2;
+
+export function setsSource(patterns: readonly NamePattern[], maxElements: number): Source {
+  return {
+    name: "sets",
+    async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<Sections> {
+      const selected: NftSet[] = [];
+      const keep = (set: NftSet) => {
+        if (!(set.flags & NFT_SET_ANONYMOUS) && matchesAny(patterns, set.family, set.table, set.name)) {
+          selected.push(set);
+        }
+      };
+      const seq = nextSequence();
+      await dumpMessages(
+        sock,
+        getSetsRequest(seq),
+        seq,
+        "list sets",
+        (m) => keep(setFromMessage(m)),
+        shouldStop,
+      );
+      const sets: SetCounters[] = [];
+      for (const set of selected) {
+        const read = await readSet(sock, set, maxElements, shouldStop);
+        if (read) sets.push(read);
+      }
+      return { sets };
+    },
+  };
+}
+
+async function readSet(
+  sock: NetlinkSocket,
+  set: NftSet,
+  maxElements: number,
+  shouldStop: () => boolean,
+): Promise<SetCounters | undefined> {
+  const elements: SetElement[] = [];
+  const seq = nextSequence();
+  const request = getSetElemsRequest(seq, set.family, set.table, set.name);
+  const collect = (m: Parameters<typeof setElementsFromMessage>[0]) => {
+    for (const e of setElementsFromMessage(m)) elements.push(e);
+  };
+  try {
+    await dumpMessages(sock, request, seq, `dump set ${set.name}`, collect, shouldStop);
+  } catch (err) {
+    // Deleted since the listing: gone from this read, like a removed rule.
+    if (err instanceof KernelError && err.errno === ENOENT) return undefined;
+    throw err;
+  }
+  const keyed = keyedElements(set, elements);
+  return {
+    family: familyName(set.family),
+    table: set.table,
+    name: set.name,
+    size: elements.filter((e) => !(e.flags & NFT_SET_ELEM_INTERVAL_END)).length,
+    leftOut: Math.max(0, keyed.length - maxElements),
+    elements: keyed.slice(0, maxElements).map(([key, e]) => ({
+      key,
+      comment: e.comment,
+      bytes: e.counter?.bytes ?? 0n,
+      packets: e.counter?.packets ?? 0n,
+    })),
+  };
+}
