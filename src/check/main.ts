@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../cli/flags.js";
 import { toErrorInfo } from "../errors.js";
 import type { RuleCounters } from "../model/snapshot.js";
+import { describe } from "../nftables/chain-dump.js";
+import { FAMILIES } from "../nftables/constants.js";
 import { createChainReader, FatalError, requireNetAdmin } from "../reader/setup.js";
 import { diagnose } from "./diagnose.js";
 import { rulesFromNftJson } from "./nft-json.js";
@@ -32,7 +34,7 @@ async function fromKernel(config: Config): Promise<Input> {
   const reader = createChainReader(config);
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
-    const source = `chain ${config.chain} in table ${config.family} ${config.table}`;
+    const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });
     return { rules: snapshot.rules, derivedKeys: snapshot.derivedLabels ?? [], source };
   } catch (err) {
     throw new FatalError(toErrorInfo(err).message);
