@@ -15,6 +15,8 @@ export interface Config {
   counterPatterns: NamePattern[];
   quotaPatterns: NamePattern[];
   setPatterns: NamePattern[];
+  /** -read.background-timeout: let a slow dump finish after the scrape and serve the last snapshot. */
+  backgroundReadTimeoutMs: number | undefined;
   /** -sets.max-elements: elements exported per set; the rest are counted as left out. */
   setMaxElements: number;
   /** Every address the web process listens on (--web.listen-address, repeatable). */
@@ -155,6 +157,14 @@ export const FLAGS: FlagSpec[] = [
     default: "",
     help: "export per-element counters of the sets and maps matching this glob (declared with counter); repeat for more",
     parse: parsePattern,
+  },
+  {
+    name: "read.background-timeout",
+    key: "backgroundReadTimeoutMs",
+    arg: "duration",
+    default: "",
+    help: "let a dump that misses the scrape deadline run on for up to this long and serve the last complete snapshot meanwhile (nfprom_snapshot_age_seconds); empty: off",
+    parse: (v) => (v === "" ? undefined : positiveDuration(v)),
   },
   {
     name: "sets.max-elements",

@@ -40,6 +40,11 @@ export interface Snapshot {
   counters?: NamedCounter[];
   quotas?: Quota[];
   sets?: SetCounters[];
+  /**
+   * With -read.background-timeout: how old this snapshot is, 0 when read for this scrape, more when the
+   * dump missed the deadline and the last complete snapshot is served instead.
+   */
+  ageMs?: number;
   /** Per-source outcome, present when any optional source is enabled. */
   sources?: SourceStatus[];
 }

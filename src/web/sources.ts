@@ -11,10 +11,18 @@ interface Labelled {
 
 /**
  * sourceFamilies renders the optional sources' sections of a snapshot (named counters, quotas, set
- * elements) and their per-source success and duration. Nothing at all when no optional source is
- * enabled, so the seed's exposition is unchanged.
+ * elements), their per-source success and duration, and the snapshot's age when stale serving is on.
+ * Nothing at all when neither is enabled, so the seed's exposition is unchanged.
  */
 export function* sourceFamilies(ns: string, snapshot: Snapshot | undefined): Generator<MetricFamily> {
+  if (snapshot?.ageMs !== undefined) {
+    yield {
+      name: `${ns}_snapshot_age_seconds`,
+      help: "Age of the rule counters served: 0 when read for this scrape, more when a slow dump missed the deadline.",
+      type: "gauge",
+      samples: [{ labels: "", value: snapshot.ageMs / 1000 }],
+    };
+  }
   if (!snapshot?.sources) return;
   if (snapshot.counters) yield* counterFamilies(ns, snapshot.counters);
   if (snapshot.quotas) yield* quotaFamilies(ns, snapshot.quotas);

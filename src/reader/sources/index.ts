@@ -3,7 +3,8 @@ import { toErrorInfo } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { FAMILIES } from "../../nftables/constants.js";
 import { ChainReader, type ChainReaderOptions } from "../chain-reader.js";
-import { Collector } from "../collector.js";
+import { Collector, type RulesReader } from "../collector.js";
+import { StaleServingReader } from "../stale.js";
 import { ChainsReader } from "./chains.js";
 import { objectsSource } from "./objects.js";
 import { setsSource } from "./sets.js";
@@ -15,13 +16,18 @@ import { type Source, SourceRunner } from "./source.js";
  * place that knows every source, like node_exporter's collector registry.
  */
 export function collectorFor(config: Config, options: ChainReaderOptions, log: Logger): Collector {
-  const rules =
+  const background = config.backgroundReadTimeoutMs;
+  const rulesOptions = background
+    ? { ...options, maxReadMs: Math.max(background, options.maxReadMs) }
+    : options;
+  const chains: RulesReader =
     config.chainPatterns.length > 0
-      ? new ChainsReader(config.chainPatterns, options)
+      ? new ChainsReader(config.chainPatterns, rulesOptions)
       : new ChainReader(
           { family: FAMILIES[config.family], table: config.table, chain: config.chain },
-          options,
+          rulesOptions,
         );
+  const rules = background ? new StaleServingReader(chains, rulesOptions.maxReadMs) : chains;
   const sources: Source[] = [];
   if (config.counterPatterns.length > 0 || config.quotaPatterns.length > 0) {
     sources.push(objectsSource(config.counterPatterns, config.quotaPatterns));
