@@ -36,7 +36,9 @@ export interface Grouped {
 
 interface Group {
   series: Series;
-  members: Accepted[];
+  first: Accepted;
+  /** The other rules with the same labels; undefined in the common case of none (no array per series). */
+  more: Accepted[] | undefined;
 }
 
 /** groupSeries turns accepted rules into series under `policy`; series keep the order of first appearance. */
@@ -49,15 +51,15 @@ export function groupSeries(
   const groups = groupByValues(accepted, keys);
   const out: Grouped = { keys, series: [], rejected: [], adjusted: [] };
   const canSplit = policy === "handle" && !keySet.has(HANDLE_LABEL);
-  if (canSplit && groups.some((g) => g.members.length > 1)) return splitByHandle(accepted, groups, keySet);
+  if (canSplit && groups.some((g) => g.more)) return splitByHandle(accepted, groups, keySet);
   for (const g of groups) {
-    if (g.members.length === 1) {
+    if (!g.more) {
       out.series.push(g.series);
     } else if (policy === "error") {
-      for (const m of g.members) out.rejected.push(report(m, g, "not exported (--duplicates=error)"));
+      for (const m of membersOf(g)) out.rejected.push(report(m, g, "not exported (--duplicates=error)"));
     } else {
       out.series.push(g.series);
-      for (const m of g.members) out.adjusted.push(report(m, g, "summed into one series"));
+      for (const m of membersOf(g)) out.adjusted.push(report(m, g, "summed into one series"));
     }
   }
   return out;
@@ -74,9 +76,14 @@ function groupByValues(accepted: readonly Accepted[], keys: readonly string[]): 
       g.series.bytes += a.bytes;
       g.series.packets += a.packets;
       g.series.rules++;
-      g.members.push(a);
+      if (g.more) g.more.push(a);
+      else g.more = [a];
     } else {
-      byId.set(id, { series: { values, bytes: a.bytes, packets: a.packets, rules: 1 }, members: [a] });
+      byId.set(id, {
+        series: { values, bytes: a.bytes, packets: a.packets, rules: 1 },
+        first: a,
+        more: undefined,
+      });
     }
   }
   return [...byId.values()];
@@ -91,8 +98,8 @@ function splitByHandle(
   const duplicated = new Set<Accepted>();
   const adjusted: Rejection[] = [];
   for (const g of groups) {
-    if (g.members.length === 1) continue;
-    for (const m of g.members) {
+    if (!g.more) continue;
+    for (const m of membersOf(g)) {
       duplicated.add(m);
       adjusted.push(report(m, g, "told apart by a handle label"));
     }
@@ -105,8 +112,14 @@ function splitByHandle(
   return { keys, series, rejected: [], adjusted };
 }
 
+function membersOf(g: Group): Accepted[] {
+  return g.more ? [g.first, ...g.more] : [g.first];
+}
+
 function report(m: Accepted, g: Group, what: string): Rejection {
-  const others = g.members.filter((o) => o !== m).map((o) => o.handle);
+  const others = membersOf(g)
+    .filter((o) => o !== m)
+    .map((o) => o.handle);
   return {
     handle: m.handle,
     comment: m.comment,
