@@ -358,6 +358,8 @@ export function parseArgs(args: readonly string[]): ParseResult {
     argv = args.slice(1);
   }
   const values = new Map<FlagSpec, string[]>();
+  /** The spelling the user typed (-listen or -web.listen-address), for error messages. */
+  const typed = new Map<FlagSpec, string>();
   const switches = new Map<FlagSpec, boolean>();
   let help = false;
   let version = false;
@@ -385,6 +387,7 @@ export function parseArgs(args: readonly string[]): ParseResult {
       if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: -${name}`);
       value = argv[++i] as string;
     }
+    typed.set(spec, name);
     // A repeatable flag collects every value; any other flag keeps the last, as Go's flag package does.
     values.set(spec, spec.repeatable ? [...(values.get(spec) ?? []), value] : [value]);
   }
@@ -404,7 +407,8 @@ export function parseArgs(args: readonly string[]): ParseResult {
       try {
         return spec.parse ? spec.parse(text) : text;
       } catch (err) {
-        throw new UsageError(`invalid value "${text}" for flag -${spec.name}: ${(err as Error).message}`);
+        const flag = typed.get(spec) ?? spec.name;
+        throw new UsageError(`invalid value "${text}" for flag -${flag}: ${(err as Error).message}`);
       }
     });
     config[spec.key] = spec.repeatable ? parsed : parsed[0];

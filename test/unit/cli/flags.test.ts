@@ -6,7 +6,16 @@ const DEFAULTS: Config = {
   table: "firewall",
   chain: "accounting",
   family: "all",
-  listen: { host: undefined, port: 9830 },
+  chainPatterns: [],
+  counterPatterns: [],
+  quotaPatterns: [],
+  setPatterns: [],
+  backgroundReadTimeoutMs: undefined,
+  setMaxElements: 10000,
+  listen: [{ host: undefined, port: 9830 }],
+  telemetryPath: "/metrics",
+  webConfigFile: undefined,
+  maxRequests: 40,
   namespace: "nfprom",
   jsonfile: undefined,
   headerTimeoutMs: 3000,
@@ -14,6 +23,14 @@ const DEFAULTS: Config = {
   user: "nobody",
   group: "nogroup",
   logLevel: "info",
+  logFormat: "logfmt",
+  output: undefined,
+  intervalMs: undefined,
+  ruleLabels: [],
+  allRules: false,
+  duplicates: "sum",
+  input: undefined,
+  format: "text",
 };
 
 function config(argv: string[]): Config {
@@ -66,7 +83,7 @@ describe("parseArgs", () => {
       ...DEFAULTS,
       chain: "acct",
       family: "ip6",
-      listen: { host: "127.0.0.1", port: 9100 },
+      listen: [{ host: "127.0.0.1", port: 9100 }],
       namespace: "fw",
       jsonfile: "/run/nfprom/x=y.json",
       headerTimeoutMs: 250,
@@ -76,6 +93,16 @@ describe("parseArgs", () => {
       logLevel: "debug",
     });
   });
+
+  test("-listen is an alias of the repeatable --web.listen-address", () => {
+    assert.deepEqual(config(["-listen", ":1", "--web.listen-address=[::1]:2"]).listen, [
+      { host: undefined, port: 1 },
+      { host: "::1", port: 2 },
+    ]);
+  });
+
+  test("an error names the flag as the user spelled it", () =>
+    usageError(["-listen=9830"], /^invalid value "9830" for flag -listen: /));
 
   test("the last occurrence of a flag wins (Go flag package)", () => {
     assert.equal(config(["-table=a", "--table", "b"]).table, "b");
@@ -192,10 +219,16 @@ describe("usage", () => {
     assert.ok(text.endsWith("--flag value or --flag=value.\n"));
     assert.ok(text.includes('  -table string\n        nftables table to read (default "firewall")\n'));
     assert.ok(
-      text.includes('  -listen address\n        host:port the web process listens on (default ":9830")\n'),
+      text.includes(
+        '  -web.listen-address address\n        host:port, :port or [ipv6]:port to listen on; repeat the flag for several addresses (default ":9830") (alias -listen)\n',
+      ),
     );
     assert.ok(text.includes("  -v\n        print the version and exit\n"));
-    for (const f of FLAGS) assert.ok(text.includes(`  -${f.name}${f.arg ? ` ${f.arg}` : ""}\n`), f.name);
+    for (const f of FLAGS) {
+      const shown = usage(f.commands?.[0] ?? "serve");
+      assert.ok(shown.includes(`  -${f.name}${f.arg ? ` ${f.arg}` : ""}\n`), f.name);
+    }
+    assert.ok(!text.includes("  -input file\n"), "check's flags are not in the exporter's usage");
     assert.ok(!text.includes('(default "")'), "empty defaults are not shown");
   });
 });
