@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   closeSync,
   fchmodSync,
@@ -44,8 +45,10 @@ export function writeFileAtomically(
   gid: number | undefined,
   mode = 0o640,
 ): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w", mode);
+  // An unpredictable name opened with O_CREAT|O_EXCL ("wx"): whoever can write to the directory cannot
+  // plant a symlink there that would make the privileged reader write to (and chown) another file.
+  const tmp = `${path}.tmp-${randomBytes(8).toString("hex")}`;
+  const fd = openSync(tmp, "wx", mode);
   try {
     fchmodSync(fd, mode);
     if (gid !== undefined) fchownSync(fd, -1, gid);

@@ -17,7 +17,7 @@ export class FatalError extends Error {}
 /** requireNetAdmin throws FatalError unless this process can read nftables (root or CAP_NET_ADMIN). */
 export function requireNetAdmin(): void {
   if (!hasCapability(procStatus().capEff, CAP_NET_ADMIN)) {
-    throw new FatalError("nfprom needs root or CAP_NET_ADMIN to read nftables (it has neither)");
+    throw new FatalError("needs root or CAP_NET_ADMIN to read nftables (it has neither)");
   }
 }
 
