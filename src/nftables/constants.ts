@@ -124,6 +124,8 @@ export type FamilyName = keyof typeof FAMILIES;
 
 /** familyName maps an NFPROTO_* number back to the name nft(8) uses. */
 export function familyName(family: number): string {
-  for (const [name, value] of Object.entries(FAMILIES)) if (value === family) return name;
-  return `family${family}`;
+  return FAMILY_NAMES.get(family) ?? `family${family}`;
 }
+
+/** Called once per object or set element on the hot path: a lookup, not a scan of FAMILIES. */
+const FAMILY_NAMES = new Map<number, string>(Object.entries(FAMILIES).map(([name, value]) => [value, name]));

@@ -146,24 +146,36 @@ function setIdentity(s: { family: string; table: string; name: string }): [strin
  * labelSets renders each item's labels: its identity plus the keys of a valid `nft(...)` comment, over
  * the union of all items' keys (a missing key is the empty value, as for rules). A comment key that
  * clashes with an identity label is kept as `exported_<key>`; an invalid comment adds no labels, since
- * the identity alone already makes the series unique.
+ * the identity alone already makes the series unique. Built without a Map per item: 100k set elements
+ * or counters are common.
  */
 function labelSets(items: readonly Labelled[]): string[] {
-  const maps = items.map(({ base, comment }) => {
-    const labels = new Map(base);
-    const parsed = parseComment(comment);
-    if (parsed.kind !== "labels") return labels;
-    if ([...parsed.labels.keys()].some((k) => labelNameProblem(k))) return labels;
-    for (const [k, v] of parsed.labels) labels.set(labels.has(k) ? `exported_${k}` : k, v);
-    return labels;
+  const parsed = new Map<string, [string, string][] | undefined>();
+  const extra = items.map(({ base, comment }) => {
+    if (comment === undefined) return undefined;
+    if (!parsed.has(comment)) parsed.set(comment, commentLabels(comment, base));
+    return parsed.get(comment);
   });
-  const keys = [...new Set(maps.flatMap((m) => [...m.keys()]))].sort();
-  return maps.map((m) =>
-    formatLabels(
-      keys,
-      keys.map((k) => m.get(k) ?? ""),
-    ),
-  );
+  const keys = new Set<string>();
+  for (const [k] of items[0]?.base ?? []) keys.add(k);
+  for (const pairs of parsed.values()) for (const [k] of pairs ?? []) keys.add(k);
+  const names = [...keys].sort();
+  const index = new Map(names.map((k, i) => [k, i]));
+  return items.map(({ base }, i) => {
+    const values = new Array<string>(names.length).fill("");
+    for (const [k, v] of base) values[index.get(k) as number] = v;
+    for (const [k, v] of extra[i] ?? []) values[index.get(k) as number] = v;
+    return formatLabels(names, values);
+  });
+}
+
+/** commentLabels: the label pairs of a valid `nft(...)` comment, renamed `exported_<key>` on a clash. */
+function commentLabels(comment: string, base: readonly [string, string][]): [string, string][] | undefined {
+  const parsed = parseComment(comment);
+  if (parsed.kind !== "labels") return undefined;
+  if ([...parsed.labels.keys()].some((k) => labelNameProblem(k))) return undefined;
+  const taken = new Set(base.map(([k]) => k));
+  return [...parsed.labels].map(([k, v]) => [taken.has(k) ? `exported_${k}` : k, v]);
 }
 
 function counter(name: string, help: string, labels: string[], values: bigint[]): MetricFamily {
