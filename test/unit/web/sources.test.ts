@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { renderText } from "../../../src/exposition/text.js";
+import type { Snapshot } from "../../../src/model/snapshot.js";
+import { sourceFamilies } from "../../../src/web/sources.js";
+import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
+
+const BASE: Snapshot = {
+  family: "inet",
+  table: "firewall",
+  chain: "accounting",
+  readAtMs: 0,
+  readDurationMs: 1,
+  attempts: 1,
+  rules: [],
+};
+const U64_MAX = (1n << 64n) - 1n;
+const where = { family: "inet", table: "firewall" };
+
+const FULL: Snapshot = {
+  ...BASE,
+  counters: [
+    { ...where, name: "a", comment: "nft(svc=ssh;name=x)", bytes: U64_MAX, packets: 1n },
+    { ...where, name: "b", comment: "nft(bad-key=1)", bytes: 2n, packets: 2n },
+    { ...where, name: "c", comment: "just a note", bytes: 3n, packets: 3n },
+  ],
+  quotas: [
+    {
+      ...where,
+      name: "q",
+      comment: undefined,
+      limitBytes: 1000n,
+      usedBytes: 1000n,
+      inverted: true,
+      depleted: true,
+    },
+  ],
+  sets: [
+    {
+      ...where,
+      name: "clients",
+      size: 3,
+      leftOut: 1,
+      elements: [{ key: "10.0.0.0/8", comment: 'nft(who=a "b")', bytes: 5n, packets: 1n }],
+    },
+  ],
+  sources: [
+    { name: "objects", ok: true, durationMs: 12 },
+    { name: "sets", ok: false, durationMs: 3 },
+  ],
+};
+
+test("no optional source, no stale serving: nothing at all (the seed's exposition is unchanged)", () => {
+  assert.deepEqual([...sourceFamilies("nfprom", BASE)], []);
+  assert.deepEqual([...sourceFamilies("nfprom", undefined)], []);
+});
+
+test("objects, quotas, set elements, source status: labels, comment keys, clashes, exact values", () => {
+  const text = renderText(sourceFamilies("nfprom", FULL));
+  const lines = text.split("\n").filter((l) => !l.startsWith("#"));
+  assert.ok(
+    lines.includes(
+      `nfprom_object_bytes_total{exported_name="x",family="inet",name="a",svc="ssh",table="firewall"} ${U64_MAX}`,
+    ),
+  );
+  // An invalid or non-nft(...) comment adds no labels; the name alone identifies the series.
+  assert.ok(
+    lines.includes(
+      'nfprom_object_packets_total{exported_name="",family="inet",name="b",svc="",table="firewall"} 2',
+    ),
+  );
+  assert.ok(lines.includes('nfprom_quota_exhausted{family="inet",mode="over",name="q",table="firewall"} 1'));
+  assert.ok(
+    lines.includes(
+      'nfprom_set_element_bytes_total{element="10.0.0.0/8",family="inet",set="clients",table="firewall",who="a \\"b\\""} 5',
+    ),
+  );
+  assert.ok(lines.includes('nfprom_set_elements_left_out{family="inet",table="firewall",set="clients"} 1'));
+  assert.ok(lines.includes('nfprom_source_success{source="sets"} 0'));
+  assert.ok(lines.includes('nfprom_source_duration_seconds{source="objects"} 0.012'));
+});
+
+test("stale serving: the age gauge", () => {
+  const text = renderText(sourceFamilies("nfprom", { ...BASE, ageMs: 2500 }));
+  assert.match(text, /\nnfprom_snapshot_age_seconds 2.5\n/);
+});
+
+test("the exposition passes promtool check metrics", { skip: promtoolMissing }, () => {
+  const { status, output } = checkMetrics(renderText(sourceFamilies("nfprom", { ...FULL, ageMs: 0 })));
+  assert.equal(status, 0, output);
+});
