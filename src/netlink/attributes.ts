@@ -6,6 +6,16 @@ import { NLA_HDRLEN, NLA_TYPE_MASK } from "./constants.js";
 const HOST_LITTLE = HOST_ORDER === "little";
 
 /**
+ * hostU16 reads a host-order u16 by plain indexing, which is cheaper than readUInt16* (no argument checks);
+ * it runs for every attribute header, and callers have checked the bounds.
+ */
+function hostU16(b: Buffer, off: number): number {
+  const first = b[off] as number;
+  const second = b[off + 1] as number;
+  return HOST_LITTLE ? first | (second << 8) : (first << 8) | second;
+}
+
+/**
  * AttributeDecoder walks the netlink attributes (struct nlattr TLVs) of one buffer, cursor style:
  *
  *     const ad = new AttributeDecoder(buf, "big");
@@ -19,8 +29,11 @@ const HOST_LITTLE = HOST_ORDER === "little";
  */
 export class AttributeDecoder {
   err: NfpromError | undefined;
-  #buf: Buffer;
-  #next = 0;
+  readonly #buf: Buffer;
+  /** The decoder reads #buf[#begin, #end): nesting narrows the range instead of slicing the Buffer. */
+  readonly #begin: number;
+  readonly #end: number;
+  #next: number;
   #type = 0;
   #flags = 0;
   #start = 0;
@@ -29,23 +42,29 @@ export class AttributeDecoder {
   constructor(
     buf: Buffer,
     readonly byteOrder: "big" | "little",
+    begin = 0,
+    end = buf.length,
   ) {
     this.#buf = buf;
+    this.#begin = begin;
+    this.#end = end;
+    this.#next = begin;
   }
 
   /** next advances to the following attribute; false at the end or after an error. */
   next(): boolean {
-    if (this.err || this.#next >= this.#buf.length) return false;
+    if (this.err || this.#next >= this.#end) return false;
     const off = this.#next;
-    const remaining = this.#buf.length - off;
+    const at = off - this.#begin; // offsets in messages are relative to what this decoder reads
+    const remaining = this.#end - off;
     if (remaining < NLA_HDRLEN)
-      return this.#fail(`attribute header at offset ${off}: ${remaining} bytes left`);
+      return this.#fail(`attribute header at offset ${at}: ${remaining} bytes left`);
     // struct nlattr's own header is host order whatever the payload's byte order.
-    const len = HOST_LITTLE ? this.#buf.readUInt16LE(off) : this.#buf.readUInt16BE(off);
-    const rawType = HOST_LITTLE ? this.#buf.readUInt16LE(off + 2) : this.#buf.readUInt16BE(off + 2);
+    const len = hostU16(this.#buf, off);
+    const rawType = hostU16(this.#buf, off + 2);
     if (len < NLA_HDRLEN || len > remaining) {
       return this.#fail(
-        `attribute ${rawType & NLA_TYPE_MASK} at offset ${off}: length ${len}, ${remaining} bytes left`,
+        `attribute ${rawType & NLA_TYPE_MASK} at offset ${at}: length ${len}, ${remaining} bytes left`,
       );
     }
     this.#type = rawType & NLA_TYPE_MASK;
@@ -105,6 +124,14 @@ export class AttributeDecoder {
     return this.#buf.toString("utf8", this.#start, stop);
   }
 
+  /** payloadEquals compares the payload with `expected` without allocating (names, NUL included). */
+  payloadEquals(expected: Buffer): boolean {
+    if (this.err || this.#len !== expected.length) return false;
+    // Names are short: a JS loop beats the native call of Buffer.compare here.
+    for (let i = 0; i < expected.length; i++) if (this.#buf[this.#start + i] !== expected[i]) return false;
+    return true;
+  }
+
   /** bytes returns a copy of the payload, safe to keep after the datagram buffer is reused. */
   bytes(): Buffer {
     if (this.err) return Buffer.alloc(0);
@@ -124,10 +151,7 @@ export class AttributeDecoder {
    */
   nested(fn: (child: AttributeDecoder) => void): void {
     if (this.err) return;
-    const child = new AttributeDecoder(
-      this.#buf.subarray(this.#start, this.#start + this.#len),
-      this.byteOrder,
-    );
+    const child = new AttributeDecoder(this.#buf, this.byteOrder, this.#start, this.#start + this.#len);
     fn(child);
     if (child.err) this.err = child.err;
   }

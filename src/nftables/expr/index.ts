@@ -45,6 +45,17 @@ const DECODERS = new Map<string, (ad: AttributeDecoder) => Expr>([
  */
 export type ExprSelection = "counters" | "all";
 
+/** Expression names as the kernel sends them (NUL-terminated), recognised without decoding a string. */
+const KNOWN_NAMES: [Buffer, string][] = [...DECODERS.keys(), "immediate", "objref"].map((n) => [
+  Buffer.from(`${n}\0`),
+  n,
+]);
+
+function expressionName(elem: AttributeDecoder): string {
+  for (const [bytes, name] of KNOWN_NAMES) if (elem.payloadEquals(bytes)) return name;
+  return elem.string();
+}
+
 /** decodeExpressions reads NFTA_RULE_EXPRESSIONS: a list of NFTA_LIST_ELEM, each a name and its data. */
 export function decodeExpressions(list: AttributeDecoder, selection: ExprSelection = "counters"): Expr[] {
   const exprs: Expr[] = [];
@@ -52,21 +63,40 @@ export function decodeExpressions(list: AttributeDecoder, selection: ExprSelecti
     if (list.type !== NFTA_LIST_ELEM) continue;
     list.nested((elem) => {
       let name = "";
-      let data: Buffer | undefined;
+      let decoded: Expr | undefined;
+      let early: Buffer | undefined;
       while (elem.next()) {
-        if (elem.type === NFTA_EXPR_NAME) name = elem.string();
-        else if (elem.type === NFTA_EXPR_DATA) data = elem.view();
+        if (elem.type === NFTA_EXPR_NAME) {
+          name = expressionName(elem);
+        } else if (elem.type === NFTA_EXPR_DATA) {
+          // The kernel sends the name first (nf_tables_fill_expr_info); keep the data if it did not.
+          if (name === "") early = elem.view();
+          else decoded = decodeData(name, selection, (fn) => elem.nested(fn));
+        }
       }
       if (elem.err) return;
-      const decode = selection === "all" || name === "counter" ? DECODERS.get(name) : undefined;
-      if (!decode || !data) {
-        exprs.push({ kind: "unknown", name });
-        return;
+      if (!decoded && early) {
+        const ad = new AttributeDecoder(early, "big");
+        decoded = decodeData(name, selection, (fn) => fn(ad));
+        if (ad.err) elem.err = ad.err;
       }
-      const ad = new AttributeDecoder(data, "big");
-      exprs.push(decode(ad));
-      if (ad.err) elem.err = ad.err;
+      exprs.push(decoded ?? { kind: "unknown", name });
     });
   }
   return exprs;
+}
+
+/** decodeData runs the selected decoder, if any, over an expression's NFTA_EXPR_DATA. */
+function decodeData(
+  name: string,
+  selection: ExprSelection,
+  withData: (fn: (ad: AttributeDecoder) => void) => void,
+): Expr | undefined {
+  const decode = selection === "all" || name === "counter" ? DECODERS.get(name) : undefined;
+  if (!decode) return undefined;
+  let expr: Expr | undefined;
+  withData((ad) => {
+    expr = decode(ad);
+  });
+  return expr;
 }
