@@ -56,12 +56,15 @@ export interface NetlinkSocketOptions {
 
 /**
  * NetlinkSocket is a raw AF_NETLINK datagram socket driven through libc. send() and recv() run on koffi's
- * thread pool. The buffer recv() returns is reused by the next recv(): decode it before asking for more.
+ * thread pool. The buffer recv() returns stays valid until the second recv() after it, so a caller may
+ * ask for the next datagram before it decodes the current one.
  * Once closed (or after an error mid-dump) the socket must not be used again; open a new one.
  */
 export class NetlinkSocket {
   readonly #fd: number;
-  readonly #buf = Buffer.alloc(RECV_BUFFER_SIZE);
+  /** Two receive buffers, used in turn, so one datagram can be decoded while the next is received. */
+  readonly #bufs = [Buffer.alloc(RECV_BUFFER_SIZE), Buffer.alloc(RECV_BUFFER_SIZE)];
+  #turn = 0;
   #busy = false;
   #closeWhenIdle = false;
   closed = false;
@@ -112,15 +115,17 @@ export class NetlinkSocket {
    */
   async recv(): Promise<Buffer> {
     for (;;) {
+      this.#turn ^= 1;
+      const buf = this.#bufs[this.#turn] as Buffer;
       const { result, errno } = await this.#exclusive(() =>
-        callAsync(sys.recv, this.#fd, this.#buf, this.#buf.length, MSG_TRUNC),
+        callAsync(sys.recv, this.#fd, buf, buf.length, MSG_TRUNC),
       );
       if (result >= 0) {
-        if (result > this.#buf.length) {
+        if (result > buf.length) {
           throw new NfpromError(ErrorCodes.DECODE, `netlink: datagram of ${result} bytes truncated`);
         }
         debug("recv %d bytes", result);
-        return this.#buf.subarray(0, result);
+        return buf.subarray(0, result);
       }
       if (errno === EINTR) continue;
       if (errno === EAGAIN)

@@ -1,8 +1,8 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { NLMSG_DONE, NLMSG_NOOP } from "../netlink/constants.js";
 import { checkMessage, KernelError, parseMessages } from "../netlink/message.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
 import { FAMILIES, familyName, NFT_MSG_NEWCHAIN, nftMessageType } from "./constants.js";
+import { dumpMessages, nextSequence, permissionError } from "./dump.js";
 import type { ExprSelection } from "./expr/index.js";
 import { getChainRequest, getRulesRequest } from "./requests.js";
 import { type Rule, ruleFromMessage } from "./rule.js";
@@ -28,12 +28,6 @@ const LOOKUP_ORDER = [
   FAMILIES.arp,
 ];
 
-let nextSeq = 1;
-function seq(): number {
-  nextSeq = (nextSeq % 0x7fffffff) + 1;
-  return nextSeq;
-}
-
 /**
  * dumpRules streams the rules of a chain to `onRule`, datagram by datagram, and resolves at NLMSG_DONE.
  * `shouldStop` is checked after every datagram (the deadline); `selection` says which expressions to
@@ -48,23 +42,16 @@ export async function dumpRules(
   shouldStop: () => boolean,
   selection: ExprSelection = "counters",
 ): Promise<void> {
-  const s = seq();
-  await sock.send(getRulesRequest(s, ref.family, ref.table, ref.chain));
-  for (;;) {
-    const datagram = await sock.recv();
-    for (const msg of parseMessages(datagram)) {
-      if (msg.seq !== s) continue; // a reply to an earlier request; sockets are reopened after aborts
-      try {
-        checkMessage(msg, "dump rules");
-      } catch (err) {
-        throw mapKernelError(err, ref);
-      }
-      if (msg.type === NLMSG_DONE) return;
-      if (msg.type === NLMSG_NOOP) continue;
-      onRule(ruleFromMessage(msg, selection));
-    }
-    if (shouldStop()) throw new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded during the dump");
-  }
+  const s = nextSequence();
+  await dumpMessages(
+    sock,
+    getRulesRequest(s, ref.family, ref.table, ref.chain),
+    s,
+    "dump rules",
+    (msg) => onRule(ruleFromMessage(msg, selection)),
+    shouldStop,
+    (err) => mapKernelError(err, ref),
+  );
 }
 
 /**
@@ -83,7 +70,7 @@ export async function familiesWithChain(sock: NetlinkSocket, ref: ChainRef): Pro
 }
 
 async function lookupOne(sock: NetlinkSocket, ref: ChainRef): Promise<boolean> {
-  const s = seq();
+  const s = nextSequence();
   await sock.send(getChainRequest(s, ref.family, ref.table, ref.chain));
   let found = false;
   for (;;) {
@@ -103,13 +90,7 @@ async function lookupOne(sock: NetlinkSocket, ref: ChainRef): Promise<boolean> {
 /** mapKernelError gives the errnos a sysadmin can act on their own code and wording. */
 function mapKernelError(err: unknown, ref: ChainRef): unknown {
   if (!(err instanceof KernelError)) return err;
-  if (err.errno === EPERM) {
-    return new NfpromError(
-      ErrorCodes.EPERM,
-      "reading nftables needs root or CAP_NET_ADMIN (kernel said EPERM)",
-      EPERM,
-    );
-  }
+  if (err.errno === EPERM) return permissionError(err);
   if (err.errno === EBUSY) {
     return new NfpromError(
       ErrorCodes.NETLINK,

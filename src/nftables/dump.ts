@@ -1,5 +1,5 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { NLMSG_DONE, NLMSG_NOOP } from "../netlink/constants.js";
+import { NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from "../netlink/constants.js";
 import { checkMessage, KernelError, type NetlinkMessage, parseMessages } from "../netlink/message.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
 
@@ -26,25 +26,52 @@ export async function dumpMessages(
   op: string,
   onMessage: (msg: NetlinkMessage) => void,
   shouldStop: () => boolean,
+  mapError: (err: unknown) => unknown = permissionError,
 ): Promise<void> {
   await sock.send(request);
-  for (;;) {
-    for (const msg of parseMessages(await sock.recv())) {
-      if (msg.seq !== seq) continue;
-      try {
-        checkMessage(msg, op);
-      } catch (err) {
-        throw permissionError(err);
+  let next: Promise<Buffer> | undefined = sock.recv();
+  try {
+    for (;;) {
+      const datagram: Buffer = await next;
+      // Ask for the next datagram before decoding this one: the kernel builds it inside that recv, on
+      // koffi's thread, while this one is decoded here. Not after the last one, which nothing would answer.
+      next = endsExchange(datagram, seq) ? undefined : sock.recv();
+      for (const msg of parseMessages(datagram)) {
+        if (msg.seq !== seq) continue; // a reply to an earlier request; sockets are reopened after aborts
+        try {
+          checkMessage(msg, op);
+        } catch (err) {
+          throw mapError(err);
+        }
+        if (msg.type === NLMSG_DONE) return;
+        if (msg.type !== NLMSG_NOOP) onMessage(msg);
       }
-      if (msg.type === NLMSG_DONE) return;
-      if (msg.type !== NLMSG_NOOP) onMessage(msg);
+      if (shouldStop()) throw new NfpromError(ErrorCodes.TIMEOUT, `read deadline exceeded during ${op}`);
+      if (!next) throw new NfpromError(ErrorCodes.DECODE, `${op}: the reply ended without NLMSG_DONE`);
     }
-    if (shouldStop()) throw new NfpromError(ErrorCodes.TIMEOUT, `read deadline exceeded during ${op}`);
+  } finally {
+    // After an early exit the prefetched receive still completes (or times out); its outcome is moot.
+    next?.catch(() => undefined);
+  }
+}
+
+/**
+ * endsExchange tells whether a datagram holds the last reply to request `seq` (NLMSG_DONE or an error),
+ * reading only message headers. A malformed datagram counts as the end: decoding it will throw.
+ */
+function endsExchange(datagram: Buffer, seq: number): boolean {
+  try {
+    for (const msg of parseMessages(datagram)) {
+      if (msg.seq === seq && (msg.type === NLMSG_DONE || msg.type === NLMSG_ERROR)) return true;
+    }
+    return false;
+  } catch {
+    return true;
   }
 }
 
 /** permissionError gives EPERM the wording a sysadmin can act on; other errors pass unchanged. */
-function permissionError(err: unknown): unknown {
+export function permissionError(err: unknown): unknown {
   if (err instanceof KernelError && err.errno === EPERM) {
     return new NfpromError(
       ErrorCodes.EPERM,
