@@ -22,7 +22,9 @@ export function objectsSource(counters: readonly NamePattern[], quotas: readonly
       if (quotas.length > 0) found.quotas = [];
       const keep = (obj: NftObject) => {
         if (obj.counter && found.counters && matchesAny(counters, obj.family, obj.table, obj.name)) {
-          found.counters.push({ ...identity(obj), ...obj.counter });
+          const { family, table, name, comment } = obj;
+          const { bytes, packets } = obj.counter;
+          found.counters.push({ family: familyName(family), table, name, comment, bytes, packets });
         } else if (obj.quota && found.quotas && matchesAny(quotas, obj.family, obj.table, obj.name)) {
           const { bytes, consumed, flags } = obj.quota;
           found.quotas.push({
