@@ -69,6 +69,8 @@ type Classified =
   | { ok: false; reason: string }
   | { ok: "none" };
 
+const NONE: Classified = { ok: "none" };
+
 /** Label names Prometheus sets on every target; a scraped label of that name is renamed `exported_<name>`. */
 const TARGET_LABELS = new Set(["job", "instance"]);
 
@@ -77,7 +79,9 @@ const TARGET_LABELS = new Set(["job", "instance"]);
  * (a chain's comments rarely change between scrapes) and forgets comments that are no longer present.
  */
 export class LabelPolicy {
-  #cache = new Map<string, Classified>();
+  /** Verdict per comment, with the evaluation that last saw it (to forget comments that are gone). */
+  #cache = new Map<string, { verdict: Classified; seen: number }>();
+  #evaluation = 0;
 
   constructor(readonly options: PolicyOptions = DEFAULT_POLICY_OPTIONS) {}
 
@@ -86,7 +90,7 @@ export class LabelPolicy {
    * `derived` (the snapshot's derivedLabels; empty when -rule-labels is off).
    */
   evaluate(rules: readonly RuleCounters[], derivedKeys: readonly string[] = []): SeriesSet {
-    const cache = new Map<string, Classified>();
+    this.#evaluation++;
     const counts: Record<RuleState, number> = { exported: 0, ignored: 0, rejected: 0 };
     const rejected: Rejection[] = [];
     const adjusted: Rejection[] = [];
@@ -95,7 +99,7 @@ export class LabelPolicy {
 
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i] as RuleCounters;
-      const verdict = this.#verdict(rule, i + 1, cache);
+      const verdict = this.#verdict(rule, i + 1);
       // `counter name "x"`: the rule has no counter of its own; the named counter x is exported instead.
       if (verdict.ok === "none" || (rule.countsInObject && rule.bytes === undefined)) {
         counts.ignored++;
@@ -119,7 +123,7 @@ export class LabelPolicy {
         if (verdict.note) adjusted.push({ handle, comment, reason: verdict.note });
       }
     }
-    this.#cache = cache;
+    this.#forgetUnseen(rules.length);
 
     const grouped = groupSeries(accepted, keySet, this.options.duplicates);
     counts.exported -= grouped.rejected.length;
@@ -132,20 +136,31 @@ export class LabelPolicy {
   }
 
   /** #verdict classifies a rule's comment; with allRules, a counted rule without nft(...) is exported. */
-  #verdict(rule: RuleCounters, position: number, cache: Map<string, Classified>): Classified {
-    const verdict = this.#classify(rule.comment, cache);
+  #verdict(rule: RuleCounters, position: number): Classified {
+    const verdict = this.#classify(rule.comment);
     if (verdict.ok !== "none" || !this.options.allRules || rule.bytes === undefined || rule.countsInObject) {
       return verdict;
     }
     return { ok: true, labels: allRulesLabels(rule.comment, position) };
   }
 
-  #classify(comment: string | undefined, next: Map<string, Classified>): Classified {
-    if (comment === undefined) return { ok: "none" };
-    let verdict = next.get(comment) ?? this.#cache.get(comment);
-    if (!verdict) verdict = classify(parseComment(comment));
-    next.set(comment, verdict);
+  #classify(comment: string | undefined): Classified {
+    if (comment === undefined) return NONE;
+    const hit = this.#cache.get(comment);
+    if (hit) {
+      hit.seen = this.#evaluation;
+      return hit.verdict;
+    }
+    const verdict = classify(parseComment(comment));
+    this.#cache.set(comment, { verdict, seen: this.#evaluation });
     return verdict;
+  }
+
+  /** #forgetUnseen drops comments absent from this evaluation once they could outnumber the live ones. */
+  #forgetUnseen(ruleCount: number): void {
+    if (this.#cache.size <= ruleCount) return;
+    for (const [comment, entry] of this.#cache)
+      if (entry.seen !== this.#evaluation) this.#cache.delete(comment);
   }
 }
 
