@@ -38,8 +38,9 @@ const TYPE_BITS = 6;
  */
 export function keyedElements(shape: SetKeyShape, elements: readonly SetElement[]): [string, SetElement][] {
   const counted = (e: SetElement) => e.counter !== undefined;
+  const keyText = keyRenderer(shape.keyType);
   if (!(shape.flags & NFT_SET_INTERVAL) || elements.some((e) => e.keyEnd)) {
-    return elements.filter(counted).map((e) => [keyText(shape, e.key, e.keyEnd ?? e.key, e.flags), e]);
+    return elements.filter(counted).map((e) => [keyText(e.key, e.keyEnd ?? e.key, e.flags), e]);
   }
   const sorted = [...elements].sort(byKeyEndsFirst);
   const out: [string, SetElement][] = [];
@@ -50,7 +51,7 @@ export function keyedElements(shape: SetKeyShape, elements: readonly SetElement[
       next && next.flags & NFT_SET_ELEM_INTERVAL_END
         ? bigToBuffer(toBig(next.key) - 1n, e.key.length)
         : Buffer.alloc(e.key.length, 0xff);
-    out.push([keyText(shape, e.key, to, e.flags), e]);
+    out.push([keyText(e.key, to, e.flags), e]);
   });
   return out;
 }
@@ -61,24 +62,29 @@ function byKeyEndsFirst(a: SetElement, b: SetElement): number {
   return c !== 0 ? c : (b.flags & NFT_SET_ELEM_INTERVAL_END) - (a.flags & NFT_SET_ELEM_INTERVAL_END);
 }
 
-function keyText(shape: SetKeyShape, from: Buffer, to: Buffer, flags: number): string {
-  if (flags & NFT_SET_ELEM_CATCHALL) return "*";
-  const parts = partTypes(shape.keyType);
-  const widths = parts?.map((p) => (parts.length > 1 ? Math.ceil(p.len / 4) * 4 : p.len));
-  if (!parts || !widths || widths.reduce((a, b) => a + b, 0) !== from.length || to.length !== from.length) {
-    return rangeText(hex, from, to);
-  }
-  let off = 0;
-  return parts
-    .map((p, i) => {
-      const w = widths[i] as number;
-      const [a, b] = [from.subarray(off, off + p.len), to.subarray(off, off + p.len)];
-      off += w;
-      return p.address && !a.equals(b)
-        ? formatAddressRange(toBig(a), toBig(b), p.len)
-        : rangeText(p.format, a, b);
-    })
-    .join(" . ");
+/**
+ * keyRenderer returns the function that prints the keys of one set: the key type is split into its parts
+ * (and their widths: concatenated parts are padded to 4 bytes, the kernel's register size) once per set,
+ * not once per element.
+ */
+function keyRenderer(keyType: number): (from: Buffer, to: Buffer, flags: number) => string {
+  const parts = partTypes(keyType);
+  const widths = parts?.map((p) => (parts.length > 1 ? Math.ceil(p.len / 4) * 4 : p.len)) ?? [];
+  const total = widths.reduce((a, b) => a + b, 0);
+  return (from, to, flags) => {
+    if (flags & NFT_SET_ELEM_CATCHALL) return "*";
+    if (!parts || total !== from.length || to.length !== from.length) return rangeText(hex, from, to);
+    let off = 0;
+    return parts
+      .map((p, i) => {
+        const [a, b] = [from.subarray(off, off + p.len), to.subarray(off, off + p.len)];
+        off += widths[i] as number;
+        return p.address && !a.equals(b)
+          ? formatAddressRange(toBig(a), toBig(b), p.len)
+          : rangeText(p.format, a, b);
+      })
+      .join(" . ");
+  };
 }
 
 /** partTypes splits a (possibly concatenated) key type into its parts, or undefined if one is unknown. */
