@@ -29,6 +29,7 @@ export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
 export class Scraper {
   readonly #policy: LabelPolicy;
   #reported = new Set<string>();
+  #rendered = new WeakMap<readonly string[], { keys: string; text: string }>();
   #lastReadAt: number | undefined;
   #lastStats: ReaderStats | undefined;
 
@@ -63,6 +64,18 @@ export class Scraper {
     ]);
   }
 
+  /**
+   * #labelsText renders a series' `{k="v",...}`, once per values array: the policy hands out the same array
+   * for an unchanged rule on every scrape, so a large chain's labels are escaped and joined once.
+   */
+  #labelsText(keys: readonly string[], keysId: string, values: readonly string[]): string {
+    const hit = this.#rendered.get(values);
+    if (hit && hit.keys === keysId) return hit.text;
+    const text = formatLabels(keys, values);
+    this.#rendered.set(values, { keys: keysId, text });
+    return text;
+  }
+
   #reportOnce(set: SeriesSet): void {
     const current = new Set<string>();
     const report = (msg: string, rules: readonly Rejection[]) => {
@@ -81,7 +94,8 @@ export class Scraper {
   *#families(set: SeriesSet | undefined, scrapeSeconds: number): Generator<MetricFamily> {
     const ns = this.namespace;
     if (set) {
-      const labelsOf = set.series.map((s) => formatLabels(set.keys, s.values));
+      const keysId = set.keys.join(",");
+      const labelsOf = set.series.map((s) => this.#labelsText(set.keys, keysId, s.values));
       yield {
         name: `${ns}_bytes_total`,
         help: "Bytes counted by the chain's rules, labelled by their nft(...) comments.",
