@@ -46,6 +46,15 @@ SETS = """table inet firewall {
 \t}
 }
 """
+# Key shapes beyond plain values: a verdict map, concatenated intervals (pipapo: inclusive KEY_END), an IPv6
+# prefix, ether_addr.
+SHAPES = """table inet firewall {
+\tmap vm { type ipv4_addr : verdict; counter; elements = { 192.0.2.1 counter packets 2 bytes 200 : accept } }
+\tset cc { type ipv4_addr . inet_service; flags interval; counter; elements = { 10.0.0.0/24 . 1000-2000 counter packets 1 bytes 10, 192.0.2.5 . 22 counter packets 3 bytes 30 } }
+\tset v6n { type ipv6_addr; flags interval; counter; elements = { 2001:db8::/32 counter packets 4 bytes 40 } }
+\tset eth { type ether_addr; counter; elements = { 02:00:00:00:00:01 counter packets 5 bytes 50 } }
+}
+"""
 # clients gets its elements (with counters) from `nft add element`, as `update @clients` would add them.
 SETS_EXTRA = "add element inet firewall clients { 203.0.113.1 counter packets 9 bytes 900, 203.0.113.2 counter packets 1 bytes 99 }\n"
 
@@ -63,6 +72,12 @@ for _name in ("clients", "nets", "v6", "ports", "pairs"):
     SCENARIOS[f"setelem-counters-{_name}"] = (
         f"GETSETELEM dump of set {_name} (declared with counter; elements with counters and comments)",
         SETS, GETSETELEM, 1, "firewall", _name, ["list", "set", "inet", "firewall", _name])
+SCENARIOS["sets-shapes"] = ("GETSET dump (family 0): a verdict map, a concatenated interval set, an IPv6 interval set "
+                            "and an ether_addr set, all with counters", SHAPES, GETSET, 0, None, None, ["list", "sets"])
+for _name in ("vm", "cc", "v6n", "eth"):
+    SCENARIOS[f"setelem-shapes-{_name}"] = (
+        f"GETSETELEM dump of {_name} (see sets-shapes)", SHAPES, GETSETELEM, 1, "firewall", _name,
+        ["list", "set" if _name != "vm" else "map", "inet", "firewall", _name])
 
 
 def request(mtype, family, table, set_, seq):

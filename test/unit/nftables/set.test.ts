@@ -75,3 +75,30 @@ describe("set elements with counters: decoded and keyed as nft prints them", () 
     );
   });
 });
+
+describe("key shapes beyond plain values (test/fixtures/sources/sets-shapes.json)", () => {
+  const shapes = new Map(
+    fixtureMessages("sources/sets-shapes").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
+  );
+  const keys = (name: string) =>
+    keyedElements(
+      shapes.get(name) as NftSet,
+      fixtureMessages(`sources/setelem-shapes-${name}`).messages.flatMap(setElementsFromMessage),
+    ).map(([k, e]) => [k, e.counter?.bytes]);
+
+  test("a verdict map's keys and counters (the verdict is not a label)", () => {
+    assert.deepEqual(keys("vm"), [["192.0.2.1", 200n]]);
+  });
+
+  test("concatenated intervals (pipapo sends an inclusive KEY_END): a prefix and a port range", () => {
+    assert.deepEqual(keys("cc").sort(), [
+      ["10.0.0.0/24 . 1000-2000", 10n],
+      ["192.0.2.5 . 22", 30n],
+    ]);
+  });
+
+  test("an IPv6 prefix and an ether_addr", () => {
+    assert.deepEqual(keys("v6n"), [["2001:db8::/32", 40n]]);
+    assert.deepEqual(keys("eth"), [["02:00:00:00:00:01", 50n]]);
+  });
+});
