@@ -111,11 +111,14 @@ export async function runReader(config: Config): Promise<void> {
 async function probe(reader: RulesReader, config: Config, log: Logger): Promise<void> {
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
+    const where =
+      config.chainPatterns.length > 0
+        ? { chains: config.chainPatterns.map((p) => p.text).join(" ") }
+        : { family: config.family, table: config.table, chain: config.chain };
     log.info("chain read", {
-      family: config.family,
-      table: config.table,
-      chain: config.chain,
+      ...where,
       rules: snapshot.rules.length,
+      sources: snapshot.sources?.map((s) => `${s.name}=${s.ok ? "ok" : "failed"}`).join(" "),
       ms: snapshot.readDurationMs,
     });
   } catch (err) {
