@@ -1,0 +1,706 @@
+/**
+ * nfprom benchmark driver. Started by scripts/bench.sh *inside* a throw-away network namespace
+ * (`ip netns exec NS node dist/bench/run.js`); it refuses to run anywhere else, so every `nft` it runs and
+ * every socket it opens belong to that namespace. For each chain size N it measures, in one run:
+ *
+ *   1. the kernel floor: send the dump, recv until NLMSG_DONE, no decoding (bench/floor.ts);
+ *   2. read + decode: ChainReader.read(), what the reader process does per scrape;
+ *   3. end to end: the real exporter (reader as root + web as nobody), K sequential HTTP scrapes of /metrics,
+ *      peak RSS and CPU of both processes, and their CPU during 5 s without scrapes;
+ *   4. the baseline: `nft -j list chain` + JSON.parse.
+ *
+ * Environment: BENCH_NETNS (namespace name, set by bench.sh), BENCH_CALLER_NETNS (the caller's
+ * /proc/self/ns/net link, which we must not be in), BENCH_SIZES (e.g. "100,10000"), BENCH_OUT (RESULTS.md path),
+ * BENCH_SOURCE (which source was built, for the report), BENCH_PHASES=1 (time the scrape phases across both
+ * processes with bench/phase-hook.ts; off by default so the headline numbers come from an unmodified exporter).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  chmodSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { Agent, get } from "node:http";
+import { cpus, getPriority, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
+import { NetlinkSocket } from "../src/netlink/socket.js";
+import { FAMILIES } from "../src/nftables/constants.js";
+import { ChainReader } from "../src/reader/chain-reader.js";
+import { floorDump } from "./floor.js";
+import { childrenOf, cpuMs, statusKiB } from "./proc.js";
+import { BENCH_CHAIN, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const NFPROM_MAIN = join(REPO_ROOT, "dist/src/cli/main.js");
+const PHASE_HOOK = new URL("./phase-hook.js", import.meta.url).href;
+const PHASES = process.env.BENCH_PHASES === "1";
+const DEFAULT_SIZES = [100, 10_000, 100_000];
+const PORT = 9830;
+const IDLE_MS = 5_000;
+const MIB = 1024;
+
+/** Runs per size: K for floor, read+decode and scrapes; nft -j runs; untimed warm-up runs. */
+function plan(n: number): { k: number; nftRuns: number; warmup: number } {
+  if (n >= 100_000) return { k: 3, nftRuns: 3, warmup: 0 };
+  return { k: 20, nftRuns: 5, warmup: 1 };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// small helpers
+
+interface Dist {
+  p50: number;
+  p95: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+function dist(runs: number[]): Dist {
+  const s = [...runs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const p50 = s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  const p95 = s[Math.max(0, Math.ceil(0.95 * s.length) - 1)] as number;
+  return { p50, p95, min: s[0] as number, max: s[s.length - 1] as number, runs };
+}
+
+function fmtMs(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+const fmtMiB = (kib: number) => `${(kib / MIB).toFixed(1)} MiB`;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (msg: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+interface RunResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+  ms: number;
+}
+
+/** run executes a command to completion, collecting stdout as Buffers (nft -j at 100k prints ~60 MB). */
+function run(cmd: string, args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err).toString("utf8"),
+        ms: performance.now() - t0,
+      }),
+    );
+  });
+}
+
+async function mustRun(cmd: string, args: string[]): Promise<RunResult> {
+  const r = await run(cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// safety: only ever run inside the namespace bench.sh created
+
+function assertInBenchNetns(): void {
+  const name = process.env.BENCH_NETNS;
+  if (!name || !/^nfprom-bench-[A-Za-z0-9-]+$/.test(name)) {
+    throw new Error("run me through scripts/bench.sh (BENCH_NETNS is not set)");
+  }
+  const self = statSync("/proc/self/ns/net").ino;
+  if (statSync(`/run/netns/${name}`).ino !== self) {
+    throw new Error(`not inside network namespace ${name}; refusing to touch this namespace's ruleset`);
+  }
+  const caller = process.env.BENCH_CALLER_NETNS;
+  if (!caller || readlinkSync("/proc/self/ns/net") === caller) {
+    throw new Error("still in the caller's network namespace; refusing to touch its ruleset");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// the exporter under test
+
+interface Exporter {
+  child: ChildProcess;
+  readerPid: number;
+  webPid: number;
+  logPath: string;
+}
+
+let current: Exporter | undefined;
+let workDir: string | undefined;
+
+interface HttpResult {
+  status: number;
+  body: string;
+  ms: number;
+  /** CLOCK_MONOTONIC ms (process.hrtime, the clock bench/phase-hook.ts uses) when the request was sent and
+   *  when its last byte arrived. */
+  sentAt: number;
+  doneAt: number;
+}
+
+function httpGet(path: string, agent: Agent | undefined): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const sentAt = Number(process.hrtime.bigint()) / 1e6;
+    const req = get({ host: "127.0.0.1", port: PORT, path, agent: agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const doneAt = Number(process.hrtime.bigint()) / 1e6;
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString("utf8"),
+          ms: doneAt - sentAt,
+          sentAt,
+          doneAt,
+        });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+}
+
+async function startExporter(dir: string, n: number, phasesDir: string | undefined): Promise<Exporter> {
+  const logPath = join(dir, `exporter-${n}.log`);
+  const fd = openSync(logPath, "w");
+  const args = [
+    NFPROM_MAIN,
+    "-table",
+    BENCH_TABLE,
+    "-chain",
+    BENCH_CHAIN,
+    "-family",
+    BENCH_FAMILY,
+    "-listen",
+    `127.0.0.1:${PORT}`,
+    "-read-timeout",
+    "60s",
+  ];
+  const env = phasesDir
+    ? {
+        ...process.env,
+        BENCH_PHASES_DIR: phasesDir,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${PHASE_HOOK}`.trim(),
+      }
+    : process.env;
+  const child = spawn(process.execPath, args, { stdio: ["ignore", fd, fd], env });
+  closeSync(fd);
+  const readerPid = child.pid;
+  if (readerPid === undefined) throw new Error("cannot start the exporter");
+  const exp: Exporter = { child, readerPid, webPid: 0, logPath };
+  current = exp;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`exporter exited early:\n${readFileSync(logPath, "utf8")}`);
+    }
+    try {
+      if ((await httpGet("/", undefined)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`exporter never listened:\n${readFileSync(logPath, "utf8")}`);
+    await sleep(50);
+  }
+  const kids = childrenOf(readerPid);
+  if (kids.length !== 1)
+    throw new Error(`expected one web process under ${readerPid}, found ${kids.join(",")}`);
+  exp.webPid = kids[0] as number;
+  const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${exp.webPid}/status`, "utf8"))?.[1];
+  if (uid === "0") throw new Error("the web process runs as root; expected nobody");
+  return exp;
+}
+
+async function stopExporter(exp: Exporter): Promise<void> {
+  const { child } = exp;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    process.kill(exp.readerPid, "SIGTERM");
+    const timer = setTimeout(() => {
+      for (const pid of [exp.webPid, exp.readerPid]) {
+        try {
+          if (pid) process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+    }, 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (current === exp) current = undefined;
+}
+
+function killCurrentSync(): void {
+  const exp = current;
+  if (!exp) return;
+  for (const pid of [exp.readerPid, exp.webPid]) {
+    try {
+      if (pid) process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
+
+function countSeries(body: string, name: string): number {
+  const needle = `\n${name}{`;
+  let count = body.startsWith(`${name}{`) ? 1 : 0;
+  for (let i = body.indexOf(needle); i !== -1; i = body.indexOf(needle, i + 1)) count++;
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// measurements
+
+interface SizeResult {
+  n: number;
+  k: number;
+  loadMs: number;
+  floor: Dist;
+  floorDatagrams: number;
+  floorBytes: number;
+  read: Dist;
+  e2e: Dist;
+  bodyBytes: number;
+  rssReaderKiB: number;
+  rssWebKiB: number;
+  cpuPerScrapeReaderMs: number;
+  cpuPerScrapeWebMs: number;
+  idleReaderMs: number;
+  idleWebMs: number;
+  exporterStartMs: number;
+  nft: Dist;
+  nftOnly: Dist;
+  nftJsonBytes: number;
+  /** BENCH_PHASES=1: per-phase medians of the scrapes, rendered as markdown rows. */
+  phases: string | undefined;
+}
+
+async function benchSize(n: number, dir: string): Promise<SizeResult> {
+  const { k, nftRuns, warmup } = plan(n);
+  log(`N=${n}: generating and loading the chain (nft -f)`);
+  const file = join(dir, `rules-${n}.nft`);
+  writeFileSync(file, rulesetText(n));
+  const load = await mustRun("nft", ["-f", file]);
+  rmSync(file);
+  log(`N=${n}: loaded in ${fmtMs(load.ms)}`);
+
+  // 1 + 2: floor and read+decode, interleaved so both see the same machine state.
+  const sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 10_000 });
+  const floorOnce = async () => {
+    const t0 = performance.now();
+    const f = await floorDump(sock, FAMILIES[BENCH_FAMILY], BENCH_TABLE, BENCH_CHAIN);
+    const ms = performance.now() - t0;
+    if (f.rules !== n) throw new Error(`floor saw ${f.rules} rules, expected ${n}`);
+    return { ...f, ms };
+  };
+  const reader = new ChainReader(
+    { family: FAMILIES[BENCH_FAMILY], table: BENCH_TABLE, chain: BENCH_CHAIN },
+    { maxAttempts: 3, maxReadMs: 120_000, recvTimeoutMs: 10_000 },
+  );
+  const floorRuns: number[] = [];
+  const readRuns: number[] = [];
+  let floorDatagrams = 0;
+  let floorBytes = 0;
+  let exp: Exporter | undefined;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = -warmup; i < k; i++) {
+      const f = await floorOnce();
+      const t0 = performance.now();
+      const snap = await reader.read(Date.now() + 120_000);
+      const readMs = performance.now() - t0;
+      if (snap.rules.length !== n)
+        throw new Error(`reader decoded ${snap.rules.length} rules, expected ${n}`);
+      if (i >= 0) {
+        floorRuns.push(f.ms);
+        readRuns.push(readMs);
+        floorDatagrams = f.datagrams;
+        floorBytes = f.bytes;
+      }
+    }
+    reader.close();
+    const read = dist(readRuns);
+    log(`N=${n}: floor p50 ${fmtMs(dist(floorRuns).p50)}, read+decode p50 ${fmtMs(read.p50)} (K=${k})`);
+
+    // 3: end to end through the real exporter, each scrape right after a floor run (the exporter is idle
+    // then), so that e2e and floor are compared under the same conditions even if the machine drifts.
+    const phasesDir = PHASES ? mkdtempSync(join(tmpdir(), "nfprom-bench-phases-")) : undefined;
+    if (phasesDir) chmodSync(phasesDir, 0o777); // the web process (nobody) appends its events here
+    const t0 = performance.now();
+    exp = await startExporter(dir, n, phasesDir);
+    const exporterStartMs = performance.now() - t0;
+    const e2eRuns: number[] = [];
+    const scrapes: HttpResult[] = [];
+    let bodyBytes = 0;
+    // CPU is taken over the whole loop: the exporter is idle during the floor runs, and work it defers past
+    // a response (GC) still belongs to the scrapes.
+    let cpu0 = { r: 0, w: 0 };
+    for (let i = -warmup; i < k; i++) {
+      if (i === 0) cpu0 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
+      const f = await floorOnce();
+      const res = await httpGet("/metrics", agent);
+      if (res.status !== 200) throw new Error(`scrape: HTTP ${res.status}: ${res.body.slice(0, 200)}`);
+      const series = countSeries(res.body, "nfprom_bytes_total");
+      const up = res.body.includes("\nnfprom_up 1\n");
+      if (series !== n || !up)
+        throw new Error(`scrape returned ${series} bytes series (expected ${n}), up=1: ${up}`);
+      bodyBytes = Buffer.byteLength(res.body);
+      if (i >= 0) {
+        floorRuns.push(f.ms);
+        e2eRuns.push(res.ms);
+        scrapes.push({ ...res, body: "" });
+      }
+    }
+    const cpu1 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
+    sock.close();
+    const rssReaderKiB = statusKiB(exp.readerPid, "VmHWM");
+    const rssWebKiB = statusKiB(exp.webPid, "VmHWM");
+    agent.destroy();
+    await sleep(200); // let the closed connection settle before the idle window
+    const idle0 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
+    await sleep(IDLE_MS);
+    const idle1 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
+    const e2e = dist(e2eRuns);
+    const floor = dist(floorRuns);
+    log(
+      `N=${n}: e2e p50 ${fmtMs(e2e.p50)} p95 ${fmtMs(e2e.p95)}; floor p50 over ${floorRuns.length} runs ${fmtMs(floor.p50)}`,
+    );
+    await stopExporter(exp);
+    const phases = phasesDir ? phaseTable(phasesDir, scrapes) : undefined;
+    if (phasesDir) rmSync(phasesDir, { recursive: true, force: true });
+
+    // 4: the nft -j baseline.
+    const nftRunsMs: number[] = [];
+    const nftOnlyMs: number[] = [];
+    let nftJsonBytes = 0;
+    for (let i = 0; i < nftRuns; i++) {
+      const r = await mustRun("nft", ["-j", "list", "chain", BENCH_FAMILY, BENCH_TABLE, BENCH_CHAIN]);
+      const p0 = performance.now();
+      const parsed = JSON.parse(r.stdout.toString("utf8")) as { nftables: Record<string, unknown>[] };
+      const parseMs = performance.now() - p0;
+      const rules = parsed.nftables.filter((o) => "rule" in o).length;
+      if (rules !== n) throw new Error(`nft -j listed ${rules} rules, expected ${n}`);
+      nftJsonBytes = r.stdout.length;
+      nftRunsMs.push(r.ms + parseMs);
+      nftOnlyMs.push(r.ms);
+    }
+    const nft = dist(nftRunsMs);
+    log(`N=${n}: nft -j + JSON.parse p50 ${fmtMs(nft.p50)}`);
+
+    return {
+      n,
+      k,
+      loadMs: load.ms,
+      floor,
+      floorDatagrams,
+      floorBytes,
+      read,
+      e2e,
+      bodyBytes,
+      rssReaderKiB,
+      rssWebKiB,
+      cpuPerScrapeReaderMs: (cpu1.r - cpu0.r) / k,
+      cpuPerScrapeWebMs: (cpu1.w - cpu0.w) / k,
+      idleReaderMs: idle1.r - idle0.r,
+      idleWebMs: idle1.w - idle0.w,
+      exporterStartMs,
+      nft,
+      nftOnly: dist(nftOnlyMs),
+      nftJsonBytes,
+      phases,
+    };
+  } finally {
+    agent.destroy();
+    sock.close();
+    reader.close();
+    if (exp) await stopExporter(exp);
+  }
+}
+
+/**
+ * phaseTable pairs each scrape (client timestamps) with the events bench/phase-hook.ts recorded in the
+ * reader and the web process, and returns markdown rows of the per-phase medians.
+ */
+function phaseTable(phasesDir: string, scrapes: HttpResult[]): string {
+  const events = (role: string): [string, number][] => {
+    const out: [string, number][] = [];
+    for (const f of readdirSync(phasesDir).filter((x) => x.startsWith(`${role}-`))) {
+      for (const line of readFileSync(join(phasesDir, f), "utf8").split("\n")) {
+        if (line) out.push(JSON.parse(line) as [string, number]);
+      }
+    }
+    return out.sort((a, b) => a[1] - b[1]);
+  };
+  const reader = events("reader");
+  const web = events("web");
+  const at = (list: [string, number][], name: string, after: number | undefined) =>
+    after === undefined ? undefined : list.find(([n, t]) => n === name && t >= after)?.[1];
+  const names = [
+    "client → web 'request' event",
+    "web: request → read request sent (IPC)",
+    "IPC web → reader",
+    "reader: read + decode (ChainReader)",
+    "reader: serialise + queue reply (IPC)",
+    "IPC reader → web, incl. deserialise",
+    "web: label policy + exposition, until res.end() is called",
+    "res.end() called → client has the last byte",
+  ];
+  const cols: number[][] = names.map(() => []);
+  const endCalls: number[] = [];
+  for (const s of scrapes) {
+    const httpReq = at(web, "httpReq", s.sentAt);
+    const reqSend = at(web, "reqSend", httpReq);
+    const reqRecv = at(reader, "reqRecv", reqSend);
+    const replySend = at(reader, "replySend", reqRecv);
+    const replySent = at(reader, "replySent", replySend);
+    const replyRecv = at(web, "replyRecv", replySent);
+    const endCall = at(web, "endCall", replyRecv);
+    const endRet = at(web, "endRet", endCall);
+    const points = [s.sentAt, httpReq, reqSend, reqRecv, replySend, replySent, replyRecv, endCall, s.doneAt];
+    if (points.some((p) => p === undefined) || endRet === undefined) continue;
+    for (let i = 0; i < names.length; i++)
+      (cols[i] as number[]).push((points[i + 1] as number) - (points[i] as number));
+    endCalls.push(endRet - (endCall as number));
+  }
+  const row = (name: string, c: number[]) =>
+    c.length ? `| ${name} | ${fmtMs(dist(c).p50)} | ${fmtMs(dist(c).p95)} |` : `| ${name} | – | – |`;
+  return [
+    ...names.map((name, i) => row(name, cols[i] as number[])),
+    row("(within the last: the res.end() call itself, which can outlast delivery)", endCalls),
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// report
+
+const IDLE_CPU_LIMIT_MS = 20; // both processes together, over IDLE_MS: ≤ 0.4 % of one core
+
+function table(results: SizeResult[]): string {
+  const rows = [
+    "| N | floor p50 | read+decode p50 | e2e p50 | e2e p95 | e2e/floor | RSS reader | RSS web | CPU/scrape | idle CPU | nft -j |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of results) {
+    rows.push(
+      `| ${r.n.toLocaleString("en-US")} | ${fmtMs(r.floor.p50)} | ${fmtMs(r.read.p50)} | ${fmtMs(r.e2e.p50)} | ` +
+        `${fmtMs(r.e2e.p95)} | ${(r.e2e.p50 / r.floor.p50).toFixed(2)}× | ${fmtMiB(r.rssReaderKiB)} | ` +
+        `${fmtMiB(r.rssWebKiB)} | ${fmtMs(r.cpuPerScrapeReaderMs + r.cpuPerScrapeWebMs)} ` +
+        `(${fmtMs(r.cpuPerScrapeReaderMs)} + ${fmtMs(r.cpuPerScrapeWebMs)}) | ` +
+        `${(r.idleReaderMs + r.idleWebMs).toFixed(0)} ms / ${IDLE_MS / 1000} s | ${fmtMs(r.nft.p50)} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+function details(results: SizeResult[]): string {
+  const rows = [
+    "| N | K | load (nft -f) | floor p95 | read+decode p95 | e2e min / max | datagrams / bytes per dump | /metrics body | exporter start | idle CPU reader + web | nft -j alone p50 | nft -j JSON |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of results) {
+    rows.push(
+      `| ${r.n.toLocaleString("en-US")} | ${r.k} | ${fmtMs(r.loadMs)} | ${fmtMs(r.floor.p95)} | ${fmtMs(r.read.p95)} | ` +
+        `${fmtMs(r.e2e.min)} / ${fmtMs(r.e2e.max)} | ${r.floorDatagrams} / ${(r.floorBytes / 1e6).toFixed(2)} MB | ` +
+        `${(r.bodyBytes / 1e6).toFixed(2)} MB | ${fmtMs(r.exporterStartMs)} | ` +
+        `${r.idleReaderMs.toFixed(0)} + ${r.idleWebMs.toFixed(0)} ms | ${fmtMs(r.nftOnly.p50)} | ` +
+        `${(r.nftJsonBytes / 1e6).toFixed(2)} MB |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+function targets(results: SizeResult[]): string {
+  const lines: string[] = [];
+  const mark = (ok: boolean) => (ok ? "**met**" : "**MISSED**");
+  const at = (n: number) => results.find((r) => r.n === n);
+  const r100 = at(100);
+  if (r100) lines.push(`- e2e p50 ≤ 5 ms at 100: ${fmtMs(r100.e2e.p50)} — ${mark(r100.e2e.p50 <= 5)}`);
+  for (const [n, limit] of [
+    [10_000, 1.5],
+    [100_000, 1.15],
+  ] as const) {
+    const r = at(n);
+    if (!r) continue;
+    const ratio = r.e2e.p50 / r.floor.p50;
+    lines.push(
+      `- e2e p50 ≤ ${limit}× floor at ${n.toLocaleString("en-US")}: ${fmtMs(r.e2e.p50)} / ${fmtMs(r.floor.p50)} = ` +
+        `${ratio.toFixed(2)}× — ${mark(ratio <= limit)}`,
+    );
+  }
+  for (const [n, limitMiB] of [
+    [10_000, 100],
+    [100_000, 250],
+  ] as const) {
+    const r = at(n);
+    if (!r) continue;
+    const each = Math.max(r.rssReaderKiB, r.rssWebKiB) / MIB;
+    const sum = (r.rssReaderKiB + r.rssWebKiB) / MIB;
+    lines.push(
+      `- peak RSS ≤ ${limitMiB} MiB at ${n.toLocaleString("en-US")}: reader ${fmtMiB(r.rssReaderKiB)}, web ` +
+        `${fmtMiB(r.rssWebKiB)} — each ${mark(each <= limitMiB)}; together ${sum.toFixed(1)} MiB — ` +
+        `${mark(sum <= limitMiB)}`,
+    );
+  }
+  const idle = results.map(
+    (r) => `${r.n.toLocaleString("en-US")}: ${(r.idleReaderMs + r.idleWebMs).toFixed(0)} ms`,
+  );
+  const idleOk = results.every((r) => r.idleReaderMs + r.idleWebMs <= IDLE_CPU_LIMIT_MS);
+  lines.push(
+    `- idle CPU ~0 (both processes, ${IDLE_MS / 1000} s without scrapes, limit ${IDLE_CPU_LIMIT_MS} ms): ` +
+      `${idle.join(", ")} — ${mark(idleOk)}`,
+  );
+  return lines.join("\n");
+}
+
+async function machine(): Promise<string> {
+  const cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
+  const kernel = (await mustRun("uname", ["-r"])).stdout.toString().trim();
+  const nftVersion = (await mustRun("nft", ["--version"])).stdout.toString().trim();
+  return [
+    `- kernel: ${kernel}`,
+    `- CPU: ${cpuModel}, ${cpus().length} cores; memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- Node.js: ${process.version}`,
+    `- nft: ${nftVersion}`,
+    `- niceness of the bench, the exporter and nft: ${getPriority()}${getPriority() < 0 ? " (BENCH_NICE)" : ""}`,
+  ].join("\n");
+}
+
+interface RunInfo {
+  machine: string;
+  startedAt: Date;
+  totalMs: number;
+  loadBefore: string;
+  loadAfter: string;
+}
+
+function loadavg(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+}
+
+function report(results: SizeResult[], info: RunInfo): string {
+  const phases = results.filter((r) => r.phases);
+  const phaseSection = phases.length
+    ? `\n## Where a scrape's time goes (BENCH_PHASES=1)\n\nTimestamps from bench/phase-hook.ts, which wraps Node's IPC and HTTP entry points in both processes\n(this run's e2e figures include its small overhead). Median / p95 per phase.\n\n${phases
+        .map(
+          (r) =>
+            `### N = ${r.n.toLocaleString("en-US")}\n\n| phase | p50 | p95 |\n|---|---:|---:|\n${r.phases}`,
+        )
+        .join("\n\n")}\n`
+    : "";
+  return `# nfprom benchmark results
+
+Generated by \`npm run bench\` (scripts/bench.sh → dist/bench/run.js) on ${info.startedAt.toISOString()}; the
+whole run took ${fmtMs(info.totalMs)}. Source: ${process.env.BENCH_SOURCE || "unknown"}.
+
+${info.machine}
+- load average (1/5/15 min) before: ${info.loadBefore}, after: ${info.loadAfter} (other work on the machine
+  shows up as noise, most of all in the kernel's share)
+
+One regular chain \`${BENCH_FAMILY} ${BENCH_TABLE} ${BENCH_CHAIN}\` of N rules
+\`ip daddr 10.x.y.z tcp dport P counter packets A bytes B comment "nft(i=<n>;svc=<name>)"\`, in a throw-away
+network namespace. K = 20 runs at N ≤ 10 000 (after one untimed warm-up), K = 3 at 100 000 (no warm-up).
+
+- **floor**: NetlinkSocket + getRulesRequest, recv until NLMSG_DONE, headers scanned, nothing decoded
+  (bench/floor.ts), in the bench process. One floor run precedes every read+decode run and every scrape, so
+  the column is the median of 2K runs and e2e/floor compares runs made under the same conditions.
+- **read+decode**: \`ChainReader.read()\` (src/reader/chain-reader.ts), in the bench process.
+- **e2e**: the real exporter (\`node dist/src/cli/main.js -table ${BENCH_TABLE} -chain ${BENCH_CHAIN} -family ${BENCH_FAMILY}
+  -listen 127.0.0.1:${PORT} -read-timeout 60s\`, reader as root, web as nobody), K sequential \`GET /metrics\` over one
+  keep-alive connection from inside the namespace; each body is checked to hold N \`nfprom_bytes_total\` series and
+  \`nfprom_up 1\`. Latency = request sent → last body byte received.
+- **RSS**: VmHWM (peak resident set) of the reader and of the web process after the scrapes.
+- **CPU/scrape**: utime+stime of reader + web over the K scrapes, divided by K (reader + web in brackets; the
+  kernel's dump work is the reader's system time; /proc/<pid>/stat counts in 10 ms ticks, so at N = 100 this
+  is coarse).
+- **idle CPU**: utime+stime of both processes during ${IDLE_MS / 1000} s without scrapes, after the scrapes.
+- **nft -j**: \`nft -j list chain ${BENCH_FAMILY} ${BENCH_TABLE} ${BENCH_CHAIN}\` wall time + JSON.parse in node, median.
+
+${table(results)}
+
+Details:
+
+${details(results)}
+
+## Targets
+
+${targets(results)}
+${phaseSection}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  assertInBenchNetns();
+  const sizes = (process.env.BENCH_SIZES ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) {
+    throw new Error(
+      `BENCH_SIZES must be a comma-separated list of rule counts, got "${process.env.BENCH_SIZES}"`,
+    );
+  }
+  const ns = sizes.length ? sizes : DEFAULT_SIZES;
+  const out = process.env.BENCH_OUT || join(REPO_ROOT, "bench/RESULTS.md");
+  const startedAt = new Date();
+  const loadBefore = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), "nfprom-bench-"));
+  workDir = dir;
+  const results: SizeResult[] = [];
+  try {
+    for (const n of ns) results.push(await benchSize(n, dir));
+  } finally {
+    killCurrentSync();
+    rmSync(dir, { recursive: true, force: true });
+    await run("nft", ["delete", "table", BENCH_FAMILY, BENCH_TABLE]);
+  }
+  const md = report(results, {
+    machine: await machine(),
+    startedAt,
+    totalMs: Date.now() - startedAt.getTime(),
+    loadBefore,
+    loadAfter: loadavg(),
+  });
+  writeFileSync(out, md);
+  process.stdout.write(`\n${table(results)}\n\n${targets(results)}\n\nwritten to ${out}\n`);
+}
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    killCurrentSync();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
+main().catch((err: unknown) => {
+  killCurrentSync();
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# npm run bench: build, then run the benchmark (dist/bench/run.js) inside a throw-away network namespace.
+# Needs root (ip netns, nft, and the exporter's root mode). The caller's ruleset is never touched: every nft
+# command runs inside the namespace, and the driver refuses to run outside it. The namespace, and any
+# process still inside it (only ours: it was created by this script), are removed on exit, error or signal.
+#   BENCH_SIZES=100,10000 npm run bench     # a subset of 100,10000,100000
+#   BENCH_OUT=/tmp/r.md npm run bench       # write the report elsewhere than bench/RESULTS.md
+#   BENCH_PHASES=1 npm run bench            # also time each scrape's phases across reader and web
+#   BENCH_NICE=-10 npm run bench            # run driver, exporter and nft at this niceness (busy machines)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench: must run as root (network namespaces, nft, the exporter's privilege drop)" >&2
+  exit 1
+fi
+for cmd in ip nft node getconf; do
+  command -v "$cmd" >/dev/null || { echo "bench: $cmd not found" >&2; exit 1; }
+done
+
+echo "bench: building (npx tsc -p tsconfig.json)" >&2
+if ! build_log="$(npx tsc -p tsconfig.json 2>&1)"; then
+  printf '%s\n' "$build_log" >&2
+  # tsc still emits on type errors. Errors only in test/ (work in progress elsewhere) do not change what the
+  # benchmark runs; errors in src/ or bench/ do: then stop.
+  errors="$(printf '%s\n' "$build_log" | grep -E '^[^ ].*\([0-9]+,[0-9]+\): error' || true)"
+  if [ -z "$errors" ] || printf '%s\n' "$errors" | grep -qvE '^test/'; then
+    echo "bench: build failed" >&2
+    exit 1
+  fi
+  echo "bench: type errors in test/ only; benchmarking src/ and bench/ as built" >&2
+fi
+
+# What is being measured, for the report: the commit, and whether src/ differs from it.
+if [ -z "${BENCH_SOURCE:-}" ]; then
+  if commit="$(git rev-parse --short HEAD 2>/dev/null)"; then
+    if [ -n "$(git status --porcelain -- src 2>/dev/null)" ]; then
+      BENCH_SOURCE="commit $commit with uncommitted changes in src/"
+    else
+      BENCH_SOURCE="commit $commit (src/ clean)"
+    fi
+  else
+    BENCH_SOURCE="$(pwd) (not a git checkout)"
+  fi
+fi
+export BENCH_SOURCE
+
+NS="nfprom-bench-$$-$RANDOM"
+DRIVER_PID=""
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$DRIVER_PID" ] && kill -0 "$DRIVER_PID" 2>/dev/null; then
+    kill -TERM "$DRIVER_PID" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$DRIVER_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$DRIVER_PID" 2>/dev/null || true
+  fi
+  if ip netns list | grep -qw "^$NS"; then
+    # Whatever is still inside the namespace was started by this run (the driver and its exporter).
+    for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$NS" || echo "bench: could not delete network namespace $NS" >&2
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+
+NICE=()
+if [ -n "${BENCH_NICE:-}" ]; then NICE=(nice -n "$BENCH_NICE"); fi
+BENCH_NETNS="$NS" BENCH_CALLER_NETNS="$(readlink /proc/self/ns/net)" \
+  "${NICE[@]}" ip netns exec "$NS" node dist/bench/run.js &
+DRIVER_PID=$!
+wait "$DRIVER_PID"
+
