@@ -1,0 +1,283 @@
+/**
+ * Benchmark rows for the sources beyond one chain (issue 5), each beside its kernel floor measured in the
+ * same run: 100k rules as 10 chains × 10k, 100k named counters, a dynamic set of 100k elements with
+ * counters. Run by scripts/bench.sh after run.js, inside the same throw-away namespace; appends a section
+ * to the report run.js wrote.
+ *
+ * floor: the same dump requests nfprom sends, on NetlinkSocket, headers walked, nothing decoded
+ * (src/nftables/dump.ts with a counting callback); for the chains row, the 10 dumps run concurrently on
+ * 10 sockets, as nfprom runs them. e2e: the real exporter, K scrapes after one warm-up.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { get } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
+import { NetlinkSocket } from "../src/netlink/socket.js";
+import { FAMILIES } from "../src/nftables/constants.js";
+import { dumpMessages, nextSequence } from "../src/nftables/dump.js";
+import { getObjectsRequest, getRulesRequest, getSetElemsRequest } from "../src/nftables/requests.js";
+import { childrenOf, statusKiB } from "./proc.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const NFPROM_MAIN = join(REPO_ROOT, "dist/src/cli/main.js");
+const PORT = 9831;
+const K = 3;
+const TABLE = "nfsrc";
+const INET = FAMILIES.inet;
+
+interface Scenario {
+  name: string;
+  ruleset: () => string;
+  /** Flags that select the source (the exporter also reads the empty chain `acct`). */
+  args: string[];
+  /** One floor run: the dumps nfprom needs, nothing decoded; resolves with the messages seen. */
+  floor: () => Promise<number>;
+  series: { metric: string; count: number };
+}
+
+const N = 100_000;
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: "10 chains × 10,000 rules",
+    ruleset: () => table(Array.from({ length: 10 }, (_, c) => chain(`acct${c}`, 10_000))),
+    args: ["-chains", `inet/${TABLE}/acct?`],
+    floor: async () => {
+      const counts = await Promise.all(
+        Array.from({ length: 10 }, (_, c) =>
+          floorDump((seq) => getRulesRequest(seq, INET, TABLE, `acct${c}`)),
+        ),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    },
+    series: { metric: "nfprom_bytes_total", count: N },
+  },
+  {
+    name: "100,000 named counters",
+    ruleset: () =>
+      table([
+        ...Array.from(
+          { length: N },
+          (_, i) => `\tcounter c${i} { packets ${i} bytes ${i * 1000 + 7} comment "nft(i=${i})" }`,
+        ),
+      ]),
+    args: ["-counters", `inet/${TABLE}/*`],
+    floor: () => floorDump((seq) => getObjectsRequest(seq)),
+    series: { metric: "nfprom_object_bytes_total", count: N },
+  },
+  {
+    name: "dynamic set, 100,000 elements with counters",
+    ruleset: () => {
+      const elements = Array.from(
+        { length: N },
+        (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255} counter packets ${i} bytes ${i * 100}`,
+      );
+      return table([
+        `\tset clients { type ipv4_addr; flags dynamic; counter; size 262144; elements = { ${elements.join(", ")} } }`,
+      ]);
+    },
+    args: ["-sets", `inet/${TABLE}/clients`, "-sets.max-elements", String(N)],
+    floor: () => floorDump((seq) => getSetElemsRequest(seq, INET, TABLE, "clients")),
+    series: { metric: "nfprom_set_element_bytes_total", count: N },
+  },
+];
+
+function table(body: string[]): string {
+  return [
+    `add table inet ${TABLE}`,
+    `delete table inet ${TABLE}`,
+    `table inet ${TABLE} {`,
+    ...body,
+    "\tchain acct {",
+    "\t}",
+    "}",
+    "",
+  ].join("\n");
+}
+
+function chain(name: string, rules: number): string {
+  const lines = [`\tchain ${name} {`];
+  for (let i = 0; i < rules; i++) {
+    lines.push(
+      `\t\tip daddr 10.${i >> 16}.${(i >> 8) & 255}.${i & 255} tcp dport ${1 + (i % 65535)} counter packets ${i} bytes ${i * 1000} comment "nft(i=${i})"`,
+    );
+  }
+  lines.push("\t}");
+  return lines.join("\n");
+}
+
+/** floorDump runs one dump on a fresh socket and counts its messages. */
+async function floorDump(request: (seq: number) => Buffer): Promise<number> {
+  const sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 30_000 });
+  try {
+    let messages = 0;
+    const seq = nextSequence();
+    await dumpMessages(
+      sock,
+      request(seq),
+      seq,
+      "floor",
+      () => messages++,
+      () => false,
+    );
+    return messages;
+  } finally {
+    sock.close();
+  }
+}
+
+function httpGet(path: string): Promise<{ status: number; body: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    get({ host: "127.0.0.1", port: PORT, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString("utf8"),
+          ms: performance.now() - t0,
+        }),
+      );
+      res.on("error", reject);
+    }).on("error", reject);
+  });
+}
+
+async function startExporter(
+  args: string[],
+  logPath: string,
+): Promise<{ child: ChildProcess; webPid: number }> {
+  const fd = openSync(logPath, "w");
+  const all = [
+    NFPROM_MAIN,
+    "-table",
+    TABLE,
+    "-chain",
+    "acct",
+    "-family",
+    "inet",
+    "-listen",
+    `127.0.0.1:${PORT}`,
+    "-read-timeout",
+    "60s",
+    ...args,
+  ];
+  const child = spawn(process.execPath, all, { stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`exporter exited:\n${readFileSync(logPath, "utf8")}`);
+    const up = await httpGet("/").then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (up) break;
+    if (Date.now() > deadline) throw new Error(`exporter never listened:\n${readFileSync(logPath, "utf8")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const kids = childrenOf(child.pid as number);
+  if (kids.length !== 1) throw new Error(`expected one web process, found ${kids.join(",")}`);
+  return { child, webPid: kids[0] as number };
+}
+
+async function stopExporter(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+
+async function benchOne(s: Scenario, dir: string): Promise<string> {
+  const file = join(dir, "ruleset.nft");
+  writeFileSync(file, s.ruleset());
+  const t0 = performance.now();
+  const load = spawn("nft", ["-f", file], { stdio: "inherit" });
+  const code = await new Promise((r) => load.once("exit", r));
+  if (code !== 0) throw new Error(`nft -f failed for ${s.name}`);
+  const loadMs = performance.now() - t0;
+  rmSync(file);
+  const { child, webPid } = await startExporter(s.args, join(dir, "exporter.log"));
+  try {
+    await httpGet("/metrics"); // warm-up
+    const floors: number[] = [];
+    const scrapes: number[] = [];
+    for (let i = 0; i < K; i++) {
+      const f0 = performance.now();
+      await s.floor();
+      floors.push(performance.now() - f0);
+      const r = await httpGet("/metrics");
+      const series = r.body.split("\n").filter((l) => l.startsWith(`${s.series.metric}{`)).length;
+      if (r.status !== 200 || !r.body.includes("\nnfprom_up 1\n") || series !== s.series.count) {
+        throw new Error(
+          `${s.name}: status ${r.status}, ${series} ${s.series.metric} series, expected ${s.series.count}`,
+        );
+      }
+      scrapes.push(r.ms);
+    }
+    const rssReader = statusKiB(child.pid as number, "VmHWM");
+    const rssWeb = statusKiB(webPid, "VmHWM");
+    const [floor, e2e] = [median(floors), median(scrapes)];
+    const ratio = e2e / floor;
+    process.stderr.write(
+      `bench sources: ${s.name}: floor ${fmt(floor)}, e2e ${fmt(e2e)} (${ratio.toFixed(2)}×)\n`,
+    );
+    return `| ${s.name} | ${fmt(loadMs)} | ${fmt(floor)} | ${fmt(e2e)} | ${ratio.toFixed(2)}× ${ratio <= 1.2 ? "met" : "**MISSED**"} | ${mib(rssReader)} | ${mib(rssWeb)} | ${mib(rssReader + rssWeb)} ${rssReader + rssWeb <= 250 * 1024 ? "met" : "**MISSED**"} |`;
+  } finally {
+    await stopExporter(child);
+  }
+}
+
+async function main(): Promise<void> {
+  const caller = process.env.BENCH_CALLER_NETNS;
+  if (!process.env.BENCH_NETNS || !caller || readlinkSync("/proc/self/ns/net") === caller) {
+    throw new Error("run me through scripts/bench.sh: refusing to touch the caller's ruleset");
+  }
+  const dir = mkdtempSync(join(tmpdir(), "nfprom-bench-sources-"));
+  const rows: string[] = [];
+  try {
+    for (const s of SCENARIOS) rows.push(await benchOne(s, dir));
+  } finally {
+    spawn("nft", ["delete", "table", "inet", TABLE]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const section = `
+## Sources beyond one chain (bench/sources.ts)
+
+Median of ${K} runs after one warm-up scrape. **floor**: the dumps nfprom needs (10 concurrent rule dumps;
+one NFT_MSG_GETOBJ dump; one NFT_MSG_GETSETELEM dump), headers walked, nothing decoded, in the bench process,
+one floor run before each scrape. **e2e**: \`GET /metrics\` of the real exporter (reader as root, web as
+nobody), checked for N series and \`nfprom_up 1\`. Targets: e2e ≤ 1.2 × floor, peak RSS of both processes
+together ≤ 250 MiB.
+
+| source | load (nft -f) | floor p50 | e2e p50 | e2e/floor | RSS reader | RSS web | RSS total |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${rows.join("\n")}
+`;
+  const out = process.env.BENCH_OUT || join(REPO_ROOT, "bench/RESULTS.md");
+  appendFileSync(out, section);
+  process.stdout.write(section);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `bench sources failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
