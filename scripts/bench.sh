@@ -79,6 +79,6 @@ wait "$DRIVER_PID"
 
 # The sources beyond one chain (several chains, named counters, set elements): a section appended to the report.
 BENCH_NETNS="$NS" BENCH_CALLER_NETNS="$(readlink /proc/self/ns/net)" \
-  ip netns exec "$NS" node dist/bench/sources.js &
+  "${NICE[@]}" ip netns exec "$NS" node dist/bench/sources.js &
 DRIVER_PID=$!
 wait "$DRIVER_PID"
