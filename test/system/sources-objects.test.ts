@@ -10,6 +10,7 @@ import {
   parseExposition,
   parseNftJson,
   promtoolCheck,
+  readChainOracle,
   readNamedCounters,
   requireRoot,
   sendTraffic,
@@ -177,4 +178,44 @@ test("several chains: one series per chain with family/table/chain labels; one c
     ["accounting"],
   );
   assert.equal(after.get("nfprom_up"), 1n);
+});
+
+test("-chains across families: the same table and chain in ip and ip6 are told apart by family", async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = await NetnsClass.create("src-fam", { t });
+  const port = ns.freePort();
+  for (const family of ["ip", "ip6"] as const) {
+    await ns.nft(accountingRuleset([`udp dport ${port} counter comment "nft(service=dns)"`], { family }));
+  }
+  const nf = await startNfprom(ns, ["-chains", "*/firewall/accounting", "-quotas", "*/*/*"]);
+  await sendTraffic(ns, { proto: "udp", host: "::1", port, bytes: 5_000 });
+  const e = parseExposition((await nf.scrape()).body);
+  const v4 = await readChainOracle(ns, "ip", "firewall", "accounting");
+  const v6 = await readChainOracle(ns, "ip6", "firewall", "accounting");
+  const where = { table: "firewall", chain: "accounting", service: "dns" };
+  assert.equal(e.get("nfprom_bytes_total", { ...where, family: "ip" }), v4?.[0]?.bytes);
+  assert.equal(e.get("nfprom_bytes_total", { ...where, family: "ip6" }), v6?.[0]?.bytes);
+  assert.ok((v6?.[0]?.bytes ?? 0n) > 0n && v4?.[0]?.bytes === 0n);
+
+  // A quota added while running appears; removed, it disappears.
+  await ns.nftCmd(["add", "quota", "ip6", "firewall", "q", "{", "over", "100", "bytes", "}"]);
+  const withQuota = parseExposition((await nf.scrape()).body);
+  assert.equal(
+    withQuota.get("nfprom_quota_limit_bytes", { family: "ip6", table: "firewall", name: "q", mode: "over" }),
+    100n,
+  );
+  await ns.nftCmd(["delete", "quota", "ip6", "firewall", "q"]);
+  assert.deepEqual(parseExposition((await nf.scrape()).body).byName("nfprom_quota_limit_bytes"), []);
+});
+
+test("objects only: a -chains pattern that matches no chain is an empty selection, not an error", async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = await NetnsClass.create("src-only", { t });
+  await ns.nftCmd(["add", "table", "inet", "t"]);
+  await ns.nftCmd(["add", "counter", "inet", "t", "c", "{", "packets", "3", "bytes", "300", "}"]);
+  const nf = await startNfprom(ns, ["-chains", "*/*/-", "-counters", "t/*"]);
+  const e = parseExposition((await nf.scrape()).body);
+  assert.equal(e.get("nfprom_up"), 1n);
+  assert.equal(e.get("nfprom_object_bytes_total", { family: "inet", table: "t", name: "c" }), 300n);
+  assert.deepEqual(e.byName("nfprom_bytes_total"), []);
 });
