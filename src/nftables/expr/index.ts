@@ -56,6 +56,21 @@ function expressionName(elem: AttributeDecoder): string {
   return elem.string();
 }
 
+/**
+ * One frozen UnknownExpr per name: a scrape decodes only counters, so most of a rule's expressions are
+ * "unknown" to it, and allocating an object for each of them (9 per rule, 100k rules) is measurable.
+ */
+const UNKNOWN = new Map<string, UnknownExpr>();
+
+function unknown(name: string): UnknownExpr {
+  let expr = UNKNOWN.get(name);
+  if (!expr) {
+    expr = Object.freeze({ kind: "unknown", name });
+    if (UNKNOWN.size < 256) UNKNOWN.set(name, expr); // names come from the kernel's expression types
+  }
+  return expr;
+}
+
 /** decodeExpressions reads NFTA_RULE_EXPRESSIONS: a list of NFTA_LIST_ELEM, each a name and its data. */
 export function decodeExpressions(list: AttributeDecoder, selection: ExprSelection = "counters"): Expr[] {
   const exprs: Expr[] = [];
@@ -80,7 +95,7 @@ export function decodeExpressions(list: AttributeDecoder, selection: ExprSelecti
         decoded = decodeData(name, selection, (fn) => fn(ad));
         if (ad.err) elem.err = ad.err;
       }
-      exprs.push(decoded ?? { kind: "unknown", name });
+      exprs.push(decoded ?? unknown(name));
     });
   }
   return exprs;
