@@ -8,6 +8,7 @@ if [ "$(id -u)" != 0 ]; then exec sudo -E bash "$0" "$@"; fi
 keep=${1:-}
 
 source scripts/lib.sh
+run_from_readable_copy "$0" "$@"
 ensure_packages nftables iproute2
 ensure_build
 

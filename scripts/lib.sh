@@ -27,3 +27,22 @@ ensure_build() {
   fi
   npx tsc -p tsconfig.json
 }
+
+# run_from_readable_copy SCRIPT [ARGS...]: nfprom's web process runs as nobody and must be able to read this
+# checkout. When it cannot (a checkout under a 0700 home directory, say), run SCRIPT from a world-readable
+# copy in /tmp instead, remove the copy afterwards and exit with SCRIPT's status. Returns when no copy is
+# needed (not root, already readable, or already running from a copy).
+run_from_readable_copy() {
+  [ "$(id -u)" = 0 ] && [ -z "${NFPROM_COPY:-}" ] && command -v setpriv >/dev/null || return 0
+  setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$PWD/package.json" && return 0
+  local script copy rc=0
+  script="scripts/$(basename "$1")"
+  shift
+  copy=$(mktemp -d /tmp/nfprom-copy-XXXXXX)
+  echo "$script: user nobody cannot read $PWD; running from a copy in $copy" >&2
+  cp -a . "$copy/"
+  chmod -R a+rX "$copy"
+  (cd "$copy" && NFPROM_COPY=1 bash "$script" "$@") || rc=$?
+  rm -rf "$copy"
+  exit "$rc"
+}

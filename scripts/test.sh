@@ -4,6 +4,8 @@
 # The output ends with node's test summary. Exit status: non-zero if the build, the lint or any test fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+run_from_readable_copy "$0" "$@"
 
 # System tools for the integration tests: nft (nftables), promtool (prometheus), ip (iproute2).
 missing=()
