@@ -3,6 +3,7 @@ import {
   type ExpositionFormat,
   formatLabels,
   type MetricFamily,
+  type MetricType,
   type Sample,
   TEXT_FORMAT,
 } from "../exposition/text.js";
@@ -130,12 +131,12 @@ export class Scraper {
     }
     const stats = this.#lastStats;
     if (stats) {
-      yield {
-        name: `${ns}_dump_interrupted_total`,
-        help: "Dumps restarted because the ruleset changed while they ran (NLM_F_DUMP_INTR).",
-        type: "counter",
-        samples: [{ labels: "", value: stats.dumpInterrupted }],
-      };
+      yield single(
+        "counter",
+        `${ns}_dump_interrupted_total`,
+        "Dumps restarted because the ruleset changed while they ran (NLM_F_DUMP_INTR).",
+        stats.dumpInterrupted,
+      );
       yield {
         name: `${ns}_read_errors_total`,
         help: "Failed reads of the chain, by reason.",
@@ -150,12 +151,12 @@ export class Scraper {
         "Resident memory of the privileged reader process.",
         stats.residentBytes,
       );
-      yield {
-        name: `${ns}_reader_cpu_seconds_total`,
-        help: "CPU time (user + system) used by the privileged reader process.",
-        type: "counter",
-        samples: [{ labels: "", value: stats.cpuSeconds }],
-      };
+      yield single(
+        "counter",
+        `${ns}_reader_cpu_seconds_total`,
+        "CPU time (user + system) used by the privileged reader process.",
+        stats.cpuSeconds,
+      );
     }
     yield {
       name: `${ns}_build_info`,
@@ -166,7 +167,12 @@ export class Scraper {
   }
 }
 
-function gauge(name: string, help: string, value: number): MetricFamily {
+/** single is a family of one unlabelled sample. */
+function single(type: MetricType, name: string, help: string, value: number): MetricFamily {
   const samples: Sample[] = [{ labels: "", value }];
-  return { name, help, type: "gauge", samples };
+  return { name, help, type, samples };
+}
+
+function gauge(name: string, help: string, value: number): MetricFamily {
+  return single("gauge", name, help, value);
 }

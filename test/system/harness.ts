@@ -481,13 +481,26 @@ export class Netns {
  */
 export function accountingRuleset(
   rules: readonly string[],
-  opts: { family?: NftFamily; table?: string; chain?: string; hooks?: boolean } = {},
+  opts: {
+    family?: NftFamily;
+    table?: string;
+    chain?: string;
+    hooks?: boolean;
+    /** Table-level declarations (named counters, quotas, sets) put before the chains. */
+    declarations?: readonly string[];
+  } = {},
 ): string {
   const family = opts.family ?? "inet";
   const table = opts.table ?? "firewall";
   const chain = opts.chain ?? "accounting";
   const hooks = opts.hooks ?? true;
-  const lines = [`table ${family} ${table} {`, `  chain ${chain} {`, ...rules.map((r) => `    ${r}`), "  }"];
+  const lines = [
+    `table ${family} ${table} {`,
+    ...(opts.declarations ?? []).map((d) => `  ${d.trim()}`),
+    `  chain ${chain} {`,
+    ...rules.map((r) => `    ${r}`),
+    "  }",
+  ];
   if (hooks) {
     lines.push(
       "  chain incoming {",

@@ -52,10 +52,7 @@ function objectsRuleset(udpPort: number, tcpPort: number): string {
     "  counter tcp_any { }",
     '  quota tcp_quota { over 20000 bytes comment "nft(plan=small)" }',
   ];
-  return accountingRuleset(rules).replace(
-    "table inet firewall {",
-    `table inet firewall {\n${objects.join("\n")}`,
-  );
+  return accountingRuleset(rules, { declarations: objects });
 }
 
 test("named counters and quotas: traffic, exact values, objref rules not double-counted", async (t) => {

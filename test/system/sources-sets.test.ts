@@ -49,10 +49,7 @@ function setsRuleset(port: number): string {
     "  set nets { type ipv4_addr; flags interval; counter; elements = { 127.0.0.0/8, 192.0.2.10-192.0.2.20 } }",
   ];
   const rules = [`udp dport ${port} update @clients { ip saddr }`, `udp dport ${port} ip daddr @nets`];
-  return accountingRuleset(rules).replace(
-    "table inet firewall {",
-    `table inet firewall {\n${sets.join("\n")}`,
-  );
+  return accountingRuleset(rules, { declarations: sets });
 }
 
 test("set elements: traffic through a dynamic and an interval set, exact values, removal", async (t) => {
