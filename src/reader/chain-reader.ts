@@ -80,15 +80,17 @@ export class ChainReader {
     const rules: RuleCounters[] = [];
     const collect = (rule: Rule) => {
       const counter = counterOf(rule);
-      rules.push({
+      const counters: RuleCounters = {
         family: rule.family,
         handle: rule.handle,
         comment: rule.comment,
         bytes: counter?.bytes,
         packets: counter?.packets,
-        countsInObject: countsInNamedObject(rule),
-      });
-      labeler?.add(rule, rules[rules.length - 1]);
+      };
+      // Set only when true: every field of every rule is copied to the web process on each scrape.
+      if (countsInNamedObject(rule)) counters.countsInObject = true;
+      rules.push(counters);
+      labeler?.add(rule, counters);
     };
     const labeler = RuleLabeler.create(this.options.ruleLabels);
     const selection = labeler ? "all" : "counters";
