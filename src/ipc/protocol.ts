@@ -1,6 +1,7 @@
 import type { ErrorInfo } from "../errors.js";
 import type { ReaderStats, Snapshot } from "../model/snapshot.js";
 import type { WebSecurity } from "../webconfig/model.js";
+import { type PackedRules, packRules, unpackRules } from "./packed-rules.js";
 
 /**
  * The whole protocol across the privilege boundary. Messages travel over the IPC channel of
@@ -21,6 +22,23 @@ export type ReadReply =
   | { type: "snapshot"; id: number; snapshot: Snapshot; stats: ReaderStats }
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
 
+/** On the wire a snapshot's rules travel as columns (see packed-rules.ts). */
+export type WireSnapshot = Omit<Snapshot, "rules"> & { rules: PackedRules };
+export type WireReadReply =
+  | { type: "snapshot"; id: number; snapshot: WireSnapshot; stats: ReaderStats }
+  | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
+
+/** toWire packs a reply for the IPC channel; fromWire unpacks what the reader sent. */
+export function toWire(reply: ReadReply): WireReadReply {
+  if (reply.type !== "snapshot") return reply;
+  return { ...reply, snapshot: { ...reply.snapshot, rules: packRules(reply.snapshot.rules) } };
+}
+
+export function fromWire(reply: WireReadReply): ReadReply {
+  if (reply.type !== "snapshot") return reply;
+  return { ...reply, snapshot: { ...reply.snapshot, rules: unpackRules(reply.snapshot.rules) } };
+}
+
 /** WebConfigMessage carries the settings the reader read from --web.config.file (or NO_SECURITY). */
 export interface WebConfigMessage {
   type: "web-config";
@@ -28,7 +46,7 @@ export interface WebConfigMessage {
 }
 
 /** Everything the reader sends to the web process. */
-export type ReaderMessage = ReadReply | WebConfigMessage;
+export type ReaderMessage = WireReadReply | WebConfigMessage;
 
 /** isWebConfigMessage tells the web process's one message handler which kind of message arrived. */
 export function isWebConfigMessage(msg: unknown): msg is WebConfigMessage {

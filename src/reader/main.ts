@@ -1,8 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Config } from "../cli/flags.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
-import type { ReadReply, WebConfigMessage } from "../ipc/protocol.js";
-import { parseReadRequest } from "../ipc/protocol.js";
+import { parseReadRequest, type ReadReply, toWire, type WebConfigMessage } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import {
   CAP_CHOWN,
@@ -45,7 +44,7 @@ export async function runReader(config: Config): Promise<void> {
   const stats = () => readerStats(reader);
   const answer = (child: ChildProcess, reply: ReadReply) => {
     if (child.connected)
-      child.send(reply, (err) => err && log.debug("reply not delivered", { err: err.message }));
+      child.send(toWire(reply), (err) => err && log.debug("reply not delivered", { err: err.message }));
   };
   const onMessage = (child: ChildProcess, raw: unknown) => {
     const req = parseReadRequest(raw);

@@ -1,5 +1,5 @@
 import { ErrorCodes, type ErrorInfo } from "../errors.js";
-import type { ReadReply, ReadRequest } from "../ipc/protocol.js";
+import { fromWire, type ReadReply, type ReadRequest, type WireReadReply } from "../ipc/protocol.js";
 
 /** Extra time the web process waits beyond the read deadline for the reader's answer to arrive. */
 const REPLY_GRACE_MS = 250;
@@ -16,11 +16,11 @@ export class ReaderClient {
 
   /** deliver hands a message from the reader to the read waiting for it; unknown ids are dropped. */
   deliver(msg: unknown): void {
-    const reply = msg as ReadReply;
+    const reply = msg as WireReadReply;
     const resolve = this.#pending.get(reply?.id);
     if (!resolve || (reply.type !== "snapshot" && reply.type !== "error")) return;
     this.#pending.delete(reply.id);
-    resolve(reply);
+    resolve(fromWire(reply));
   }
 
   read(timeoutMs: number): Promise<ReadReply | { type: "lost"; error: ErrorInfo }> {
