@@ -82,6 +82,7 @@ export class LabelPolicy {
   /** Verdict per comment, with the evaluation that last saw it (to forget comments that are gone). */
   #cache = new Map<string, { verdict: Classified; seen: number }>();
   #evaluation = 0;
+  #locatedCache = new WeakMap<ReadonlyMap<string, string>, Map<string, ReadonlyMap<string, string>>>();
 
   constructor(readonly options: PolicyOptions = DEFAULT_POLICY_OPTIONS) {}
 
@@ -116,7 +117,7 @@ export class LabelPolicy {
       } else {
         counts.exported++;
         const own = rule.derived ? withDerived(verdict.labels, derivedKeys, rule.derived) : verdict.labels;
-        const labels = rule.location ? withLocation(own, rule.location) : own;
+        const labels = rule.location ? this.#located(own, rule.location) : own;
         for (const k of labels.keys()) keySet.add(k);
         const { handle, comment, bytes, packets } = rule;
         accepted.push({ handle, comment, labels, bytes, packets });
@@ -154,6 +155,25 @@ export class LabelPolicy {
     const verdict = classify(parseComment(comment));
     this.#cache.set(comment, { verdict, seen: this.#evaluation });
     return verdict;
+  }
+
+  /**
+   * #located memoises withLocation per comment label map and chain, so that with -chains a rule keeps the
+   * same label map from scrape to scrape (and with it its aligned values and rendered label text).
+   */
+  #located(labels: ReadonlyMap<string, string>, location: Location): ReadonlyMap<string, string> {
+    let byChain = this.#locatedCache.get(labels);
+    if (!byChain) {
+      byChain = new Map();
+      this.#locatedCache.set(labels, byChain);
+    }
+    const key = `${location.family}\0${location.table}\0${location.chain}`;
+    let out = byChain.get(key);
+    if (!out) {
+      out = withLocation(labels, location);
+      byChain.set(key, out);
+    }
+    return out;
   }
 
   /** #forgetUnseen drops comments absent from this evaluation once they could outnumber the live ones. */
