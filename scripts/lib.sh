@@ -8,6 +8,7 @@ ensure_packages() {
       nftables) command -v nft >/dev/null || missing+=("$pkg") ;;
       prometheus) command -v promtool >/dev/null || missing+=("$pkg") ;;
       iproute2) command -v ip >/dev/null || missing+=("$pkg") ;;
+      openssl) command -v openssl >/dev/null || missing+=("$pkg") ;;
       *) dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
     esac
   done
@@ -22,7 +23,7 @@ ensure_packages() {
 
 # ensure_build: npm ci when node_modules is missing or older than the lock file, then compile.
 ensure_build() {
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund
   fi
   npx tsc -p tsconfig.json

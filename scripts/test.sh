@@ -7,28 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 run_from_readable_copy "$0" "$@"
 
-# System tools for the integration tests: nft (nftables), promtool (prometheus), ip (iproute2).
-missing=()
-for tool in nft promtool ip; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if ((${#missing[@]} > 0)); then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    echo "test.sh: installing nftables prometheus iproute2 (missing: ${missing[*]})" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update
-    apt-get install -y nftables prometheus iproute2
-  else
-    echo "test.sh: missing ${missing[*]}; system tests need root and these tools" >&2
-  fi
-fi
-
-# Dependencies: npm ci when node_modules is missing or older than package-lock.json.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund
-fi
-
-npm run build
+# System tools for the integration tests (nft, promtool, ip, openssl), then npm ci when needed, then the build.
+# Without root, missing tools only cost the integration tests, which then skip (or fail when CI=true).
+ensure_packages nftables prometheus iproute2 openssl || echo "test.sh: integration tests need root and these tools" >&2
+ensure_build
 
 lint_status=0
 npm run lint || lint_status=$?
