@@ -150,23 +150,66 @@ function setIdentity(s: { family: string; table: string; name: string }): [strin
  * or counters are common.
  */
 function labelSets(items: readonly Labelled[]): string[] {
-  const parsed = new Map<string, [string, string][] | undefined>();
-  const extra = items.map(({ base, comment }) => {
-    if (comment === undefined) return undefined;
-    if (!parsed.has(comment)) parsed.set(comment, commentLabels(comment, base));
-    return parsed.get(comment);
-  });
-  const keys = new Set<string>();
-  for (const [k] of items[0]?.base ?? []) keys.add(k);
-  for (const pairs of parsed.values()) for (const [k] of pairs ?? []) keys.add(k);
-  const names = [...keys].sort();
-  const index = new Map(names.map((k, i) => [k, i]));
-  return items.map(({ base }, i) => {
-    const values = new Array<string>(names.length).fill("");
-    for (const [k, v] of base) values[index.get(k) as number] = v;
-    for (const [k, v] of extra[i] ?? []) values[index.get(k) as number] = v;
-    return formatLabels(names, values);
-  });
+  const kind = items[0]?.base.map(([k]) => k).join(",") ?? "";
+  let cache = caches.get(kind);
+  if (!cache) {
+    cache = new LabelTextCache();
+    caches.set(kind, cache);
+  }
+  return cache.render(items);
+}
+
+/** One cache per kind of item (named counters, quotas, set elements: each has its own identity labels). */
+const caches = new Map<string, LabelTextCache>();
+
+/**
+ * LabelTextCache keeps, from one scrape to the next, each comment's parsed labels and each item's rendered
+ * label text, keyed by the item's identity values and comment: 100k set elements or counters rarely change
+ * between scrapes, and parsing, aligning and escaping them anew was most of a scrape's cost. Entries not
+ * seen in a scrape are dropped at its end; a change of the label names starts over.
+ */
+class LabelTextCache {
+  #comments = new Map<string, [string, string][] | undefined>();
+  #texts = new Map<string, string>();
+  #names = "";
+
+  render(items: readonly Labelled[]): string[] {
+    const comments = new Map<string, [string, string][] | undefined>();
+    for (const { base, comment } of items) {
+      if (comment === undefined || comments.has(comment)) continue;
+      comments.set(
+        comment,
+        this.#comments.has(comment) ? this.#comments.get(comment) : commentLabels(comment, base),
+      );
+    }
+    this.#comments = comments;
+    const keys = new Set<string>();
+    for (const [k] of items[0]?.base ?? []) keys.add(k);
+    for (const pairs of comments.values()) for (const [k] of pairs ?? []) keys.add(k);
+    const names = [...keys].sort();
+    const namesId = names.join(",");
+    const previous = namesId === this.#names ? this.#texts : new Map<string, string>();
+    const texts = new Map<string, string>();
+    const index = new Map(names.map((k, i) => [k, i]));
+    const out = items.map(({ base, comment }) => {
+      let id = comment ?? "";
+      for (const [, v] of base) id += `\0${v}`;
+      let text = texts.get(id) ?? previous.get(id);
+      if (text === undefined) {
+        const values = new Array<string>(names.length).fill("");
+        for (const [k, v] of base) values[index.get(k) as number] = v;
+        for (const [k, v] of (comment === undefined ? undefined : comments.get(comment)) ?? []) {
+          values[index.get(k) as number] = v;
+        }
+        text = formatLabels(names, values);
+      }
+      texts.set(id, text);
+      return text;
+    });
+    this.#texts = texts;
+    this.#names = namesId;
+    return out;
+  }
 }
 
 /** commentLabels: the label pairs of a valid `nft(...)` comment, renamed `exported_<key>` on a clash. */
