@@ -53,6 +53,9 @@ export function isWebConfigMessage(msg: unknown): msg is WebConfigMessage {
   return typeof msg === "object" && msg !== null && (msg as { type?: unknown }).type === "web-config";
 }
 
+/** Exit code with which the web process says "restarting me will not help" (bad address, privileges). */
+export const WEB_EXIT_FATAL = 3;
+
 const MAX_ID = 2 ** 31;
 
 /**

@@ -1,10 +1,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { WebConfigMessage } from "../ipc/protocol.js";
+import { WEB_EXIT_FATAL } from "../ipc/protocol.js";
 import type { Logger } from "../log.js";
-
-/** Exit code with which the web process says "restarting me will not help" (bad address, privileges). */
-export const WEB_EXIT_FATAL = 3;
 
 const WEB_MAIN = fileURLToPath(new URL("../web/main.js", import.meta.url));
 const MIN_BACKOFF_MS = 500;

@@ -1,7 +1,6 @@
-import { isWebConfigMessage, type ReadRequest } from "../ipc/protocol.js";
+import { isWebConfigMessage, type ReadRequest, WEB_EXIT_FATAL } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { dropAllPrivileges, isUnprivileged, procStatus } from "../privileges/caps.js";
-import { WEB_EXIT_FATAL } from "../reader/web-process.js";
 import type { WebSecurity } from "../webconfig/model.js";
 import type { WebConfig } from "./config.js";
 import { WebFrontend } from "./frontend.js";
