@@ -3,6 +3,7 @@ import type { Config } from "../cli/flags.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
 import { parseReadRequest, type ReadReply, toWire, type WebConfigMessage } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
+import { collectGarbageIfGrown } from "../memory.js";
 import {
   CAP_CHOWN,
   CAP_KILL,
@@ -56,6 +57,8 @@ export async function runReader(config: Config): Promise<void> {
       (snapshot) => {
         if (config.jsonfile) writeJson(config.jsonfile, snapshotJson(snapshot), jsonGid, log);
         answer(child, { type: "snapshot", id: req.id, snapshot, stats: stats() });
+        // The reply is serialised by now; what the read allocated is garbage (see memory.ts).
+        collectGarbageIfGrown();
       },
       (err: unknown) => {
         log.warn("read failed", { code: toErrorInfo(err).code, err: toErrorInfo(err).message });

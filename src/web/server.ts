@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import type { ExpositionFormat } from "../exposition/text.js";
 import type { Logger } from "../log.js";
+import { collectGarbageIfGrown } from "../memory.js";
 import { VERSION } from "../version.js";
 import type { BasicAuth } from "./auth.js";
 import type { InFlightLimit, TokenBucket } from "./limits.js";
@@ -114,6 +115,7 @@ async function metrics(req: IncomingMessage, res: ServerResponse, options: Serve
   try {
     const format = negotiateFormat(req.headers.accept);
     const body = await options.scrape(scrapeTimeoutMs(req, options.readTimeoutMs), format);
+    res.once("close", collectGarbageIfGrown);
     res.setHeader("Vary", "Accept, Accept-Encoding");
     if (acceptsGzip(req.headers["accept-encoding"])) {
       res.setHeader("Content-Encoding", "gzip");
