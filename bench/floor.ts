@@ -1,37 +1,30 @@
 /**
- * The kernel floor: the cheapest read nfprom's transport allows. It sends the same rule dump request as the
- * reader (getRulesRequest) on the same NetlinkSocket (koffi async recv, 64 KiB buffer) and receives datagrams
- * until one holds NLMSG_DONE, finding it by walking the nlmsghdr headers only: no rule is decoded.
- * What remains is the kernel's dump cost plus one koffi round trip per datagram.
+ * The kernel floor: the cheapest read nfprom's transport allows. It sends the same dump request as the
+ * reader (rules, objects, set elements) on the same NetlinkSocket (koffi async recv, 64 KiB buffer) and
+ * receives datagrams one after the other until one holds NLMSG_DONE, finding it by walking the nlmsghdr
+ * headers only: nothing is decoded. What remains is the kernel's dump cost plus one koffi round trip per
+ * datagram. Every floor in bench/ is this one function.
  */
 import { HOST_ORDER } from "../src/netlink/byteorder.js";
 import { NLM_F_DUMP_INTR, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN } from "../src/netlink/constants.js";
 import type { NetlinkSocket } from "../src/netlink/socket.js";
-import { NFT_MSG_NEWRULE, nftMessageType } from "../src/nftables/constants.js";
-import { getRulesRequest } from "../src/nftables/requests.js";
 
 const LE = HOST_ORDER === "little";
-const NEWRULE = nftMessageType(NFT_MSG_NEWRULE);
 
 export interface FloorResult {
   datagrams: number;
   bytes: number;
-  /** NFT_MSG_NEWRULE headers seen (counted from the header type, not decoded): a sanity check on N. */
-  rules: number;
+  /** Data messages seen (rules, objects or set elements, counted from headers): a sanity check on N. */
+  messages: number;
 }
 
 let nextSeq = 0x40000000;
 
-/** floorDump runs one dump of `table`/`chain` in `family` and returns what crossed the socket. */
-export async function floorDump(
-  sock: NetlinkSocket,
-  family: number,
-  table: string,
-  chain: string,
-): Promise<FloorResult> {
+/** floorDump sends the dump `request(seq)` builds and returns what crossed the socket until NLMSG_DONE. */
+export async function floorDump(sock: NetlinkSocket, request: (seq: number) => Buffer): Promise<FloorResult> {
   const seq = nextSeq++;
-  await sock.send(getRulesRequest(seq, family, table, chain));
-  const out: FloorResult = { datagrams: 0, bytes: 0, rules: 0 };
+  await sock.send(request(seq));
+  const out: FloorResult = { datagrams: 0, bytes: 0, messages: 0 };
   for (;;) {
     const d = await sock.recv();
     out.datagrams++;
@@ -48,7 +41,7 @@ export async function floorDump(
         const err = LE ? d.readInt32LE(off + NLMSG_HDRLEN) : d.readInt32BE(off + NLMSG_HDRLEN);
         throw new Error(`floor: kernel error ${-err}`);
       }
-      if (type === NEWRULE) out.rules++;
+      out.messages++;
       off += (len + 3) & ~3;
     }
   }

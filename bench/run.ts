@@ -35,6 +35,7 @@ import { fileURLToPath } from "node:url";
 import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
 import { NetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
+import { getRulesRequest } from "../src/nftables/requests.js";
 import { ChainReader } from "../src/reader/chain-reader.js";
 import { floorDump } from "./floor.js";
 import { childrenOf, cpuMs, statusKiB } from "./proc.js";
@@ -313,9 +314,11 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
   const sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 10_000 });
   const floorOnce = async () => {
     const t0 = performance.now();
-    const f = await floorDump(sock, FAMILIES[BENCH_FAMILY], BENCH_TABLE, BENCH_CHAIN);
+    const f = await floorDump(sock, (seq) =>
+      getRulesRequest(seq, FAMILIES[BENCH_FAMILY], BENCH_TABLE, BENCH_CHAIN),
+    );
     const ms = performance.now() - t0;
-    if (f.rules !== n) throw new Error(`floor saw ${f.rules} rules, expected ${n}`);
+    if (f.messages !== n) throw new Error(`floor saw ${f.messages} rules, expected ${n}`);
     return { ...f, ms };
   };
   const reader = new ChainReader(

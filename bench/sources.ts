@@ -26,8 +26,8 @@ import { fileURLToPath } from "node:url";
 import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
 import { NetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
-import { dumpMessages, nextSequence } from "../src/nftables/dump.js";
 import { getObjectsRequest, getRulesRequest, getSetElemsRequest } from "../src/nftables/requests.js";
+import { floorDump } from "./floor.js";
 import { childrenOf, statusKiB } from "./proc.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -57,7 +57,7 @@ const SCENARIOS: Scenario[] = [
     floor: async () => {
       const counts = await Promise.all(
         Array.from({ length: 10 }, (_, c) =>
-          floorDump((seq) => getRulesRequest(seq, INET, TABLE, `acct${c}`)),
+          floorOnFreshSocket((seq) => getRulesRequest(seq, INET, TABLE, `acct${c}`)),
         ),
       );
       return counts.reduce((a, b) => a + b, 0);
@@ -74,7 +74,7 @@ const SCENARIOS: Scenario[] = [
         ),
       ]),
     args: ["-counters", `inet/${TABLE}/*`],
-    floor: () => floorDump((seq) => getObjectsRequest(seq)),
+    floor: () => floorOnFreshSocket((seq) => getObjectsRequest(seq)),
     series: { metric: "nfprom_object_bytes_total", count: N },
   },
   {
@@ -89,7 +89,7 @@ const SCENARIOS: Scenario[] = [
       ]);
     },
     args: ["-sets", `inet/${TABLE}/clients`, "-sets.max-elements", String(N)],
-    floor: () => floorDump((seq) => getSetElemsRequest(seq, INET, TABLE, "clients")),
+    floor: () => floorOnFreshSocket((seq) => getSetElemsRequest(seq, INET, TABLE, "clients")),
     series: { metric: "nfprom_set_element_bytes_total", count: N },
   },
 ];
@@ -118,21 +118,11 @@ function chain(name: string, rules: number): string {
   return lines.join("\n");
 }
 
-/** floorDump runs one dump on a fresh socket and counts its messages. */
-async function floorDump(request: (seq: number) => Buffer): Promise<number> {
+/** floorOnFreshSocket runs one floor dump (bench/floor.ts) on its own socket and counts its messages. */
+async function floorOnFreshSocket(request: (seq: number) => Buffer): Promise<number> {
   const sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 30_000 });
   try {
-    let messages = 0;
-    const seq = nextSequence();
-    await dumpMessages(
-      sock,
-      request(seq),
-      seq,
-      "floor",
-      () => messages++,
-      () => false,
-    );
-    return messages;
+    return (await floorDump(sock, request)).messages;
   } finally {
     sock.close();
   }

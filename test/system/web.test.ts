@@ -9,6 +9,7 @@ import {
   accountingRuleset,
   type Netns,
   Netns as NetnsClass,
+  type NfpromHandle,
   parseExposition,
   promtoolCheck,
   requireRoot,
@@ -38,15 +39,7 @@ describe("TLS, client certificates and basic auth", () => {
       "web.yml",
       `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\nbasic_auth_users:\n  alice: ${bcryptHash("right")}\nhttp_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n`,
     );
-    const port = ns.freePort();
-    const nf = await startNfprom(
-      ns,
-      ["--web.listen-address", `127.0.0.1:${port}`, "--web.config.file", config],
-      {
-        waitReady: false,
-      },
-    );
-    await nf.waitForLog(/msg=listening.*scheme=https/, 15_000);
+    const { port, nf } = await startHttps(ns, config);
     const url = `https://localhost:${port}/metrics`;
     const client = { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey };
 
@@ -123,15 +116,7 @@ describe("TLS, client certificates and basic auth", () => {
       "web.yml",
       `${tlsPart}basic_auth_users:\n  alice: ${bcryptHash("one")}\n`,
     );
-    const port = ns.freePort();
-    const nf = await startNfprom(
-      ns,
-      ["--web.listen-address", `127.0.0.1:${port}`, "--web.config.file", config],
-      {
-        waitReady: false,
-      },
-    );
-    await nf.waitForLog(/msg=listening.*scheme=https/, 15_000);
+    const { port, nf } = await startHttps(ns, config);
     const https = `https://localhost:${port}/metrics`;
     const get = (password: string, url = https) =>
       scrape(ns, url, basicAuth("alice", password), { ca: pki.ca });
@@ -316,3 +301,12 @@ describe("HTTP behaviour", () => {
     }
   });
 });
+
+/** startHttps starts nfprom with a web config that enables TLS and waits until it listens over HTTPS. */
+async function startHttps(ns: Netns, config: string): Promise<{ port: number; nf: NfpromHandle }> {
+  const port = ns.freePort();
+  const args = ["--web.listen-address", `127.0.0.1:${port}`, "--web.config.file", config];
+  const nf = await startNfprom(ns, args, { waitReady: false });
+  await nf.waitForLog(/msg=listening.*scheme=https/, 15_000);
+  return { port, nf };
+}
