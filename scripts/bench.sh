@@ -7,6 +7,7 @@
 #   BENCH_OUT=/tmp/r.md npm run bench       # write the report elsewhere than bench/RESULTS.md
 #   BENCH_PHASES=1 npm run bench            # also time each scrape's phases across reader and web
 #   BENCH_NICE=-10 npm run bench            # run driver, exporter and nft at this niceness (busy machines)
+#   BENCH_PART=sources BENCH_SCENARIOS=counters npm run bench   # only some rows (chain | sources)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -72,10 +73,13 @@ ip netns exec "$NS" ip link set lo up
 
 NICE=()
 if [ -n "${BENCH_NICE:-}" ]; then NICE=(nice -n "$BENCH_NICE"); fi
-BENCH_NETNS="$NS" BENCH_CALLER_NETNS="$(readlink /proc/self/ns/net)" \
-  "${NICE[@]}" ip netns exec "$NS" node dist/bench/run.js &
-DRIVER_PID=$!
-wait "$DRIVER_PID"
+if [ "${BENCH_PART:-all}" != sources ]; then
+  BENCH_NETNS="$NS" BENCH_CALLER_NETNS="$(readlink /proc/self/ns/net)" \
+    "${NICE[@]}" ip netns exec "$NS" node dist/bench/run.js &
+  DRIVER_PID=$!
+  wait "$DRIVER_PID"
+fi
+[ "${BENCH_PART:-all}" = chain ] && exit 0
 
 # The sources beyond one chain (several chains, named counters, set elements): a section appended to the report.
 BENCH_NETNS="$NS" BENCH_CALLER_NETNS="$(readlink /proc/self/ns/net)" \

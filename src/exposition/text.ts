@@ -14,11 +14,33 @@ export interface Sample {
   value: SampleValue;
 }
 
+/**
+ * SampleColumns are a family's samples as aligned columns: sample i has labels[i] and the value
+ * values[offset + i * stride]. Families of 100k series (rules, named counters, set elements) are
+ * rendered from the columns they arrive in, without an object per sample.
+ */
+export interface SampleColumns {
+  labels: readonly string[];
+  values: BigUint64Array | readonly SampleValue[];
+  offset: number;
+  stride: number;
+}
+
 export interface MetricFamily {
   name: string;
   help: string;
   type: MetricType;
-  samples: Iterable<Sample>;
+  samples: Iterable<Sample> | SampleColumns;
+}
+
+/** columns builds SampleColumns (stride 1, offset 0 unless given). */
+export function columns(
+  labels: readonly string[],
+  values: BigUint64Array | readonly SampleValue[],
+  offset = 0,
+  stride = 1,
+): SampleColumns {
+  return { labels, values, offset, stride };
 }
 
 /** escapeLabelValue escapes backslash, double quote and line feed, as the format requires. */
@@ -70,7 +92,15 @@ export function renderWith(families: Iterable<MetricFamily>, dialect: Dialect): 
   for (const f of families) {
     const name = dialect.familyName(f);
     parts.push(`# HELP ${name} ${dialect.escapeHelp(f.help)}\n# TYPE ${name} ${f.type}\n`);
-    for (const s of f.samples) parts.push(`${f.name}${s.labels} ${formatValue(s.value)}\n`);
+    const samples = f.samples;
+    if (Symbol.iterator in samples) {
+      for (const s of samples) parts.push(`${f.name}${s.labels} ${formatValue(s.value)}\n`);
+    } else {
+      const { labels, values, offset, stride } = samples;
+      for (let i = 0; i < labels.length; i++) {
+        parts.push(`${f.name}${labels[i]} ${formatValue(values[offset + i * stride] as SampleValue)}\n`);
+      }
+    }
   }
   parts.push(dialect.trailer);
   return parts.join("");

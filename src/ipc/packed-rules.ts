@@ -1,4 +1,5 @@
 import type { Location, RuleCounters } from "../model/snapshot.js";
+import { sameBytes, sameStrings } from "./packed-sources.js";
 
 /**
  * PackedRules is the wire form of a snapshot's rules: columns instead of one object per rule. The structured
@@ -76,4 +77,42 @@ export function unpackRules(packed: PackedRules): RuleCounters[] {
     rules[i] = rule;
   }
   return rules;
+}
+
+/**
+ * sameStructure: the two reads hold the same rules in the same order, with the same handles, comments,
+ * counter presence, derived labels and locations; only their counter values may differ. Everything the
+ * label policy decides depends on these alone, so its last result still holds.
+ */
+export function sameStructure(a: PackedRules, b: PackedRules): boolean {
+  if (a.count !== b.count || !sameBytes(a.families, b.families) || !sameBytes(a.flags, b.flags)) return false;
+  // Handles compared as two 32-bit halves: reading a BigUint64Array allocates a bigint per element.
+  const [ha, hb] = [words(a.numbers), words(b.numbers)];
+  for (let i = 0; i < 6 * a.count; i += 6) if (ha[i] !== hb[i] || ha[i + 1] !== hb[i + 1]) return false;
+  if (!sameStrings(a.comments, b.comments)) return false;
+  if (!sameSparse(a.derived, b.derived, (x, y) => sameStrings(x, y))) return false;
+  return sameSparse(
+    a.locations,
+    b.locations,
+    (x, y) => x === y || (x.family === y.family && x.table === y.table && x.chain === y.chain),
+  );
+}
+
+function words(numbers: BigUint64Array): Uint32Array {
+  return new Uint32Array(numbers.buffer, numbers.byteOffset, numbers.length * 2);
+}
+
+function sameSparse<T>(
+  a: readonly (T | undefined)[] | undefined,
+  b: readonly (T | undefined)[] | undefined,
+  same: (x: T, y: T) => boolean,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined ? x !== y : !same(x, y)) return false;
+  }
+  return true;
 }

@@ -1,7 +1,8 @@
 import type { ErrorInfo } from "../errors.js";
 import type { ReaderStats, Snapshot } from "../model/snapshot.js";
 import type { WebSecurity } from "../webconfig/model.js";
-import { type PackedRules, packRules, unpackRules } from "./packed-rules.js";
+import { type PackedRules, packRules } from "./packed-rules.js";
+import { type PackedCounters, type PackedSet, packCounters, packSet } from "./packed-sources.js";
 
 /**
  * The whole protocol across the privilege boundary. Messages travel over the IPC channel of
@@ -22,21 +23,31 @@ export type ReadReply =
   | { type: "snapshot"; id: number; snapshot: Snapshot; stats: ReaderStats }
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
 
-/** On the wire a snapshot's rules travel as columns (see packed-rules.ts). */
-export type WireSnapshot = Omit<Snapshot, "rules"> & { rules: PackedRules };
+/**
+ * On the wire a snapshot's large sections travel as columns: rules (packed-rules.ts), named counters and
+ * set elements (packed-sources.ts). The web process works on this form directly.
+ */
+export type WireSnapshot = Omit<Snapshot, "rules" | "counters" | "sets"> & {
+  rules: PackedRules;
+  counters?: PackedCounters;
+  sets?: PackedSet[];
+};
 export type WireReadReply =
   | { type: "snapshot"; id: number; snapshot: WireSnapshot; stats: ReaderStats }
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
 
-/** toWire packs a reply for the IPC channel; fromWire unpacks what the reader sent. */
+/** toWire packs a reply for the IPC channel. */
 export function toWire(reply: ReadReply): WireReadReply {
   if (reply.type !== "snapshot") return reply;
-  return { ...reply, snapshot: { ...reply.snapshot, rules: packRules(reply.snapshot.rules) } };
+  return { ...reply, snapshot: toWireSnapshot(reply.snapshot) };
 }
 
-export function fromWire(reply: WireReadReply): ReadReply {
-  if (reply.type !== "snapshot") return reply;
-  return { ...reply, snapshot: { ...reply.snapshot, rules: unpackRules(reply.snapshot.rules) } };
+export function toWireSnapshot(snapshot: Snapshot): WireSnapshot {
+  const { rules, counters, sets, ...rest } = snapshot;
+  const wire: WireSnapshot = { ...rest, rules: packRules(rules) };
+  if (counters) wire.counters = packCounters(counters);
+  if (sets) wire.sets = sets.map(packSet);
+  return wire;
 }
 
 /** WebConfigMessage carries the settings the reader read from --web.config.file (or NO_SECURITY). */

@@ -18,6 +18,8 @@ export const HANDLE_LABEL = "handle";
 
 /** Accepted is an exported rule before grouping: identity, full label map and counters. */
 export interface Accepted {
+  /** Position of the rule among the evaluated rules. */
+  index: number;
   handle: bigint;
   comment: string | undefined;
   labels: ReadonlyMap<string, string>;
@@ -91,11 +93,12 @@ function groupByValues(accepted: readonly Accepted[], keys: readonly string[]): 
       g.series.bytes += a.bytes;
       g.series.packets += a.packets;
       g.series.rules++;
+      g.series.members.push(a.index);
       if (g.more) g.more.push(a);
       else g.more = [a];
     } else {
       byId.set(id, {
-        series: { values, bytes: a.bytes, packets: a.packets, rules: 1 },
+        series: { values, bytes: a.bytes, packets: a.packets, rules: 1, members: [a.index] },
         first: a,
         more: undefined,
       });

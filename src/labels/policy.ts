@@ -30,6 +30,8 @@ export interface Series {
   packets: bigint;
   /** How many rules were summed into this series. */
   rules: number;
+  /** Positions in the evaluated rules of the rules summed into this series. */
+  members: number[];
 }
 
 export interface Rejection {
@@ -120,7 +122,7 @@ export class LabelPolicy {
         const labels = rule.location ? this.#located(own, rule.location) : own;
         for (const k of labels.keys()) keySet.add(k);
         const { handle, comment, bytes, packets } = rule;
-        accepted.push({ handle, comment, labels, bytes, packets });
+        accepted.push({ index: i, handle, comment, labels, bytes, packets });
         if (verdict.note) adjusted.push({ handle, comment, reason: verdict.note });
       }
     }

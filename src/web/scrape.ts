@@ -1,5 +1,6 @@
 import type { ErrorInfo } from "../errors.js";
 import {
+  columns,
   type ExpositionFormat,
   formatLabels,
   type MetricFamily,
@@ -7,20 +8,43 @@ import {
   type Sample,
   TEXT_FORMAT,
 } from "../exposition/text.js";
-import type { ReadReply } from "../ipc/protocol.js";
+import { type PackedRules, sameStructure, unpackRules } from "../ipc/packed-rules.js";
+import { sameStrings } from "../ipc/packed-sources.js";
+import type { WireReadReply, WireSnapshot } from "../ipc/protocol.js";
 import {
   DEFAULT_POLICY_OPTIONS,
   LabelPolicy,
   type PolicyOptions,
   type Rejection,
+  type Series,
   type SeriesSet,
 } from "../labels/policy.js";
 import type { Logger } from "../log.js";
 import type { ReaderStats } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
-import { sourceFamilies } from "./sources.js";
+import { SourceRenderer } from "./sources.js";
 
-export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
+export type ScrapeInput = WireReadReply | { type: "lost"; error: ErrorInfo };
+
+/**
+ * RulePlan is the label policy's result for one structure of a chain's rules (handles, comments,
+ * locations, derived labels: packed-rules.ts sameStructure), with each series' rendered label text.
+ * Between two scrapes usually only counter values change: then the plan is reused as it is, and a scrape
+ * costs a pass over the counter columns instead of the policy and an object per rule.
+ */
+interface RulePlan {
+  rules: PackedRules;
+  derivedLabels: readonly string[];
+  set: SeriesSet;
+  labels: string[];
+}
+
+/** RuleSeries: this scrape's values for the plan's series. */
+interface RuleSeries {
+  plan: RulePlan;
+  bytes: bigint[];
+  packets: bigint[];
+}
 
 /**
  * Scraper turns the reader's answer into one exposition: the rule counters (through the label policy)
@@ -29,6 +53,8 @@ export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
  */
 export class Scraper {
   readonly #policy: LabelPolicy;
+  readonly #sources: SourceRenderer;
+  #plan: RulePlan | undefined;
   #reported = new Set<string>();
   #rendered = new WeakMap<readonly string[], { keys: string; text: string }>();
   #lastReadAt: number | undefined;
@@ -43,14 +69,14 @@ export class Scraper {
     policy: PolicyOptions = DEFAULT_POLICY_OPTIONS,
   ) {
     this.#policy = new LabelPolicy(policy);
+    this.#sources = new SourceRenderer(namespace);
   }
 
   /** render builds one exposition in `format` (text 0.0.4 unless the scraper negotiated OpenMetrics). */
   render(input: ScrapeInput, startedAt: bigint, format: ExpositionFormat = TEXT_FORMAT): string {
-    let set: SeriesSet | undefined;
+    let rules: RuleSeries | undefined;
     if (input.type === "snapshot") {
-      set = this.#policy.evaluate(input.snapshot.rules, input.snapshot.derivedLabels);
-      this.#reportOnce(set);
+      rules = this.#ruleSeries(input.snapshot);
       this.#lastReadAt = input.snapshot.readAtMs;
     } else {
       this.log.warn("scrape without data", { code: input.error.code, err: input.error.message });
@@ -59,10 +85,45 @@ export class Scraper {
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     const snapshot = input.type === "snapshot" ? input.snapshot : undefined;
     return format.render([
-      ...this.#families(set, seconds),
-      ...sourceFamilies(this.namespace, snapshot),
+      ...this.#families(rules, seconds),
+      ...this.#sources.families(snapshot),
       ...this.extraFamilies(),
     ]);
+  }
+
+  /** #ruleSeries applies the label policy, or reuses its last result when only counter values changed. */
+  #ruleSeries(snapshot: WireSnapshot): RuleSeries {
+    const derivedLabels = snapshot.derivedLabels ?? [];
+    let plan = this.#plan;
+    if (
+      !plan ||
+      !sameStructure(plan.rules, snapshot.rules) ||
+      !sameStrings(plan.derivedLabels, derivedLabels)
+    ) {
+      const set = this.#policy.evaluate(unpackRules(snapshot.rules), derivedLabels);
+      this.#reportOnce(set);
+      const keysId = set.keys.join(",");
+      const labels = set.series.map((s) => this.#labelsText(set.keys, keysId, s.values));
+      plan = { rules: snapshot.rules, derivedLabels, set, labels };
+      this.#plan = plan;
+    }
+    // Summed from this read's columns: the plan's own rules may carry an older read's numbers.
+    const numbers = snapshot.rules.numbers;
+    const series = plan.set.series;
+    const bytes = new Array<bigint>(series.length);
+    const packets = new Array<bigint>(series.length);
+    for (let i = 0; i < series.length; i++) {
+      const members = (series[i] as Series).members;
+      let b = 0n;
+      let p = 0n;
+      for (const m of members) {
+        b += numbers[3 * m + 1] as bigint;
+        p += numbers[3 * m + 2] as bigint;
+      }
+      bytes[i] = b;
+      packets[i] = p;
+    }
+    return { plan, bytes, packets };
   }
 
   /**
@@ -92,22 +153,21 @@ export class Scraper {
     this.#reported = current;
   }
 
-  *#families(set: SeriesSet | undefined, scrapeSeconds: number): Generator<MetricFamily> {
+  *#families(rules: RuleSeries | undefined, scrapeSeconds: number): Generator<MetricFamily> {
     const ns = this.namespace;
-    if (set) {
-      const keysId = set.keys.join(",");
-      const labelsOf = set.series.map((s) => this.#labelsText(set.keys, keysId, s.values));
+    const set = rules?.plan.set;
+    if (rules && set) {
       yield {
         name: `${ns}_bytes_total`,
         help: "Bytes counted by the chain's rules, labelled by their nft(...) comments.",
         type: "counter",
-        samples: set.series.map((s, i) => ({ labels: labelsOf[i] as string, value: s.bytes })),
+        samples: columns(rules.plan.labels, rules.bytes),
       };
       yield {
         name: `${ns}_packets_total`,
         help: "Packets counted by the chain's rules, labelled by their nft(...) comments.",
         type: "counter",
-        samples: set.series.map((s, i) => ({ labels: labelsOf[i] as string, value: s.packets })),
+        samples: columns(rules.plan.labels, rules.packets),
       };
       yield {
         name: `${ns}_rules`,

@@ -1,7 +1,9 @@
-import { formatLabels, type MetricFamily, type Sample } from "../exposition/text.js";
+import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
+import { type PackedCounters, type PackedSet, sameBytes, sameStrings } from "../ipc/packed-sources.js";
+import type { WireSnapshot } from "../ipc/protocol.js";
 import { parseComment } from "../labels/comment.js";
 import { labelNameProblem } from "../labels/policy.js";
-import type { Snapshot } from "../model/snapshot.js";
+import type { Quota } from "../model/snapshot.js";
 
 /** Labelled is one series-to-be: its fixed labels (identity) and its comment, parsed into more labels. */
 interface Labelled {
@@ -10,120 +12,195 @@ interface Labelled {
 }
 
 /**
- * sourceFamilies renders the optional sources' sections of a snapshot (named counters, quotas, set
+ * SourceRenderer renders the optional sources' sections of a snapshot (named counters, quotas, set
  * elements), their per-source success and duration, and the snapshot's age when stale serving is on.
- * Nothing at all when neither is enabled, so the seed's exposition is unchanged.
+ * Nothing at all when neither is enabled, so the seed's exposition is unchanged. It keeps each kind's
+ * label text from one scrape to the next (see KindLabels).
  */
-export function* sourceFamilies(ns: string, snapshot: Snapshot | undefined): Generator<MetricFamily> {
-  if (snapshot?.ageMs !== undefined) {
+export class SourceRenderer {
+  readonly #counters = new KindLabels<PackedCounters>(sameCounterIdentity);
+  readonly #quotas = new KindLabels<Quota[]>(() => false);
+  readonly #sets = new KindLabels<PackedSet[]>(
+    (a, b) => a.length === b.length && a.every((set, i) => sameSetIdentity(set, b[i] as PackedSet)),
+  );
+
+  constructor(readonly ns: string) {}
+
+  *families(snapshot: WireSnapshot | undefined): Generator<MetricFamily> {
+    const ns = this.ns;
+    if (snapshot?.ageMs !== undefined) {
+      yield {
+        name: `${ns}_snapshot_age_seconds`,
+        help: "Age of the rule counters served: 0 when read for this scrape, more when a slow dump missed the deadline.",
+        type: "gauge",
+        samples: [{ labels: "", value: snapshot.ageMs / 1000 }],
+      };
+    }
+    if (!snapshot?.sources) return;
+    if (snapshot.counters) yield* this.#counterFamilies(snapshot.counters);
+    if (snapshot.quotas) yield* this.#quotaFamilies(snapshot.quotas);
+    if (snapshot.sets) yield* this.#setFamilies(snapshot.sets);
+    const sources = snapshot.sources;
     yield {
-      name: `${ns}_snapshot_age_seconds`,
-      help: "Age of the rule counters served: 0 when read for this scrape, more when a slow dump missed the deadline.",
+      name: `${ns}_source_success`,
+      help: "1 when the source was read completely in this scrape, 0 when it failed or missed the deadline.",
       type: "gauge",
-      samples: [{ labels: "", value: snapshot.ageMs / 1000 }],
+      samples: sources.map((s) => ({ labels: formatLabels(["source"], [s.name]), value: s.ok ? 1 : 0 })),
+    };
+    yield {
+      name: `${ns}_source_duration_seconds`,
+      help: "Time the source took to read in this scrape.",
+      type: "gauge",
+      samples: sources.map((s) => ({
+        labels: formatLabels(["source"], [s.name]),
+        value: s.durationMs / 1000,
+      })),
     };
   }
-  if (!snapshot?.sources) return;
-  if (snapshot.counters) yield* counterFamilies(ns, snapshot.counters);
-  if (snapshot.quotas) yield* quotaFamilies(ns, snapshot.quotas);
-  if (snapshot.sets) yield* setFamilies(ns, snapshot.sets);
-  const sources = snapshot.sources;
-  yield {
-    name: `${ns}_source_success`,
-    help: "1 when the source was read completely in this scrape, 0 when it failed or missed the deadline.",
-    type: "gauge",
-    samples: sources.map((s) => ({ labels: formatLabels(["source"], [s.name]), value: s.ok ? 1 : 0 })),
-  };
-  yield {
-    name: `${ns}_source_duration_seconds`,
-    help: "Time the source took to read in this scrape.",
-    type: "gauge",
-    samples: sources.map((s) => ({ labels: formatLabels(["source"], [s.name]), value: s.durationMs / 1000 })),
-  };
-}
 
-function* counterFamilies(ns: string, counters: NonNullable<Snapshot["counters"]>): Generator<MetricFamily> {
-  const labels = labelSets(counters.map((c) => ({ base: identity(c), comment: c.comment })));
-  const help = "counted by the named counter object, labelled by its name and nft(...) comment.";
-  yield counter(
-    `${ns}_object_bytes_total`,
-    `Bytes ${help}`,
-    labels,
-    counters.map((c) => c.bytes),
-  );
-  yield counter(
-    `${ns}_object_packets_total`,
-    `Packets ${help}`,
-    labels,
-    counters.map((c) => c.packets),
-  );
-}
-
-function* quotaFamilies(ns: string, quotas: NonNullable<Snapshot["quotas"]>): Generator<MetricFamily> {
-  const labels = labelSets(
-    quotas.map((q) => ({
-      base: [...identity(q), ["mode", q.inverted ? "over" : "until"]] as [string, string][],
-      comment: q.comment,
-    })),
-  );
-  const gauge = (name: string, help: string, values: (bigint | number)[]): MetricFamily => ({
-    name: `${ns}_${name}`,
-    help,
-    type: "gauge",
-    samples: samples(labels, values),
-  });
-  yield gauge(
-    "quota_used_bytes",
-    "Bytes the quota has used (nft reset quota sets it back to 0).",
-    quotas.map((q) => q.usedBytes),
-  );
-  yield gauge(
-    "quota_limit_bytes",
-    "Bytes the quota allows; mode=over matches beyond it, until up to it.",
-    quotas.map((q) => q.limitBytes),
-  );
-  yield gauge(
-    "quota_exhausted",
-    "1 when the kernel flags the quota as used up, 0 otherwise.",
-    quotas.map((q) => (q.depleted ? 1 : 0)),
-  );
-}
-
-function* setFamilies(ns: string, sets: NonNullable<Snapshot["sets"]>): Generator<MetricFamily> {
-  const items: Labelled[] = [];
-  const bytes: bigint[] = [];
-  const packets: bigint[] = [];
-  for (const set of sets) {
-    const where = setIdentity(set);
-    for (const e of set.elements) {
-      items.push({ base: [...where, ["element", e.key]], comment: e.comment });
-      bytes.push(e.bytes);
-      packets.push(e.packets);
-    }
+  *#counterFamilies(counters: PackedCounters): Generator<MetricFamily> {
+    const labels = this.#counters.texts(counters, () =>
+      counters.names.map((name, i) => {
+        const { family, table } = counters.tables[counters.tableOf[i] as number] as {
+          family: string;
+          table: string;
+        };
+        return { base: identity({ family, table, name }), comment: counters.comments[i] };
+      }),
+    );
+    const help = "counted by the named counter object, labelled by its name and nft(...) comment.";
+    const family = (name: string, what: string, offset: number): MetricFamily => ({
+      name: `${this.ns}_${name}`,
+      help: `${what} ${help}`,
+      type: "counter",
+      samples: columns(labels, counters.numbers, offset, 2),
+    });
+    yield family("object_bytes_total", "Bytes", 0);
+    yield family("object_packets_total", "Packets", 1);
   }
-  const labels = labelSets(items);
-  const help = "counted by the set element, labelled by its key and nft(...) comment.";
-  yield counter(`${ns}_set_element_bytes_total`, `Bytes ${help}`, labels, bytes);
-  yield counter(`${ns}_set_element_packets_total`, `Packets ${help}`, labels, packets);
-  const perSet = sets.map((s) => formatLabels(...unzip(setIdentity(s))));
-  yield {
-    name: `${ns}_set_elements`,
-    help: "Elements in the set (intervals for an interval set).",
-    type: "gauge",
-    samples: samples(
-      perSet,
-      sets.map((s) => s.size),
-    ),
-  };
-  yield {
-    name: `${ns}_set_elements_left_out`,
-    help: "Elements with counters not exported because the set has more than -sets.max-elements.",
-    type: "gauge",
-    samples: samples(
-      perSet,
-      sets.map((s) => s.leftOut),
-    ),
-  };
+
+  *#quotaFamilies(quotas: Quota[]): Generator<MetricFamily> {
+    const labels = this.#quotas.texts(quotas, () =>
+      quotas.map((q) => ({
+        base: [...identity(q), ["mode", q.inverted ? "over" : "until"]] as [string, string][],
+        comment: q.comment,
+      })),
+    );
+    const gauge = (name: string, help: string, values: (bigint | number)[]): MetricFamily => ({
+      name: `${this.ns}_${name}`,
+      help,
+      type: "gauge",
+      samples: columns(labels, values),
+    });
+    yield gauge(
+      "quota_used_bytes",
+      "Bytes the quota has used (nft reset quota sets it back to 0).",
+      quotas.map((q) => q.usedBytes),
+    );
+    yield gauge(
+      "quota_limit_bytes",
+      "Bytes the quota allows; mode=over matches beyond it, until up to it.",
+      quotas.map((q) => q.limitBytes),
+    );
+    yield gauge(
+      "quota_exhausted",
+      "1 when the kernel flags the quota as used up, 0 otherwise.",
+      quotas.map((q) => (q.depleted ? 1 : 0)),
+    );
+  }
+
+  *#setFamilies(sets: PackedSet[]): Generator<MetricFamily> {
+    const labels = this.#sets.texts(sets, () =>
+      sets.flatMap((set) => {
+        const where = setIdentity(set);
+        return set.keys.map((key, i) => ({
+          base: [...where, ["element", key]] as [string, string][],
+          comment: set.comments[i],
+        }));
+      }),
+    );
+    const numbers = sets.length === 1 ? (sets[0] as PackedSet).numbers : concat(sets.map((s) => s.numbers));
+    const help = "counted by the set element, labelled by its key and nft(...) comment.";
+    const family = (name: string, what: string, offset: number): MetricFamily => ({
+      name: `${this.ns}_${name}`,
+      help: `${what} ${help}`,
+      type: "counter",
+      samples: columns(labels, numbers, offset, 2),
+    });
+    yield family("set_element_bytes_total", "Bytes", 0);
+    yield family("set_element_packets_total", "Packets", 1);
+    const perSet = sets.map((s) => formatLabels(...unzip(setIdentity(s))));
+    yield {
+      name: `${this.ns}_set_elements`,
+      help: "Elements in the set (intervals for an interval set).",
+      type: "gauge",
+      samples: columns(
+        perSet,
+        sets.map((s) => s.size),
+      ),
+    };
+    yield {
+      name: `${this.ns}_set_elements_left_out`,
+      help: "Elements with counters not exported because the set has more than -sets.max-elements.",
+      type: "gauge",
+      samples: columns(
+        perSet,
+        sets.map((s) => s.leftOut),
+      ),
+    };
+  }
+}
+
+function sameCounterIdentity(a: PackedCounters, b: PackedCounters): boolean {
+  return (
+    a.tables.length === b.tables.length &&
+    a.tables.every((t, i) => t.family === b.tables[i]?.family && t.table === b.tables[i]?.table) &&
+    sameBytes(a.tableOf, b.tableOf) &&
+    sameStrings(a.names, b.names) &&
+    sameStrings(a.comments, b.comments)
+  );
+}
+
+function sameSetIdentity(a: PackedSet, b: PackedSet): boolean {
+  return (
+    a.family === b.family &&
+    a.table === b.table &&
+    a.name === b.name &&
+    sameStrings(a.keys, b.keys) &&
+    sameStrings(a.comments, b.comments)
+  );
+}
+
+function concat(parts: readonly BigUint64Array[]): BigUint64Array {
+  const out = new BigUint64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * KindLabels keeps one kind's rendered label texts (named counters, quotas or set elements) with the
+ * identity columns they were rendered from. While a new read has the same identity (the common case:
+ * only counter values moved), the texts are reused without looking at an item; otherwise they are
+ * rendered again through the LabelTextCache, which still reuses what it can item by item.
+ */
+class KindLabels<C> {
+  #identity: C | undefined;
+  #texts: string[] = [];
+  readonly #cache = new LabelTextCache();
+
+  constructor(readonly same: (a: C, b: C) => boolean) {}
+
+  texts(identity: C, items: () => Labelled[]): string[] {
+    if (this.#identity === undefined || !this.same(this.#identity, identity)) {
+      this.#texts = this.#cache.render(items());
+      this.#identity = identity;
+    }
+    return this.#texts;
+  }
 }
 
 function identity(o: { family: string; table: string; name: string }): [string, string][] {
@@ -141,26 +218,6 @@ function setIdentity(s: { family: string; table: string; name: string }): [strin
     ["set", s.name],
   ];
 }
-
-/**
- * labelSets renders each item's labels: its identity plus the keys of a valid `nft(...)` comment, over
- * the union of all items' keys (a missing key is the empty value, as for rules). A comment key that
- * clashes with an identity label is kept as `exported_<key>`; an invalid comment adds no labels, since
- * the identity alone already makes the series unique. Built without a Map per item: 100k set elements
- * or counters are common.
- */
-function labelSets(items: readonly Labelled[]): string[] {
-  const kind = items[0]?.base.map(([k]) => k).join(",") ?? "";
-  let cache = caches.get(kind);
-  if (!cache) {
-    cache = new LabelTextCache();
-    caches.set(kind, cache);
-  }
-  return cache.render(items);
-}
-
-/** One cache per kind of item (named counters, quotas, set elements: each has its own identity labels). */
-const caches = new Map<string, LabelTextCache>();
 
 /**
  * LabelTextCache keeps, from one scrape to the next, each comment's parsed labels and each item's rendered
@@ -219,14 +276,6 @@ function commentLabels(comment: string, base: readonly [string, string][]): [str
   if ([...parsed.labels.keys()].some((k) => labelNameProblem(k))) return undefined;
   const taken = new Set(base.map(([k]) => k));
   return [...parsed.labels].map(([k, v]) => [taken.has(k) ? `exported_${k}` : k, v]);
-}
-
-function counter(name: string, help: string, labels: string[], values: bigint[]): MetricFamily {
-  return { name, help, type: "counter", samples: samples(labels, values) };
-}
-
-function samples(labels: readonly string[], values: readonly (bigint | number)[]): Sample[] {
-  return labels.map((l, i) => ({ labels: l, value: values[i] as bigint | number }));
 }
 
 function unzip(pairs: [string, string][]): [string[], string[]] {

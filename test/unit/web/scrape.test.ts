@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { ReadReply } from "../../../src/ipc/protocol.js";
+import { toWire, type WireReadReply } from "../../../src/ipc/protocol.js";
 import type { ReaderStats, RuleCounters } from "../../../src/model/snapshot.js";
 import { Scraper } from "../../../src/web/scrape.js";
 import { bigOrUndefined, loadFixture } from "../helpers/fixtures.js";
@@ -23,8 +23,8 @@ const BASIC: RuleCounters[] = loadFixture("basic").rules.map((r) => ({
   packets: bigOrUndefined(r.packets),
 }));
 
-function snapshot(rules: RuleCounters[], id = 1): ReadReply {
-  return {
+function snapshot(rules: RuleCounters[], id = 1): WireReadReply {
+  return toWire({
     type: "snapshot",
     id,
     snapshot: {
@@ -37,10 +37,10 @@ function snapshot(rules: RuleCounters[], id = 1): ReadReply {
       rules,
     },
     stats: STATS,
-  };
+  });
 }
 
-const ERROR: ReadReply = {
+const ERROR: WireReadReply = {
   type: "error",
   id: 2,
   error: {
@@ -181,6 +181,30 @@ describe("Scraper.render", () => {
       ['"bad-key" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)'],
       "a new reason for the same rule is logged",
     );
+  });
+
+  test("an unchanged ruleset with new counter values: the new values, duplicates still summed", () => {
+    const scraper = new Scraper("nfprom", new CaptureLogger());
+    const rules: RuleCounters[] = [
+      { family: 1, handle: 2n, comment: "nft(svc=a)", bytes: 1n, packets: 1n },
+      { family: 1, handle: 3n, comment: "nft(svc=a)", bytes: 2n, packets: 2n },
+      { family: 1, handle: 4n, comment: "nft(svc=b)", bytes: 3n, packets: 3n },
+    ];
+    render(scraper, snapshot(rules));
+    const later = rules.map((r, i) => ({ ...r, bytes: 100n * BigInt(i + 1), packets: BigInt(i + 10) }));
+    assert.deepEqual(samples(render(scraper, snapshot(later)), "nfprom_bytes_total"), [
+      'nfprom_bytes_total{svc="a"} 300',
+      'nfprom_bytes_total{svc="b"} 300',
+    ]);
+    assert.deepEqual(samples(render(scraper, snapshot(later)), "nfprom_packets_total"), [
+      'nfprom_packets_total{svc="a"} 21',
+      'nfprom_packets_total{svc="b"} 12',
+    ]);
+    const renamed = later.map((r) => (r.handle === 4n ? { ...r, comment: "nft(svc=c)" } : r));
+    assert.deepEqual(samples(render(scraper, snapshot(renamed)), "nfprom_bytes_total"), [
+      'nfprom_bytes_total{svc="a"} 300',
+      'nfprom_bytes_total{svc="c"} 300',
+    ]);
   });
 
   test("promtool check metrics accepts a whole scrape", { skip: promtoolMissing }, () => {

@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderText } from "../../../src/exposition/text.js";
+import { toWireSnapshot } from "../../../src/ipc/protocol.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
-import { sourceFamilies } from "../../../src/web/sources.js";
+import { SourceRenderer } from "../../../src/web/sources.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
+
+/** sourceFamilies renders a snapshot's sources as the web process does, from the wire form. */
+function sourceFamilies(ns: string, snapshot: Snapshot | undefined, renderer = new SourceRenderer(ns)) {
+  return renderer.families(snapshot && toWireSnapshot(snapshot));
+}
 
 const BASE: Snapshot = {
   family: "inet",
@@ -88,4 +94,60 @@ test("stale serving: the age gauge", () => {
 test("the exposition passes promtool check metrics", { skip: promtoolMissing }, () => {
   const { status, output } = checkMetrics(renderText(sourceFamilies("nfprom", { ...FULL, ageMs: 0 })));
   assert.equal(status, 0, output);
+});
+
+test("successive scrapes: new values under unchanged labels; changed items re-labelled, gone items dropped", () => {
+  const renderer = new SourceRenderer("nfprom");
+  const scrape = (snapshot: Snapshot) =>
+    renderText(sourceFamilies("nfprom", snapshot, renderer))
+      .split("\n")
+      .filter(
+        (l) => l.startsWith("nfprom_object_bytes_total") || l.startsWith("nfprom_set_element_packets_total"),
+      );
+  const counters = FULL.counters ?? [];
+  const second: Snapshot = {
+    ...FULL,
+    counters: counters.map((c) => ({ ...c, bytes: c.bytes - 1n })),
+    sets: [
+      {
+        ...where,
+        name: "a",
+        size: 2,
+        leftOut: 0,
+        elements: [{ key: "1.1.1.1", comment: undefined, bytes: 1n, packets: 11n }],
+      },
+      {
+        ...where,
+        name: "b",
+        size: 1,
+        leftOut: 0,
+        elements: [{ key: "2.2.2.2", comment: undefined, bytes: 2n, packets: 22n }],
+      },
+    ],
+  };
+  scrape(FULL);
+  const sameIdentity = scrape(second);
+  assert.ok(
+    sameIdentity.includes(
+      `nfprom_object_bytes_total{exported_name="x",family="inet",name="a",svc="ssh",table="firewall"} ${U64_MAX - 1n}`,
+    ),
+  );
+  assert.deepEqual(
+    sameIdentity.filter((l) => l.startsWith("nfprom_set")),
+    [
+      'nfprom_set_element_packets_total{element="1.1.1.1",family="inet",set="a",table="firewall"} 11',
+      'nfprom_set_element_packets_total{element="2.2.2.2",family="inet",set="b",table="firewall"} 22',
+    ],
+  );
+  assert.deepEqual(scrape(second), sameIdentity, "a third scrape of the same read renders the same");
+  const changed = scrape({
+    ...second,
+    counters: [
+      { ...(counters[0] as NonNullable<Snapshot["counters"]>[number]), comment: "nft(svc=web)", bytes: 9n },
+    ],
+  });
+  assert.deepEqual(
+    changed.filter((l) => l.startsWith("nfprom_object")),
+    ['nfprom_object_bytes_total{family="inet",name="a",svc="web",table="firewall"} 9'],
+  );
 });
