@@ -16,8 +16,8 @@ const OPENMETRICS_DIALECT: Dialect = {
 };
 
 /** renderOpenMetrics renders families in order, closed by `# EOF`. */
-export function renderOpenMetrics(families: Iterable<MetricFamily>): string {
-  return renderWith(families, OPENMETRICS_DIALECT);
+export function renderOpenMetrics(families: Iterable<MetricFamily>, sizeHint?: number): Buffer {
+  return renderWith(families, OPENMETRICS_DIALECT, sizeHint);
 }
 
 export const OPENMETRICS_FORMAT: ExpositionFormat = {

@@ -3,6 +3,8 @@
  * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format).
  * Counters are bigints printed as exact decimal integers, never in floating-point notation.
  */
+import { ExpositionWriter } from "./writer.js";
+
 export const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 export type MetricType = "counter" | "gauge";
@@ -74,7 +76,8 @@ export function formatValue(value: SampleValue): string {
  */
 export interface ExpositionFormat {
   contentType: string;
-  render(families: Iterable<MetricFamily>): string;
+  /** render writes the exposition; sizeHint (bytes, e.g. the last one's length) saves regrowing the buffer. */
+  render(families: Iterable<MetricFamily>, sizeHint?: number): Buffer;
 }
 
 /** Dialect: what differs between the text format and OpenMetrics. */
@@ -87,24 +90,41 @@ export interface Dialect {
 }
 
 /** renderWith renders families in order; a family without samples still gets its HELP and TYPE. */
-export function renderWith(families: Iterable<MetricFamily>, dialect: Dialect): string {
-  const parts: string[] = [];
+export function renderWith(families: Iterable<MetricFamily>, dialect: Dialect, sizeHint?: number): Buffer {
+  const out = new ExpositionWriter(sizeHint);
   for (const f of families) {
     const name = dialect.familyName(f);
-    parts.push(`# HELP ${name} ${dialect.escapeHelp(f.help)}\n# TYPE ${name} ${f.type}\n`);
+    out.text(`# HELP ${name} ${dialect.escapeHelp(f.help)}\n# TYPE ${name} ${f.type}\n`);
     const samples = f.samples;
     if (Symbol.iterator in samples) {
-      for (const s of samples) parts.push(`${f.name}${s.labels} ${formatValue(s.value)}\n`);
+      for (const s of samples) out.text(`${f.name}${s.labels} ${formatValue(s.value)}\n`);
     } else {
-      const { labels, values, offset, stride } = samples;
-      for (let i = 0; i < labels.length; i++) {
-        parts.push(`${f.name}${labels[i]} ${formatValue(values[offset + i * stride] as SampleValue)}\n`);
-      }
+      writeColumns(out, f.name, samples);
     }
   }
-  parts.push(dialect.trailer);
-  return parts.join("");
+  out.text(dialect.trailer);
+  return out.finish();
 }
+
+/** writeColumns writes a family's column samples, a few appends per line and no string per line. */
+function writeColumns(out: ExpositionWriter, name: string, samples: SampleColumns): void {
+  const { labels, values, offset, stride } = samples;
+  const words =
+    values instanceof BigUint64Array
+      ? new Uint32Array(values.buffer, values.byteOffset, 2 * values.length)
+      : undefined;
+  for (let i = 0; i < labels.length; i++) {
+    out.text(name);
+    out.text(labels[i] as string);
+    out.byte(SPACE);
+    if (words) out.u64(words, offset + i * stride);
+    else out.text(formatValue(values[offset + i * stride] as SampleValue));
+    out.byte(NEWLINE);
+  }
+}
+
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
 
 const TEXT_DIALECT: Dialect = {
   familyName: (f) => f.name,
@@ -114,8 +134,8 @@ const TEXT_DIALECT: Dialect = {
 };
 
 /** renderText renders the text format 0.0.4. */
-export function renderText(families: Iterable<MetricFamily>): string {
-  return renderWith(families, TEXT_DIALECT);
+export function renderText(families: Iterable<MetricFamily>, sizeHint?: number): Buffer {
+  return renderWith(families, TEXT_DIALECT, sizeHint);
 }
 
 export const TEXT_FORMAT: ExpositionFormat = { contentType: TEXT_CONTENT_TYPE, render: renderText };

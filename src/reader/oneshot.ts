@@ -84,7 +84,7 @@ async function render(
   } catch (err) {
     reply = { type: "error", id: 0, error: toErrorInfo(err), stats: readerStats(reader) };
   }
-  return { text: scraper.render(toWire(reply), started), ok: reply.type === "snapshot" };
+  return { text: String(scraper.render(toWire(reply), started)), ok: reply.type === "snapshot" };
 }
 
 /** loopUntilSignal runs `step` now and then every intervalMs (from the start of each step) until a signal. */

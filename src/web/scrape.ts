@@ -39,11 +39,10 @@ interface RulePlan {
   labels: string[];
 }
 
-/** RuleSeries: this scrape's values for the plan's series. */
+/** RuleSeries: this scrape's values for the plan's series: bytes, packets of series i at 2i, 2i + 1. */
 interface RuleSeries {
   plan: RulePlan;
-  bytes: bigint[];
-  packets: bigint[];
+  values: BigUint64Array | bigint[];
 }
 
 /**
@@ -55,6 +54,7 @@ export class Scraper {
   readonly #policy: LabelPolicy;
   readonly #sources: SourceRenderer;
   #plan: RulePlan | undefined;
+  #lastLength = 0;
   #reported = new Set<string>();
   #rendered = new WeakMap<readonly string[], { keys: string; text: string }>();
   #lastReadAt: number | undefined;
@@ -73,7 +73,7 @@ export class Scraper {
   }
 
   /** render builds one exposition in `format` (text 0.0.4 unless the scraper negotiated OpenMetrics). */
-  render(input: ScrapeInput, startedAt: bigint, format: ExpositionFormat = TEXT_FORMAT): string {
+  render(input: ScrapeInput, startedAt: bigint, format: ExpositionFormat = TEXT_FORMAT): Buffer {
     let rules: RuleSeries | undefined;
     if (input.type === "snapshot") {
       rules = this.#ruleSeries(input.snapshot);
@@ -84,11 +84,12 @@ export class Scraper {
     if (input.type !== "lost") this.#lastStats = input.stats;
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     const snapshot = input.type === "snapshot" ? input.snapshot : undefined;
-    return format.render([
-      ...this.#families(rules, seconds),
-      ...this.#sources.families(snapshot),
-      ...this.extraFamilies(),
-    ]);
+    const body = format.render(
+      [...this.#families(rules, seconds), ...this.#sources.families(snapshot), ...this.extraFamilies()],
+      this.#lastLength + 4096,
+    );
+    this.#lastLength = body.length;
+    return body;
   }
 
   /** #ruleSeries applies the label policy, or reuses its last result when only counter values changed. */
@@ -107,23 +108,7 @@ export class Scraper {
       plan = { rules: snapshot.rules, derivedLabels, set, labels };
       this.#plan = plan;
     }
-    // Summed from this read's columns: the plan's own rules may carry an older read's numbers.
-    const numbers = snapshot.rules.numbers;
-    const series = plan.set.series;
-    const bytes = new Array<bigint>(series.length);
-    const packets = new Array<bigint>(series.length);
-    for (let i = 0; i < series.length; i++) {
-      const members = (series[i] as Series).members;
-      let b = 0n;
-      let p = 0n;
-      for (const m of members) {
-        b += numbers[3 * m + 1] as bigint;
-        p += numbers[3 * m + 2] as bigint;
-      }
-      bytes[i] = b;
-      packets[i] = p;
-    }
-    return { plan, bytes, packets };
+    return { plan, values: seriesValues(plan.set.series, snapshot.rules.numbers) };
   }
 
   /**
@@ -161,13 +146,13 @@ export class Scraper {
         name: `${ns}_bytes_total`,
         help: "Bytes counted by the chain's rules, labelled by their nft(...) comments.",
         type: "counter",
-        samples: columns(rules.plan.labels, rules.bytes),
+        samples: columns(rules.plan.labels, rules.values, 0, 2),
       };
       yield {
         name: `${ns}_packets_total`,
         help: "Packets counted by the chain's rules, labelled by their nft(...) comments.",
         type: "counter",
-        samples: columns(rules.plan.labels, rules.packets),
+        samples: columns(rules.plan.labels, rules.values, 1, 2),
       };
       yield {
         name: `${ns}_rules`,
@@ -235,4 +220,42 @@ function single(type: MetricType, name: string, help: string, value: number): Me
 
 function gauge(name: string, help: string, value: number): MetricFamily {
   return single("gauge", name, help, value);
+}
+
+/**
+ * seriesValues gathers this read's counters for the plan's series (its own rules may carry an older
+ * read's numbers), as 32-bit words where a series is one rule, so that no bigint is made for it. Sums of
+ * several rules are exact; one beyond 2^64 − 1 (only in theory: 16 EiB) switches to plain bigints.
+ */
+function seriesValues(series: readonly Series[], numbers: BigUint64Array): BigUint64Array | bigint[] {
+  const out = new BigUint64Array(2 * series.length);
+  const to = new Uint32Array(out.buffer);
+  const from = new Uint32Array(numbers.buffer, numbers.byteOffset, 2 * numbers.length);
+  for (let i = 0; i < series.length; i++) {
+    const members = (series[i] as Series).members;
+    if (members.length === 1) {
+      const m = 6 * (members[0] as number);
+      to.set(from.subarray(m + 2, m + 6), 4 * i);
+      continue;
+    }
+    let bytes = 0n;
+    let packets = 0n;
+    for (const m of members) {
+      bytes += numbers[3 * m + 1] as bigint;
+      packets += numbers[3 * m + 2] as bigint;
+    }
+    if (bytes > U64_MAX || packets > U64_MAX) return bigSeriesValues(series, numbers);
+    out[2 * i] = bytes;
+    out[2 * i + 1] = packets;
+  }
+  return out;
+}
+
+const U64_MAX = 2n ** 64n - 1n;
+
+function bigSeriesValues(series: readonly Series[], numbers: BigUint64Array): bigint[] {
+  return series.flatMap(({ members }) => [
+    members.reduce((sum, m) => sum + (numbers[3 * m + 1] as bigint), 0n),
+    members.reduce((sum, m) => sum + (numbers[3 * m + 2] as bigint), 0n),
+  ]);
 }

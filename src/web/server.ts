@@ -33,7 +33,7 @@ export interface ServerOptions {
   readTimeoutMs: number;
   telemetryPath: string;
   /** Produces one exposition; must never reject (a failed read is rendered as nfprom_up 0). */
-  scrape: (timeoutMs: number, format: ExpositionFormat) => Promise<string>;
+  scrape: (timeoutMs: number, format: ExpositionFormat) => Promise<Buffer>;
   inFlight: InFlightLimit;
   log: Logger;
 }

@@ -3,9 +3,20 @@ import { describe, test } from "node:test";
 import {
   OPENMETRICS_CONTENT_TYPE,
   OPENMETRICS_FORMAT,
-  renderOpenMetrics,
+  renderOpenMetrics as renderOpenMetricsBuffer,
 } from "../../../src/exposition/openmetrics.js";
-import { type MetricFamily, renderText, TEXT_FORMAT } from "../../../src/exposition/text.js";
+import {
+  type MetricFamily,
+  renderText as renderTextBuffer,
+  TEXT_FORMAT,
+} from "../../../src/exposition/text.js";
+
+/** renderOpenMetrics as text, for assertions on strings. */
+const renderOpenMetrics = (...args: Parameters<typeof renderOpenMetricsBuffer>) =>
+  String(renderOpenMetricsBuffer(...args));
+
+/** renderText as text, for assertions on strings. */
+const renderText = (...args: Parameters<typeof renderTextBuffer>) => String(renderTextBuffer(...args));
 
 const families = (): MetricFamily[] => [
   {

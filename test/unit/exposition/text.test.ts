@@ -5,10 +5,13 @@ import {
   formatLabels,
   formatValue,
   type MetricFamily,
-  renderText,
+  renderText as renderTextBuffer,
   TEXT_CONTENT_TYPE,
 } from "../../../src/exposition/text.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
+
+/** renderText as text, for assertions on strings. */
+const renderText = (...args: Parameters<typeof renderTextBuffer>) => String(renderTextBuffer(...args));
 
 describe("escapeLabelValue", () => {
   const cases: [string, string][] = [

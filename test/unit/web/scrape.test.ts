@@ -51,7 +51,7 @@ const ERROR: WireReadReply = {
 };
 
 function render(scraper: Scraper, input: Parameters<Scraper["render"]>[0]): string[] {
-  const text = scraper.render(input, process.hrtime.bigint());
+  const text = String(scraper.render(input, process.hrtime.bigint()));
   assert.ok(text.endsWith("\n"));
   return text.split("\n");
 }
@@ -214,7 +214,7 @@ describe("Scraper.render", () => {
       { family: 1, handle: 9n, comment: 'nft(service=a\\b"c\nd)', bytes: 2n ** 64n - 1n, packets: 0n },
     ];
     for (const input of [snapshot(withOddValues), ERROR]) {
-      const text = scraper.render(input, process.hrtime.bigint());
+      const text = String(scraper.render(input, process.hrtime.bigint()));
       const r = checkMetrics(text);
       assert.equal(r.status, 0, `promtool said: ${r.output}\n---\n${text}`);
     }

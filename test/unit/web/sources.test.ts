@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { renderText } from "../../../src/exposition/text.js";
+import { renderText as renderTextBuffer } from "../../../src/exposition/text.js";
 import { toWireSnapshot } from "../../../src/ipc/protocol.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
 import { SourceRenderer } from "../../../src/web/sources.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
+
+/** renderText as text, for assertions on strings. */
+const renderText = (...args: Parameters<typeof renderTextBuffer>) => String(renderTextBuffer(...args));
 
 /** sourceFamilies renders a snapshot's sources as the web process does, from the wire form. */
 function sourceFamilies(ns: string, snapshot: Snapshot | undefined, renderer = new SourceRenderer(ns)) {

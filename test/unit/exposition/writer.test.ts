@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ExpositionWriter } from "../../../src/exposition/writer.js";
+
+const words = (values: bigint[]) => new Uint32Array(BigUint64Array.from(values).buffer);
+
+test("u64 prints every magnitude exactly: digit boundaries, 2^53 ± 1, 2^64 − 1", () => {
+  const values = [0n, 1n, 9n, 10n, 99n, 100n, 4294967295n, 4294967296n, 10n ** 15n - 1n, 10n ** 15n];
+  values.push(2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 10n ** 16n, 2n ** 63n + 5n, 2n ** 64n - 1n);
+  for (let i = 0; i < 2000; i++)
+    values.push(BigInt.asUintN(64, BigInt(Math.floor(Math.random() * 2 ** 53)) << BigInt(i % 12)));
+  const out = new ExpositionWriter(1024);
+  const w = words(values);
+  values.forEach((_, i) => {
+    out.u64(w, i);
+    out.byte(0x0a);
+  });
+  assert.deepEqual(String(out.finish()).split("\n").slice(0, -1), values.map(String));
+});
+
+test("text and bytes grow the buffer as needed, UTF-8 intact", () => {
+  const out = new ExpositionWriter(1024);
+  const line = 'x{owner="日本",emoji="📈"} ';
+  for (let i = 0; i < 5000; i++) {
+    out.text(line);
+    out.byte(0x0a);
+  }
+  assert.equal(String(out.finish()), `${line}\n`.repeat(5000));
+  assert.equal(String(new ExpositionWriter().finish()), "");
+});
