@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { deserialize, serialize } from "node:v8";
-import { packRules, unpackRules } from "../../../src/ipc/packed-rules.js";
+import { packRules, sameStructure, unpackRules } from "../../../src/ipc/packed-rules.js";
 import { type ReadReply, toWire } from "../../../src/ipc/protocol.js";
 import type { RuleCounters } from "../../../src/model/snapshot.js";
 
@@ -60,4 +60,37 @@ test("error replies pass unchanged", () => {
   };
   assert.equal(toWire(reply), reply);
   assert.deepEqual(deserialize(serialize(reply)), reply);
+});
+
+test("sameStructure: only counter values may differ", () => {
+  const base = packRules(RULES);
+  const differs = (change: (r: RuleCounters, i: number) => RuleCounters) =>
+    !sameStructure(base, packRules(RULES.map((r, i) => change({ ...r }, i))));
+  assert.ok(sameStructure(base, packRules(RULES.map((r) => ({ ...r })))));
+  assert.ok(!differs((r) => (r.bytes === undefined ? r : { ...r, bytes: r.bytes ^ 1n, packets: 7n })));
+  assert.ok(
+    differs((r, i) => (i === 2 ? { ...r, handle: r.handle - 1n } : r)),
+    "handle",
+  );
+  assert.ok(
+    differs((r, i) => (i === 0 ? { ...r, comment: "nft(a=c)" } : r)),
+    "comment",
+  );
+  assert.ok(
+    differs((r, i) => (i === 1 ? { ...r, bytes: 0n, packets: 0n } : r)),
+    "counter added",
+  );
+  assert.ok(
+    differs((r, i) => (i === 0 ? { ...r, countsInObject: true } : r)),
+    "counts in an object",
+  );
+  assert.ok(
+    differs((r, i) => (i === 4 ? { ...r, derived: ["10.0.0.0/8", "22"] } : r)),
+    "derived label",
+  );
+  assert.ok(
+    differs((r, i) => (i === 4 ? { ...r, location: { family: "inet", table: "t", chain: "d" } } : r)),
+    "chain",
+  );
+  assert.ok(!sameStructure(base, packRules(RULES.slice(1))), "a rule fewer");
 });
