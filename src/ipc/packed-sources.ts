@@ -80,6 +80,7 @@ export function packSet(set: SetCounters): PackedSet {
 
 /** sameStrings: two columns hold the same values in the same order (a compare per item, no allocation). */
 export function sameStrings(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -31,6 +31,8 @@ export type WireSnapshot = Omit<Snapshot, "rules" | "counters" | "sets"> & {
   rules: PackedRules;
   counters?: PackedCounters;
   sets?: PackedSet[];
+  /** Columns left out because the web process has them from the last reply (see elision.ts). */
+  elided?: string[];
 };
 export type WireReadReply =
   | { type: "snapshot"; id: number; snapshot: WireSnapshot; stats: ReaderStats }

@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Config } from "../cli/flags.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
+import { ColumnElider } from "../ipc/elision.js";
 import { parseReadRequest, type ReadReply, toWire, type WebConfigMessage } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
@@ -43,9 +44,19 @@ export async function runReader(config: Config): Promise<void> {
 
   const jsonGid = identity?.gid;
   const stats = () => readerStats(reader);
+  // One elider per web process: a fresh process has none of the columns (see ipc/elision.ts).
+  const eliders = new WeakMap<ChildProcess, ColumnElider>();
   const answer = (child: ChildProcess, reply: ReadReply) => {
-    if (child.connected)
-      child.send(toWire(reply), (err) => err && log.debug("reply not delivered", { err: err.message }));
+    if (!child.connected) return;
+    let elider = eliders.get(child);
+    if (!elider) {
+      elider = new ColumnElider();
+      eliders.set(child, elider);
+    }
+    child.send(
+      elider.elide(toWire(reply)),
+      (err) => err && log.debug("reply not delivered", { err: err.message }),
+    );
   };
   const onMessage = (child: ChildProcess, raw: unknown) => {
     const req = parseReadRequest(raw);

@@ -1,4 +1,5 @@
 import { ErrorCodes, type ErrorInfo } from "../errors.js";
+import { ColumnRestorer } from "../ipc/elision.js";
 import type { ReadRequest, WireReadReply } from "../ipc/protocol.js";
 
 /** Extra time the web process waits beyond the read deadline for the reader's answer to arrive. */
@@ -10,6 +11,7 @@ const REPLY_GRACE_MS = 250;
  */
 export class ReaderClient {
   #nextId = 0;
+  readonly #restorer = new ColumnRestorer();
   #pending = new Map<number, (reply: WireReadReply | { type: "lost"; error: ErrorInfo }) => void>();
 
   constructor(private readonly send: (msg: ReadRequest) => void) {}
@@ -17,6 +19,8 @@ export class ReaderClient {
   /** deliver hands a message from the reader to the read waiting for it; unknown ids are dropped. */
   deliver(msg: unknown): void {
     const reply = msg as WireReadReply;
+    // Every reply, even one whose read has given up: the reader counts on it (see ipc/elision.ts).
+    this.#restorer.restore(reply);
     const resolve = this.#pending.get(reply?.id);
     if (!resolve || (reply.type !== "snapshot" && reply.type !== "error")) return;
     this.#pending.delete(reply.id);
