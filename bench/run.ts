@@ -38,7 +38,7 @@ import { FAMILIES } from "../src/nftables/constants.js";
 import { getRulesRequest } from "../src/nftables/requests.js";
 import { ChainReader } from "../src/reader/chain-reader.js";
 import { floorDump } from "./floor.js";
-import { childrenOf, cpuMs, statusKiB } from "./proc.js";
+import { AS_PROMETHEUS, bodyText, childrenOf, cpuMs, statusKiB } from "./proc.js";
 import { BENCH_CHAIN, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -165,21 +165,24 @@ interface HttpResult {
 function httpGet(path: string, agent: Agent | undefined): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const sentAt = Number(process.hrtime.bigint()) / 1e6;
-    const req = get({ host: "127.0.0.1", port: PORT, path, agent: agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const doneAt = Number(process.hrtime.bigint()) / 1e6;
-        resolve({
-          status: res.statusCode ?? 0,
-          body: Buffer.concat(chunks).toString("utf8"),
-          ms: doneAt - sentAt,
-          sentAt,
-          doneAt,
+    const req = get(
+      { host: "127.0.0.1", port: PORT, path, agent: agent ?? false, headers: AS_PROMETHEUS },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const doneAt = Number(process.hrtime.bigint()) / 1e6;
+          resolve({
+            status: res.statusCode ?? 0,
+            body: bodyText(res, chunks),
+            ms: doneAt - sentAt,
+            sentAt,
+            doneAt,
+          });
         });
-      });
-      res.on("error", reject);
-    });
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
   });
 }
@@ -634,8 +637,9 @@ network namespace. K = 20 runs at N ≤ 10 000 (after one untimed warm-up), K = 
 - **read+decode**: \`ChainReader.read()\` (src/reader/chain-reader.ts), in the bench process.
 - **e2e**: the real exporter (\`node dist/src/cli/main.js -table ${BENCH_TABLE} -chain ${BENCH_CHAIN} -family ${BENCH_FAMILY}
   -listen 127.0.0.1:${PORT} -read-timeout 60s\`, reader as root, web as nobody), K sequential \`GET /metrics\` over one
-  keep-alive connection from inside the namespace; each body is checked to hold N \`nfprom_bytes_total\` series and
-  \`nfprom_up 1\`. Latency = request sent → last body byte received.
+  keep-alive connection from inside the namespace, with the headers Prometheus sends (gzip, text format); each body
+  is checked to hold N \`nfprom_bytes_total\` series and \`nfprom_up 1\`. Latency = request sent → last (compressed)
+  body byte received.
 - **RSS**: VmHWM (peak resident set) of the reader and of the web process after the scrapes.
 - **CPU/scrape**: utime+stime of reader + web over the K scrapes, divided by K (reader + web in brackets; the
   kernel's dump work is the reader's system time; /proc/<pid>/stat counts in 10 ms ticks, so at N = 100 this

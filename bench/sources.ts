@@ -28,7 +28,7 @@ import { NetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
 import { getObjectsRequest, getRulesRequest, getSetElemsRequest } from "../src/nftables/requests.js";
 import { floorDump } from "./floor.js";
-import { childrenOf, statusKiB } from "./proc.js";
+import { AS_PROMETHEUS, bodyText, childrenOf, cpuMs, statusKiB } from "./proc.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NFPROM_MAIN = join(REPO_ROOT, "dist/src/cli/main.js");
@@ -131,13 +131,13 @@ async function floorOnFreshSocket(request: (seq: number) => Buffer): Promise<num
 function httpGet(path: string): Promise<{ status: number; body: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    get({ host: "127.0.0.1", port: PORT, path, agent: false }, (res) => {
+    get({ host: "127.0.0.1", port: PORT, path, agent: false, headers: AS_PROMETHEUS }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () =>
         resolve({
           status: res.statusCode ?? 0,
-          body: Buffer.concat(chunks).toString("utf8"),
+          body: bodyText(res, chunks),
           ms: performance.now() - t0,
         }),
       );
@@ -208,11 +208,19 @@ async function benchOne(s: Scenario, dir: string): Promise<string> {
     await httpGet("/metrics"); // warm-up
     const floors: number[] = [];
     const scrapes: number[] = [];
+    let floorCpuMs = 0;
+    let exporterCpuMs = 0;
+    const exporterCpu = () => cpuMs(child.pid as number) + cpuMs(webPid);
     for (let i = 0; i < K; i++) {
+      const c0 = process.cpuUsage();
       const f0 = performance.now();
       await s.floor();
       floors.push(performance.now() - f0);
+      const c = process.cpuUsage(c0);
+      floorCpuMs += (c.user + c.system) / 1000;
+      const e0 = exporterCpu();
       const r = await httpGet("/metrics");
+      exporterCpuMs += exporterCpu() - e0;
       const series = r.body.split("\n").filter((l) => l.startsWith(`${s.series.metric}{`)).length;
       if (r.status !== 200 || !r.body.includes("\nnfprom_up 1\n") || series !== s.series.count) {
         throw new Error(
@@ -228,7 +236,8 @@ async function benchOne(s: Scenario, dir: string): Promise<string> {
     process.stderr.write(
       `bench sources: ${s.name}: floor ${fmt(floor)}, e2e ${fmt(e2e)} (${ratio.toFixed(2)}×)\n`,
     );
-    return `| ${s.name} | ${fmt(loadMs)} | ${fmt(floor)} | ${fmt(e2e)} | ${ratio.toFixed(2)}× ${ratio <= 1.2 ? "met" : "**MISSED**"} | ${mib(rssReader)} | ${mib(rssWeb)} | ${mib(rssReader + rssWeb)} ${rssReader + rssWeb <= 250 * 1024 ? "met" : "**MISSED**"} |`;
+    const cores = floorCpuMs / floors.reduce((a, b) => a + b, 0);
+    return `| ${s.name} | ${fmt(loadMs)} | ${fmt(floor)} | ${cores.toFixed(2)} | ${fmt(floorCpuMs / K)} | ${fmt(exporterCpuMs / K)} | ${fmt(e2e)} | ${ratio.toFixed(2)}× ${ratio <= 1.2 ? "met" : "**MISSED**"} | ${mib(rssReader)} | ${mib(rssWeb)} | ${mib(rssReader + rssWeb)} ${rssReader + rssWeb <= 250 * 1024 ? "met" : "**MISSED**"} |`;
   } finally {
     await stopExporter(child);
   }
@@ -256,11 +265,14 @@ async function main(): Promise<void> {
 Median of ${K} runs after one warm-up scrape. **floor**: the dumps nfprom needs (10 concurrent rule dumps;
 one NFT_MSG_GETOBJ dump; one NFT_MSG_GETSETELEM dump), headers walked, nothing decoded, in the bench process,
 one floor run before each scrape. **e2e**: \`GET /metrics\` of the real exporter (reader as root, web as
-nobody), checked for N series and \`nfprom_up 1\`. Targets: e2e ≤ 1.2 × floor, peak RSS of both processes
-together ≤ 250 MiB.
+nobody) with Prometheus' headers (gzip, text format), checked for N series and \`nfprom_up 1\`. Targets: e2e ≤ 1.2 × floor, peak RSS of both processes
+together ≤ 250 MiB. **floor cores**: CPU time of the floor runs (nearly all of it the kernel's, as system
+time) over their wall time; **floor CPU** and **exporter CPU** per run (exporter: reader + web, user +
+system, from /proc, 10 ms ticks). When the floor already keeps every core busy, whatever the exporter
+adds competes with the kernel for them: e2e ≥ exporter CPU / cores.
 
-| source | load (nft -f) | floor p50 | e2e p50 | e2e/floor | RSS reader | RSS web | RSS total |
-|---|---:|---:|---:|---:|---:|---:|---:|
+| source | load (nft -f) | floor p50 | floor cores | floor CPU | exporter CPU | e2e p50 | e2e/floor | RSS reader | RSS web | RSS total |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join("\n")}
 `;
   const out = process.env.BENCH_OUT || join(REPO_ROOT, "bench/RESULTS.md");

@@ -58,9 +58,7 @@ export function ruleFromMessage(msg: NetlinkMessage, selection: ExprSelection = 
         rule.handle = ad.u64();
         break;
       case NFTA_RULE_EXPRESSIONS:
-        ad.nested((list) => {
-          rule.exprs = decodeExpressions(list, selection);
-        });
+        rule.exprs = decodeExpressions(ad, selection);
         break;
       case NFTA_RULE_USERDATA:
         rule.comment = commentFromUserdata(ad.view());

@@ -7,7 +7,7 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { constants as zlib, gzip } from "node:zlib";
 import type { ExpositionFormat } from "../exposition/text.js";
 import type { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
@@ -18,6 +18,11 @@ import { acceptsGzip, negotiateFormat } from "./negotiate.js";
 import { peerProblem, type TlsMaterial, tlsServerOptions } from "./tls.js";
 
 const gzipAsync = promisify(gzip);
+/**
+ * Prometheus asks for gzip on every scrape. The fastest level: 20 MB of exposition (100k series) take
+ * ~55 ms instead of ~120–200 ms at the default level, for a body 6 % larger (1.15 instead of 1.08 MB).
+ */
+const GZIP_OPTIONS = { level: zlib.Z_BEST_SPEED };
 
 /** Leave Prometheus this much of its scrape timeout to receive and parse the answer. */
 const SCRAPE_TIMEOUT_MARGIN_MS = 250;
@@ -119,7 +124,7 @@ async function metrics(req: IncomingMessage, res: ServerResponse, options: Serve
     res.setHeader("Vary", "Accept, Accept-Encoding");
     if (acceptsGzip(req.headers["accept-encoding"])) {
       res.setHeader("Content-Encoding", "gzip");
-      send(res, 200, format.contentType, await gzipAsync(body));
+      send(res, 200, format.contentType, await gzipAsync(body, GZIP_OPTIONS));
     } else {
       send(res, 200, format.contentType, body);
     }

@@ -71,47 +71,57 @@ function unknown(name: string): UnknownExpr {
   return expr;
 }
 
-/** decodeExpressions reads NFTA_RULE_EXPRESSIONS: a list of NFTA_LIST_ELEM, each a name and its data. */
-export function decodeExpressions(list: AttributeDecoder, selection: ExprSelection = "counters"): Expr[] {
+/**
+ * decodeExpressions reads NFTA_RULE_EXPRESSIONS (the decoder's current attribute): a list of
+ * NFTA_LIST_ELEM, each a name and its data. It walks the list with descend/ascend on the caller's decoder.
+ */
+export function decodeExpressions(ad: AttributeDecoder, selection: ExprSelection = "counters"): Expr[] {
   const exprs: Expr[] = [];
-  while (list.next()) {
-    if (list.type !== NFTA_LIST_ELEM) continue;
-    list.nested((elem) => {
-      let name = "";
-      let decoded: Expr | undefined;
-      let early: Buffer | undefined;
-      while (elem.next()) {
-        if (elem.type === NFTA_EXPR_NAME) {
-          name = expressionName(elem);
-        } else if (elem.type === NFTA_EXPR_DATA) {
-          // The kernel sends the name first (nf_tables_fill_expr_info); keep the data if it did not.
-          if (name === "") early = elem.view();
-          else decoded = decodeData(name, selection, (fn) => elem.nested(fn));
-        }
-      }
-      if (elem.err) return;
-      if (!decoded && early) {
-        const ad = new AttributeDecoder(early, "big");
-        decoded = decodeData(name, selection, (fn) => fn(ad));
-        if (ad.err) elem.err = ad.err;
-      }
-      exprs.push(decoded ?? unknown(name));
-    });
-  }
+  ad.descend();
+  while (ad.next()) if (ad.type === NFTA_LIST_ELEM) exprs.push(decodeElement(ad, selection));
+  ad.ascend();
   return exprs;
 }
 
-/** decodeData runs the selected decoder, if any, over an expression's NFTA_EXPR_DATA. */
+/** decodeElement reads one NFTA_LIST_ELEM, the decoder's current attribute. */
+function decodeElement(ad: AttributeDecoder, selection: ExprSelection): Expr {
+  let name = "";
+  let decoded: Expr | undefined;
+  let early: Buffer | undefined;
+  ad.descend();
+  while (ad.next()) {
+    if (ad.type === NFTA_EXPR_NAME) {
+      name = expressionName(ad);
+    } else if (ad.type === NFTA_EXPR_DATA) {
+      // The kernel sends the name first (nf_tables_fill_expr_info); keep the data if it did not.
+      if (name === "") early = ad.view();
+      else decoded = decodeData(name, selection, ad);
+    }
+  }
+  ad.ascend();
+  if (!decoded && early && !ad.err) {
+    const data = new AttributeDecoder(early, "big");
+    decoded = decodeData(name, selection, data, false);
+    if (data.err) ad.err = data.err;
+  }
+  return decoded ?? unknown(name);
+}
+
+/**
+ * decodeData runs the selected decoder, if any, over an expression's NFTA_EXPR_DATA: the decoder's
+ * current attribute, or (within = false) the decoder's whole range.
+ */
 function decodeData(
   name: string,
   selection: ExprSelection,
-  withData: (fn: (ad: AttributeDecoder) => void) => void,
+  ad: AttributeDecoder,
+  within = true,
 ): Expr | undefined {
   const decode = selection === "all" || name === "counter" ? DECODERS.get(name) : undefined;
   if (!decode) return undefined;
-  let expr: Expr | undefined;
-  withData((ad) => {
-    expr = decode(ad);
-  });
+  if (!within) return decode(ad);
+  ad.descend();
+  const expr = decode(ad);
+  ad.ascend();
   return expr;
 }

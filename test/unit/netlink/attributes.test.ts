@@ -271,6 +271,45 @@ describe("AttributeDecoder.nested", () => {
   });
 });
 
+describe("AttributeDecoder.descend / ascend", () => {
+  test("walks a nested attribute in place, then resumes after it, two levels deep", () => {
+    const deeper = attrs(attr(7, [0, 0, 0, 5]));
+    const inner = attrs(attr(1, [0, 0, 1, 0]), attr(0x8000 | 3, deeper), attr(2, "name\0"));
+    const ad = new AttributeDecoder(attrs(attr(0x8000 | 4, inner), attr(6, [9])), "big");
+    assert.equal(ad.next(), true);
+    const got: (number | string)[] = [];
+    ad.descend();
+    while (ad.next()) {
+      if (ad.type === 3) {
+        ad.descend();
+        while (ad.next()) got.push(ad.u32());
+        ad.ascend();
+      } else got.push(ad.type === 1 ? ad.u32() : ad.string());
+    }
+    ad.ascend();
+    assert.deepEqual(got, [256, 5, "name"]);
+    assert.equal(ad.next(), true, "continues after the nested attribute");
+    assert.equal(ad.u8(), 9);
+    assert.equal(ad.next(), false);
+    assert.equal(ad.err, undefined);
+  });
+
+  test("an error below sticks after ascend, with the offset inside the nested payload", () => {
+    const inner = attrs(attr(1, [0, 0, 0, 1]), attrHeader(40, 2));
+    const ad = new AttributeDecoder(attrs(attr(0x8000 | 4, inner), attr(6, [9])), "big");
+    ad.next();
+    ad.descend();
+    while (ad.next()) ad.u32();
+    ad.ascend();
+    assert.equal(ad.err?.message, "netlink: attribute 2 at offset 8: length 40, 4 bytes left");
+    assert.equal(ad.next(), false);
+  });
+
+  test("ascend without descend is a programming error", () => {
+    assert.throws(() => new AttributeDecoder(Buffer.alloc(0), "big").ascend(), /without descend/);
+  });
+});
+
 describe("AttributeDecoder on a pooled buffer", () => {
   test("reads at the view's offsets, not the backing store's (non-zero byteOffset)", () => {
     const encoded = attrs(
