@@ -71,9 +71,12 @@ function keyRenderer(keyType: number): (from: Buffer, to: Buffer, flags: number)
   const parts = partTypes(keyType);
   const widths = parts?.map((p) => (parts.length > 1 ? Math.ceil(p.len / 4) * 4 : p.len)) ?? [];
   const total = widths.reduce((a, b) => a + b, 0);
+  const single = parts?.length === 1 ? (parts[0] as PartType) : undefined;
   return (from, to, flags) => {
     if (flags & NFT_SET_ELEM_CATCHALL) return "*";
     if (!parts || total !== from.length || to.length !== from.length) return rangeText(hex, from, to);
+    // One part and one key (most sets: addresses or ports): no slicing, no joining.
+    if (single && from === to) return single.format(from);
     let off = 0;
     return parts
       .map((p, i) => {

@@ -7,7 +7,7 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { promisify } from "node:util";
-import { constants as zlib, gzip } from "node:zlib";
+import { gzip, constants as zlib } from "node:zlib";
 import type { ExpositionFormat } from "../exposition/text.js";
 import type { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";

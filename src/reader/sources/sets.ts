@@ -1,10 +1,10 @@
 import { keyedElements } from "../../labels/setkey.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
-import type { SetCounters } from "../../model/snapshot.js";
+import type { SetCounters, SetElementCounters } from "../../model/snapshot.js";
 import { KernelError } from "../../netlink/message.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName, NFT_SET_ELEM_INTERVAL_END } from "../../nftables/constants.js";
-import { NFT_SET_ANONYMOUS } from "../../nftables/constants-sources.js";
+import { NFT_SET_ANONYMOUS, NFT_SET_INTERVAL } from "../../nftables/constants-sources.js";
 import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { getSetElemsRequest, getSetsRequest } from "../../nftables/requests.js";
 import { type NftSet, setFromMessage } from "../../nftables/set.js";
@@ -55,12 +55,28 @@ async function readSet(
   maxElements: number,
   shouldStop: () => boolean,
 ): Promise<SetCounters | undefined> {
-  const elements: SetElement[] = [];
+  // An interval set's elements are boundaries, paired only once all are in (keyedElements sorts them).
+  // Any other set's elements are keyed datagram by datagram, while the kernel builds the next one.
+  const interval = (set.flags & NFT_SET_INTERVAL) !== 0;
+  const boundaries: SetElement[] = [];
+  const exported: SetElementCounters[] = [];
+  let size = 0;
+  let counted = 0;
+  const keep = (keyed: [string, SetElement][]) => {
+    for (const [key, e] of keyed) {
+      if (counted++ >= maxElements) continue;
+      const { comment, counter } = e;
+      exported.push({ key, comment, bytes: counter?.bytes ?? 0n, packets: counter?.packets ?? 0n });
+    }
+  };
+  const collect = (m: Parameters<typeof setElementsFromMessage>[0]) => {
+    const elements = setElementsFromMessage(m);
+    for (const e of elements) if (!(e.flags & NFT_SET_ELEM_INTERVAL_END)) size++;
+    if (interval) for (const e of elements) boundaries.push(e);
+    else keep(keyedElements(set, elements));
+  };
   const seq = nextSequence();
   const request = getSetElemsRequest(seq, set.family, set.table, set.name);
-  const collect = (m: Parameters<typeof setElementsFromMessage>[0]) => {
-    for (const e of setElementsFromMessage(m)) elements.push(e);
-  };
   try {
     await dumpMessages(sock, request, seq, `dump set ${set.name}`, collect, shouldStop);
   } catch (err) {
@@ -68,18 +84,13 @@ async function readSet(
     if (err instanceof KernelError && err.errno === ENOENT) return undefined;
     throw err;
   }
-  const keyed = keyedElements(set, elements);
+  if (interval) keep(keyedElements(set, boundaries));
   return {
     family: familyName(set.family),
     table: set.table,
     name: set.name,
-    size: elements.filter((e) => !(e.flags & NFT_SET_ELEM_INTERVAL_END)).length,
-    leftOut: Math.max(0, keyed.length - maxElements),
-    elements: keyed.slice(0, maxElements).map(([key, e]) => ({
-      key,
-      comment: e.comment,
-      bytes: e.counter?.bytes ?? 0n,
-      packets: e.counter?.packets ?? 0n,
-    })),
+    size,
+    leftOut: Math.max(0, counted - maxElements),
+    elements: exported,
   };
 }
