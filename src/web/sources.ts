@@ -1,15 +1,8 @@
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
 import { type PackedCounters, type PackedSet, sameBytes, sameStrings } from "../ipc/packed-sources.js";
 import type { WireSnapshot } from "../ipc/protocol.js";
-import { parseComment } from "../labels/comment.js";
-import { labelNameProblem } from "../labels/policy.js";
 import type { Quota } from "../model/snapshot.js";
-
-/** Labelled is one series-to-be: its fixed labels (identity) and its comment, parsed into more labels. */
-interface Labelled {
-  base: [string, string][];
-  comment: string | undefined;
-}
+import { type ItemGroup, ItemLabelTexts } from "./label-texts.js";
 
 /**
  * SourceRenderer renders the optional sources' sections of a snapshot (named counters, quotas, set
@@ -59,15 +52,7 @@ export class SourceRenderer {
   }
 
   *#counterFamilies(counters: PackedCounters): Generator<MetricFamily> {
-    const labels = this.#counters.texts(counters, () =>
-      counters.names.map((name, i) => {
-        const { family, table } = counters.tables[counters.tableOf[i] as number] as {
-          family: string;
-          table: string;
-        };
-        return { base: identity({ family, table, name }), comment: counters.comments[i] };
-      }),
-    );
+    const labels = this.#counters.texts(counters, counters.names.length, () => counterGroups(counters));
     const help = "counted by the named counter object, labelled by its name and nft(...) comment.";
     const family = (name: string, what: string, offset: number): MetricFamily => ({
       name: `${this.ns}_${name}`,
@@ -80,12 +65,7 @@ export class SourceRenderer {
   }
 
   *#quotaFamilies(quotas: Quota[]): Generator<MetricFamily> {
-    const labels = this.#quotas.texts(quotas, () =>
-      quotas.map((q) => ({
-        base: [...identity(q), ["mode", q.inverted ? "over" : "until"]] as [string, string][],
-        comment: q.comment,
-      })),
-    );
+    const labels = this.#quotas.texts(quotas, quotas.length, () => quotaGroups(quotas));
     const gauge = (name: string, help: string, values: (bigint | number)[]): MetricFamily => ({
       name: `${this.ns}_${name}`,
       help,
@@ -110,15 +90,8 @@ export class SourceRenderer {
   }
 
   *#setFamilies(sets: PackedSet[]): Generator<MetricFamily> {
-    const labels = this.#sets.texts(sets, () =>
-      sets.flatMap((set) => {
-        const where = setIdentity(set);
-        return set.keys.map((key, i) => ({
-          base: [...where, ["element", key]] as [string, string][],
-          comment: set.comments[i],
-        }));
-      }),
-    );
+    const count = sets.reduce((n, set) => n + set.keys.length, 0);
+    const labels = this.#sets.texts(sets, count, () => setGroups(sets));
     const numbers = sets.length === 1 ? (sets[0] as PackedSet).numbers : concat(sets.map((s) => s.numbers));
     const help = "counted by the set element, labelled by its key and nft(...) comment.";
     const family = (name: string, what: string, offset: number): MetricFamily => ({
@@ -185,30 +158,88 @@ function concat(parts: readonly BigUint64Array[]): BigUint64Array {
  * KindLabels keeps one kind's rendered label texts (named counters, quotas or set elements) with the
  * identity columns they were rendered from. While a new read has the same identity (the common case:
  * only counter values moved), the texts are reused without looking at an item; otherwise they are
- * rendered again through the LabelTextCache, which still reuses what it can item by item.
+ * rendered again by ItemLabelTexts, which still reuses what it can item by item.
  */
 class KindLabels<C> {
   #identity: C | undefined;
   #texts: string[] = [];
-  readonly #cache = new LabelTextCache();
+  readonly #items = new ItemLabelTexts();
 
   constructor(readonly same: (a: C, b: C) => boolean) {}
 
-  texts(identity: C, items: () => Labelled[]): string[] {
+  texts(identity: C, count: number, groups: () => ItemGroup[]): string[] {
     if (this.#identity === undefined || !this.same(this.#identity, identity)) {
-      this.#texts = this.#cache.render(items());
+      this.#texts = this.#items.render(groups(), count);
       this.#identity = identity;
     }
     return this.#texts;
   }
 }
 
-function identity(o: { family: string; table: string; name: string }): [string, string][] {
-  return [
-    ["family", o.family],
-    ["table", o.table],
-    ["name", o.name],
-  ];
+/** counterGroups: one group per run of counters of one table (packCounters lists a table per run). */
+function counterGroups(counters: PackedCounters): ItemGroup[] {
+  const groups: ItemGroup[] = [];
+  for (let i = 0; i < counters.names.length; ) {
+    const t = counters.tableOf[i] as number;
+    let to = i + 1;
+    while (to < counters.names.length && counters.tableOf[to] === t) to++;
+    const { family, table } = counters.tables[t] as { family: string; table: string };
+    const base: [string, string][] = [
+      ["family", family],
+      ["table", table],
+    ];
+    groups.push({
+      id: `${family}\0${table}`,
+      base,
+      itemLabel: "name",
+      items: counters.names,
+      comments: counters.comments,
+      from: i,
+      to,
+      at: i,
+    });
+    i = to;
+  }
+  return groups;
+}
+
+/** quotaGroups: one group per quota (quotas are few), its mode among the group's labels. */
+function quotaGroups(quotas: Quota[]): ItemGroup[] {
+  const names = quotas.map((q) => q.name);
+  const comments = quotas.map((q) => q.comment);
+  return quotas.map((q, i) => ({
+    id: `${q.family}\0${q.table}\0${q.inverted ? "over" : "until"}`,
+    base: [
+      ["family", q.family],
+      ["table", q.table],
+      ["mode", q.inverted ? "over" : "until"],
+    ],
+    itemLabel: "name",
+    items: names,
+    comments,
+    from: i,
+    to: i + 1,
+    at: i,
+  }));
+}
+
+/** setGroups: one group per set, its elements told apart by the element label; texts aligned across sets. */
+function setGroups(sets: PackedSet[]): ItemGroup[] {
+  let at = 0;
+  return sets.map((set) => {
+    const group = {
+      id: `${set.family}\0${set.table}\0${set.name}`,
+      base: setIdentity(set),
+      itemLabel: "element",
+      items: set.keys,
+      comments: set.comments,
+      from: 0,
+      to: set.keys.length,
+      at,
+    };
+    at += set.keys.length;
+    return group;
+  });
 }
 
 function setIdentity(s: { family: string; table: string; name: string }): [string, string][] {
@@ -217,65 +248,6 @@ function setIdentity(s: { family: string; table: string; name: string }): [strin
     ["table", s.table],
     ["set", s.name],
   ];
-}
-
-/**
- * LabelTextCache keeps, from one scrape to the next, each comment's parsed labels and each item's rendered
- * label text, keyed by the item's identity values and comment: 100k set elements or counters rarely change
- * between scrapes, and parsing, aligning and escaping them anew was most of a scrape's cost. Entries not
- * seen in a scrape are dropped at its end; a change of the label names starts over.
- */
-class LabelTextCache {
-  #comments = new Map<string, [string, string][] | undefined>();
-  #texts = new Map<string, string>();
-  #names = "";
-
-  render(items: readonly Labelled[]): string[] {
-    const comments = new Map<string, [string, string][] | undefined>();
-    for (const { base, comment } of items) {
-      if (comment === undefined || comments.has(comment)) continue;
-      comments.set(
-        comment,
-        this.#comments.has(comment) ? this.#comments.get(comment) : commentLabels(comment, base),
-      );
-    }
-    this.#comments = comments;
-    const keys = new Set<string>();
-    for (const [k] of items[0]?.base ?? []) keys.add(k);
-    for (const pairs of comments.values()) for (const [k] of pairs ?? []) keys.add(k);
-    const names = [...keys].sort();
-    const namesId = names.join(",");
-    const previous = namesId === this.#names ? this.#texts : new Map<string, string>();
-    const texts = new Map<string, string>();
-    const index = new Map(names.map((k, i) => [k, i]));
-    const out = items.map(({ base, comment }) => {
-      let id = comment ?? "";
-      for (const [, v] of base) id += `\0${v}`;
-      let text = texts.get(id) ?? previous.get(id);
-      if (text === undefined) {
-        const values = new Array<string>(names.length).fill("");
-        for (const [k, v] of base) values[index.get(k) as number] = v;
-        for (const [k, v] of (comment === undefined ? undefined : comments.get(comment)) ?? []) {
-          values[index.get(k) as number] = v;
-        }
-        text = formatLabels(names, values);
-      }
-      texts.set(id, text);
-      return text;
-    });
-    this.#texts = texts;
-    this.#names = namesId;
-    return out;
-  }
-}
-
-/** commentLabels: the label pairs of a valid `nft(...)` comment, renamed `exported_<key>` on a clash. */
-function commentLabels(comment: string, base: readonly [string, string][]): [string, string][] | undefined {
-  const parsed = parseComment(comment);
-  if (parsed.kind !== "labels") return undefined;
-  if ([...parsed.labels.keys()].some((k) => labelNameProblem(k))) return undefined;
-  const taken = new Set(base.map(([k]) => k));
-  return [...parsed.labels].map(([k, v]) => [taken.has(k) ? `exported_${k}` : k, v]);
 }
 
 function unzip(pairs: [string, string][]): [string[], string[]] {

@@ -154,3 +154,39 @@ test("successive scrapes: new values under unchanged labels; changed items re-la
     ['nfprom_object_bytes_total{family="inet",name="a",svc="web",table="firewall"} 9'],
   );
 });
+
+test("a changing set: kept elements keep their text, new ones get theirs, a new comment key reaches every series", () => {
+  const renderer = new SourceRenderer("nfprom");
+  const set = (elements: { key: string; comment?: string }[]): Snapshot => ({
+    ...BASE,
+    sources: [],
+    sets: [
+      {
+        ...where,
+        name: "s",
+        size: elements.length,
+        leftOut: 0,
+        elements: elements.map(({ key, comment }) => ({ key, comment, bytes: 1n, packets: 1n })),
+      },
+    ],
+  });
+  const lines = (s: Snapshot) =>
+    renderText(sourceFamilies("nfprom", s, renderer))
+      .split("\n")
+      .filter((l) => l.startsWith("nfprom_set_element_bytes_total"));
+  assert.deepEqual(lines(set([{ key: "1.1.1.1" }, { key: "2.2.2.2" }])), [
+    'nfprom_set_element_bytes_total{element="1.1.1.1",family="inet",set="s",table="firewall"} 1',
+    'nfprom_set_element_bytes_total{element="2.2.2.2",family="inet",set="s",table="firewall"} 1',
+  ]);
+  assert.deepEqual(lines(set([{ key: "3.3.3.3", comment: "nft(who=c)" }, { key: "1.1.1.1" }])), [
+    'nfprom_set_element_bytes_total{element="3.3.3.3",family="inet",set="s",table="firewall",who="c"} 1',
+    'nfprom_set_element_bytes_total{element="1.1.1.1",family="inet",set="s",table="firewall",who=""} 1',
+  ]);
+  assert.deepEqual(lines(set([{ key: "1.1.1.1", comment: "nft(who=a)" }, { key: "2.2.2.2" }])), [
+    'nfprom_set_element_bytes_total{element="1.1.1.1",family="inet",set="s",table="firewall",who="a"} 1',
+    'nfprom_set_element_bytes_total{element="2.2.2.2",family="inet",set="s",table="firewall",who=""} 1',
+  ]);
+  assert.deepEqual(lines(set([{ key: "2.2.2.2" }])), [
+    'nfprom_set_element_bytes_total{element="2.2.2.2",family="inet",set="s",table="firewall"} 1',
+  ]);
+});
