@@ -1,4 +1,4 @@
-import { type Dialect, type ExpositionFormat, type MetricFamily, renderWith } from "./text.js";
+import { type Dialect, type ExpositionFormat, type MetricFamily, render, renderWith } from "./text.js";
 
 /**
  * OpenMetrics 1.0 (https://github.com/prometheus/OpenMetrics/blob/v1.0.0/specification/OpenMetrics.md),
@@ -16,11 +16,11 @@ const OPENMETRICS_DIALECT: Dialect = {
 };
 
 /** renderOpenMetrics renders families in order, closed by `# EOF`. */
-export function renderOpenMetrics(families: Iterable<MetricFamily>, sizeHint?: number): Buffer {
-  return renderWith(families, OPENMETRICS_DIALECT, sizeHint);
+export function renderOpenMetrics(families: Iterable<MetricFamily>): Buffer {
+  return render(OPENMETRICS_FORMAT, families);
 }
 
 export const OPENMETRICS_FORMAT: ExpositionFormat = {
   contentType: OPENMETRICS_CONTENT_TYPE,
-  render: renderOpenMetrics,
+  chunks: (families, chunkBytes, sizeHint) => renderWith(families, OPENMETRICS_DIALECT, chunkBytes, sizeHint),
 };

@@ -76,8 +76,12 @@ export function formatValue(value: SampleValue): string {
  */
 export interface ExpositionFormat {
   contentType: string;
-  /** render writes the exposition; sizeHint (bytes, e.g. the last one's length) saves regrowing the buffer. */
-  render(families: Iterable<MetricFamily>, sizeHint?: number): Buffer;
+  /**
+   * chunks writes the exposition in pieces of about chunkBytes (one piece when Infinity), each yielded
+   * as soon as it is full, so that the caller can compress and send it while the next is written.
+   * sizeHint (bytes, e.g. the last exposition's length) saves regrowing a single piece.
+   */
+  chunks(families: Iterable<MetricFamily>, chunkBytes: number, sizeHint?: number): Generator<Buffer>;
 }
 
 /** Dialect: what differs between the text format and OpenMetrics. */
@@ -89,25 +93,38 @@ export interface Dialect {
   trailer: string;
 }
 
-/** renderWith renders families in order; a family without samples still gets its HELP and TYPE. */
-export function renderWith(families: Iterable<MetricFamily>, dialect: Dialect, sizeHint?: number): Buffer {
-  const out = new ExpositionWriter(sizeHint);
+/** renderWith renders families in order, in chunks (see ExpositionFormat.chunks). */
+export function* renderWith(
+  families: Iterable<MetricFamily>,
+  dialect: Dialect,
+  chunkBytes: number,
+  sizeHint?: number,
+): Generator<Buffer> {
+  const out = new ExpositionWriter(Number.isFinite(chunkBytes) ? chunkBytes + 64 * 1024 : sizeHint);
   for (const f of families) {
     const name = dialect.familyName(f);
     out.text(`# HELP ${name} ${dialect.escapeHelp(f.help)}\n# TYPE ${name} ${f.type}\n`);
     const samples = f.samples;
     if (Symbol.iterator in samples) {
-      for (const s of samples) out.text(`${f.name}${s.labels} ${formatValue(s.value)}\n`);
+      for (const s of samples) {
+        out.text(`${f.name}${s.labels} ${formatValue(s.value)}\n`);
+        if (out.length >= chunkBytes) yield out.take();
+      }
     } else {
-      writeColumns(out, f.name, samples);
+      yield* writeColumns(out, f.name, samples, chunkBytes);
     }
   }
   out.text(dialect.trailer);
-  return out.finish();
+  yield out.finish();
 }
 
 /** writeColumns writes a family's column samples, a few appends per line and no string per line. */
-function writeColumns(out: ExpositionWriter, name: string, samples: SampleColumns): void {
+function* writeColumns(
+  out: ExpositionWriter,
+  name: string,
+  samples: SampleColumns,
+  chunkBytes: number,
+): Generator<Buffer> {
   const { labels, values, offset, stride } = samples;
   const words =
     values instanceof BigUint64Array
@@ -120,7 +137,13 @@ function writeColumns(out: ExpositionWriter, name: string, samples: SampleColumn
     if (words) out.u64(words, offset + i * stride);
     else out.text(formatValue(values[offset + i * stride] as SampleValue));
     out.byte(NEWLINE);
+    if (out.length >= chunkBytes) yield out.take();
   }
+}
+
+/** render is the whole exposition in one Buffer. */
+export function render(format: ExpositionFormat, families: Iterable<MetricFamily>): Buffer {
+  return Buffer.concat([...format.chunks(families, Number.POSITIVE_INFINITY)]);
 }
 
 const SPACE = 0x20;
@@ -134,8 +157,11 @@ const TEXT_DIALECT: Dialect = {
 };
 
 /** renderText renders the text format 0.0.4. */
-export function renderText(families: Iterable<MetricFamily>, sizeHint?: number): Buffer {
-  return renderWith(families, TEXT_DIALECT, sizeHint);
+export function renderText(families: Iterable<MetricFamily>): Buffer {
+  return render(TEXT_FORMAT, families);
 }
 
-export const TEXT_FORMAT: ExpositionFormat = { contentType: TEXT_CONTENT_TYPE, render: renderText };
+export const TEXT_FORMAT: ExpositionFormat = {
+  contentType: TEXT_CONTENT_TYPE,
+  chunks: (families, chunkBytes, sizeHint) => renderWith(families, TEXT_DIALECT, chunkBytes, sizeHint),
+};

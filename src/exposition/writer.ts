@@ -2,7 +2,8 @@
  * ExpositionWriter appends an exposition to a Buffer that grows by doubling. A scrape of 100k rules is
  * 200k lines and 10–20 MB: built as JS strings (a part per line, then one joined string, then its UTF-8
  * copy for the socket) it cost three times the body in short-lived heap and most of a scrape's time.
- * Written here, the body exists once, outside the JS heap, and is handed to the socket as it is.
+ * Written here, the body exists once, outside the JS heap, and is handed to the socket as it is; or in
+ * chunks (take()), so that a large one can be compressed and sent while the rest is written.
  */
 export class ExpositionWriter {
   #buf: Buffer;
@@ -52,6 +53,19 @@ export class ExpositionWriter {
       v = q;
     } while (v > 0);
     this.#at += digits;
+  }
+
+  /** length is how many bytes are written and not yet taken. */
+  get length(): number {
+    return this.#at;
+  }
+
+  /** take hands over what is written so far and goes on in a fresh buffer of the same size. */
+  take(): Buffer {
+    const chunk = this.#buf.subarray(0, this.#at);
+    this.#buf = Buffer.allocUnsafe(this.#buf.length);
+    this.#at = 0;
+    return chunk;
   }
 
   /** finish returns the exposition written so far (a view of the writer's buffer). */

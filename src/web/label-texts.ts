@@ -51,8 +51,8 @@ export class ItemLabelTexts {
     const parsed = new Map<string, Pairs>();
     for (const g of groups) {
       const previous = this.#groups.get(g.id);
-      let current = kept.get(g.id);
-      if (!current) kept.set(g.id, (current = new Map()));
+      const current = kept.get(g.id) ?? new Map<string, Entry>();
+      kept.set(g.id, current);
       for (const [k] of g.base) keys.add(k);
       keys.add(g.itemLabel);
       for (let i = g.from; i < g.to; i++) {

@@ -69,9 +69,9 @@ function serverOptions(config: WebConfig, client: ReaderClient, log: Logger): Se
     telemetryPath: config.telemetryPath,
     inFlight: new InFlightLimit(config.maxRequests),
     log,
-    scrape: async (timeoutMs, format) => {
+    scrape: async (timeoutMs, format, chunkBytes) => {
       const started = process.hrtime.bigint();
-      return scraper.render(await client.read(timeoutMs), started, format);
+      return scraper.chunks(await client.read(timeoutMs), started, format, chunkBytes);
     },
   };
 }

@@ -72,8 +72,21 @@ export class Scraper {
     this.#sources = new SourceRenderer(namespace);
   }
 
-  /** render builds one exposition in `format` (text 0.0.4 unless the scraper negotiated OpenMetrics). */
+  /** render builds one exposition in `format` (text 0.0.4 unless the scraper negotiated OpenMetrics), whole. */
   render(input: ScrapeInput, startedAt: bigint, format: ExpositionFormat = TEXT_FORMAT): Buffer {
+    return Buffer.concat([...this.chunks(input, startedAt, format, Number.POSITIVE_INFINITY)]);
+  }
+
+  /**
+   * chunks takes in the read's result now and returns the exposition as pieces of about chunkBytes,
+   * each written when it is pulled (see ExpositionFormat.chunks).
+   */
+  chunks(
+    input: ScrapeInput,
+    startedAt: bigint,
+    format: ExpositionFormat,
+    chunkBytes: number,
+  ): Generator<Buffer> {
     let rules: RuleSeries | undefined;
     if (input.type === "snapshot") {
       rules = this.#ruleSeries(input.snapshot);
@@ -84,12 +97,22 @@ export class Scraper {
     if (input.type !== "lost") this.#lastStats = input.stats;
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     const snapshot = input.type === "snapshot" ? input.snapshot : undefined;
-    const body = format.render(
-      [...this.#families(rules, seconds), ...this.#sources.families(snapshot), ...this.extraFamilies()],
-      this.#lastLength + 4096,
-    );
-    this.#lastLength = body.length;
-    return body;
+    const families = [
+      ...this.#families(rules, seconds),
+      ...this.#sources.families(snapshot),
+      ...this.extraFamilies(),
+    ];
+    return this.#measured(format.chunks(families, chunkBytes, this.#lastLength + 4096));
+  }
+
+  /** #measured passes the pieces on and remembers their total, the next exposition's size hint. */
+  *#measured(pieces: Generator<Buffer>): Generator<Buffer> {
+    let length = 0;
+    for (const piece of pieces) {
+      length += piece.length;
+      yield piece;
+    }
+    this.#lastLength = length;
   }
 
   /** #ruleSeries applies the label policy, or reuses its last result when only counter values changed. */
