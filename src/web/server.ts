@@ -31,7 +31,7 @@ const GZIP_OPTIONS = { level: zlib.Z_BEST_SPEED };
  * An exposition larger than this is streamed: compressed and sent piece by piece while the next piece is
  * written (zlib works on libuv's threads), instead of written whole, then compressed, then sent.
  */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 /** Pieces a slow client or compressor may have queued before the writing waits for it. */
 const MAX_QUEUED_BYTES = 4 * CHUNK_BYTES;
 
