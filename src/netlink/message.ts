@@ -49,6 +49,25 @@ export function* parseMessages(datagram: Buffer): Generator<NetlinkMessage> {
   }
 }
 
+/**
+ * endsExchange tells whether a datagram holds the last reply to request `seq` (NLMSG_DONE or an error),
+ * reading the message headers in place: it runs on every datagram of a dump, before the messages are
+ * decoded. A malformed datagram counts as the end: decoding it will throw.
+ */
+export function endsExchange(datagram: Buffer, seq: number): boolean {
+  let off = 0;
+  while (off < datagram.length) {
+    if (datagram.length - off < NLMSG_HDRLEN) return true;
+    const len = LE ? datagram.readUInt32LE(off) : datagram.readUInt32BE(off);
+    if (len < NLMSG_HDRLEN || len > datagram.length - off) return true;
+    const type = LE ? datagram.readUInt16LE(off + 4) : datagram.readUInt16BE(off + 4);
+    const msgSeq = LE ? datagram.readUInt32LE(off + 8) : datagram.readUInt32BE(off + 8);
+    if (msgSeq === seq && (type === NLMSG_DONE || type === NLMSG_ERROR)) return true;
+    off += nlmsgAlign(len);
+  }
+  return false;
+}
+
 /** encodeHeader writes a struct nlmsghdr for a request of `totalLength` bytes into `buf` at offset 0. */
 export function encodeHeader(
   buf: Buffer,

@@ -1,6 +1,12 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from "../netlink/constants.js";
-import { checkMessage, KernelError, type NetlinkMessage, parseMessages } from "../netlink/message.js";
+import { NLMSG_DONE, NLMSG_NOOP } from "../netlink/constants.js";
+import {
+  checkMessage,
+  endsExchange,
+  KernelError,
+  type NetlinkMessage,
+  parseMessages,
+} from "../netlink/message.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
 
 const EPERM = 1;
@@ -52,21 +58,6 @@ export async function dumpMessages(
   } finally {
     // After an early exit the prefetched receive still completes (or times out); its outcome is moot.
     next?.catch(() => undefined);
-  }
-}
-
-/**
- * endsExchange tells whether a datagram holds the last reply to request `seq` (NLMSG_DONE or an error),
- * reading only message headers. A malformed datagram counts as the end: decoding it will throw.
- */
-function endsExchange(datagram: Buffer, seq: number): boolean {
-  try {
-    for (const msg of parseMessages(datagram)) {
-      if (msg.seq === seq && (msg.type === NLMSG_DONE || msg.type === NLMSG_ERROR)) return true;
-    }
-    return false;
-  } catch {
-    return true;
   }
 }
 

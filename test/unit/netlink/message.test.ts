@@ -14,6 +14,7 @@ import {
 import {
   checkMessage,
   encodeHeader,
+  endsExchange,
   errnoName,
   KernelError,
   type NetlinkMessage,
@@ -122,6 +123,39 @@ function errorMessage(error: number, flags: number, echoed: Buffer, tlvs: Buffer
     nlmsg({ type: NLMSG_ERROR, flags, seq: 5, payload: Buffer.concat([hostI32(error), echoed, ...tlvs]) }),
   );
 }
+
+describe("endsExchange", () => {
+  const rule = (seq: number) => nlmsg({ type: 0xa06, flags: NLM_F_MULTI, seq, payload: [1, 2, 3, 4, 5] });
+  test("true at our NLMSG_DONE or NLMSG_ERROR, even after other messages; not for another request's", () => {
+    assert.equal(endsExchange(Buffer.concat([rule(7), rule(7)]), 7), false);
+    assert.equal(
+      endsExchange(Buffer.concat([rule(7), nlmsg({ type: NLMSG_DONE, seq: 7, payload: hostI32(0) })]), 7),
+      true,
+    );
+    assert.equal(
+      endsExchange(Buffer.concat([rule(7), nlmsg({ type: NLMSG_ERROR, seq: 7, payload: hostI32(-1) })]), 7),
+      true,
+    );
+    assert.equal(endsExchange(nlmsg({ type: NLMSG_DONE, seq: 6, payload: hostI32(0) }), 7), false);
+    assert.equal(endsExchange(Buffer.alloc(0), 7), false);
+  });
+  test("a malformed datagram ends the exchange (decoding it will say why)", () => {
+    assert.equal(endsExchange(rule(7).subarray(0, 10), 7), true);
+    assert.equal(endsExchange(nlmsg({ type: 0xa06, seq: 7, length: 400 }), 7), true);
+    assert.equal(endsExchange(nlmsg({ type: 0xa06, seq: 7, length: 8 }), 7), true);
+  });
+  test("agrees with parseMessages on the captured multipart dump", () => {
+    const datagrams = datagramsOf(loadFixture("basic"));
+    const seq = [...parseMessages(datagrams[0] as Buffer)][0]?.seq as number;
+    assert.deepEqual(
+      datagrams.map((d) => endsExchange(d, seq)),
+      datagrams.map((d) =>
+        [...parseMessages(d)].some((m) => m.seq === seq && (m.type === NLMSG_DONE || m.type === NLMSG_ERROR)),
+      ),
+    );
+    assert.equal(endsExchange(datagrams.at(-1) as Buffer, seq), true);
+  });
+});
 
 describe("checkMessage", () => {
   test("data messages and DONE return false", () => {
