@@ -138,25 +138,7 @@ test("runtime: a deleted rule's series disappears from the next scrape; added/re
     'nfprom_packets_total{svc="c"} 3',
   ]);
 
-  await ns.nftCmd([
-    "replace",
-    "rule",
-    "inet",
-    "firewall",
-    "accounting",
-    "handle",
-    String(c.handle),
-    "tcp",
-    "dport",
-    "3",
-    "counter",
-    "packets",
-    "7",
-    "bytes",
-    "70",
-    "comment",
-    '"nft(svc=c2)"',
-  ]);
+  await ns.replaceAccountingRule(c.handle, 'tcp dport 3 counter packets 7 bytes 70 comment "nft(svc=c2)"');
   await ns.nftCmd(["add", "rule", "inet", "firewall", "accounting", "counter", "comment", '"nft(svc=d)"']);
   assert.deepEqual(ruleLines(await scrapeUp(ns, h)), [
     'nfprom_bytes_total{svc="a"} 10',

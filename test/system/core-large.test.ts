@@ -79,21 +79,7 @@ test("large chain and counters: unchanged scrapes, traffic, rules and counters c
       (r) => r.comment === "nft(svc=p7)",
     ) ?? [];
   assert.ok(rule);
-  await ns.nftCmd([
-    "replace",
-    "rule",
-    "inet",
-    "firewall",
-    "accounting",
-    "handle",
-    String(rule.handle),
-    "tcp",
-    "dport",
-    "20007",
-    "counter",
-    "comment",
-    '"nft(svc=p7;zone=dmz)"',
-  ]);
+  await ns.replaceAccountingRule(rule.handle, 'tcp dport 20007 counter comment "nft(svc=p7;zone=dmz)"');
   const gone = (await readChainOracle(ns, "inet", "firewall", "accounting"))?.find(
     (r) => r.comment === "nft(svc=p9)",
   );

@@ -362,6 +362,15 @@ export class Netns {
     return r.stdout;
   }
 
+  /** Replaces rule `handle` of inet firewall accounting (the chain accountingRuleset makes) by `rule`. */
+  async replaceAccountingRule(handle: bigint, rule: string): Promise<void> {
+    await this.exec("nft", ["-f", "-"], {
+      input: `replace rule inet firewall accounting handle ${handle} ${rule}\n`,
+    }).then((r) => {
+      if (r.code !== 0) throw new Error(`nft replace rule ${handle} failed (${r.code}): ${r.stderr}`);
+    });
+  }
+
   /**
    * Starts a long-running process inside the namespace. `ip netns exec` execs, so `child.pid` is the program's
    * own pid. Tracked: `destroy()` stops it (SIGTERM, then SIGKILL) if still running. Default stdio: pipes.

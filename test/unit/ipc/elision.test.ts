@@ -4,26 +4,13 @@ import { deserialize, serialize } from "node:v8";
 import { ColumnElider, ColumnRestorer } from "../../../src/ipc/elision.js";
 import { toWire, type WireReadReply } from "../../../src/ipc/protocol.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
+import { NO_STATS, ruleSnapshot } from "../helpers/snapshot.js";
 
 const N = 1000;
-const STATS = { dumpInterrupted: 0, readErrors: {}, residentBytes: 0, cpuSeconds: 0 };
-
 function snapshot(values: bigint, comment = (i: number) => `nft(i=${i})`): Snapshot {
   const where = { family: "inet", table: "t" };
   return {
-    family: "inet",
-    table: "t",
-    chain: "c",
-    readAtMs: 0,
-    readDurationMs: 0,
-    attempts: 1,
-    rules: Array.from({ length: N }, (_, i) => ({
-      family: 1,
-      handle: BigInt(i + 1),
-      comment: comment(i),
-      bytes: values,
-      packets: values,
-    })),
+    ...ruleSnapshot(N, comment, () => values),
     counters: Array.from({ length: N }, (_, i) => ({
       ...where,
       name: `c${i}`,
@@ -53,7 +40,7 @@ function channel() {
   const restorer = new ColumnRestorer();
   return (s: Snapshot) => {
     const sent = deserialize(
-      serialize(elider.elide(toWire({ type: "snapshot", id: 1, snapshot: s, stats: STATS }))),
+      serialize(elider.elide(toWire({ type: "snapshot", id: 1, snapshot: s, stats: NO_STATS }))),
     ) as WireReadReply;
     const elided = sent.type === "snapshot" ? (sent.snapshot.elided ?? []) : [];
     restorer.restore(sent);
@@ -61,7 +48,7 @@ function channel() {
   };
 }
 
-const expected = (s: Snapshot) => toWire({ type: "snapshot", id: 1, snapshot: s, stats: STATS });
+const expected = (s: Snapshot) => toWire({ type: "snapshot", id: 1, snapshot: s, stats: NO_STATS });
 
 test("unchanged columns are left out and put back; changed ones travel; every reply arrives whole", () => {
   const send = channel();
@@ -102,7 +89,7 @@ test("sets are matched by name, not position; small columns always travel", () =
 test("a fresh restorer cannot fill an elided column: it says so instead of inventing one", () => {
   const elider = new ColumnElider();
   const wire = (v: bigint) =>
-    elider.elide(toWire({ type: "snapshot", id: 1, snapshot: snapshot(v), stats: STATS }));
+    elider.elide(toWire({ type: "snapshot", id: 1, snapshot: snapshot(v), stats: NO_STATS }));
   wire(1n);
   assert.throws(() => new ColumnRestorer().restore(wire(2n)), /no earlier copy/);
 });

@@ -2,32 +2,17 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ColumnElider } from "../../../src/ipc/elision.js";
 import { type ReadRequest, toWire } from "../../../src/ipc/protocol.js";
-import type { Snapshot } from "../../../src/model/snapshot.js";
 import { ReaderClient } from "../../../src/web/reader-client.js";
+import { NO_STATS, ruleSnapshot } from "../helpers/snapshot.js";
 
-const STATS = { dumpInterrupted: 0, readErrors: {}, residentBytes: 0, cpuSeconds: 0 };
-const snapshot = (comment: string): Snapshot => ({
-  family: "inet",
-  table: "t",
-  chain: "c",
-  readAtMs: 0,
-  readDurationMs: 0,
-  attempts: 1,
-  rules: Array.from({ length: 500 }, (_, i) => ({
-    family: 1,
-    handle: BigInt(i + 1),
-    comment,
-    bytes: 1n,
-    packets: 1n,
-  })),
-});
+const snapshot = (comment: string) => ruleSnapshot(500, () => comment);
 
 test("a reply that comes after its read gave up still counts: the next reply's left-out columns are its", async () => {
   const requests: ReadRequest[] = [];
   const client = new ReaderClient((msg) => requests.push(msg));
   const elider = new ColumnElider();
   const reply = (id: number, comment: string) =>
-    elider.elide(toWire({ type: "snapshot", id, snapshot: snapshot(comment), stats: STATS }));
+    elider.elide(toWire({ type: "snapshot", id, snapshot: snapshot(comment), stats: NO_STATS }));
 
   client.deliver(reply(0, "nft(a=1)"));
   const late = await client.read(1);

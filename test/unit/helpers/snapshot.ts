@@ -1,0 +1,20 @@
+import type { ReaderStats, RuleCounters, Snapshot } from "../../../src/model/snapshot.js";
+
+/** Reader statistics of no interest to a test. */
+export const NO_STATS: ReaderStats = { dumpInterrupted: 0, readErrors: {}, residentBytes: 0, cpuSeconds: 0 };
+
+/** ruleSnapshot: a snapshot of chain inet t c holding `count` counted rules, comment and values per rule. */
+export function ruleSnapshot(
+  count: number,
+  comment: (i: number) => string,
+  value: (i: number) => bigint = () => 1n,
+): Snapshot {
+  const rules: RuleCounters[] = Array.from({ length: count }, (_, i) => ({
+    family: 1,
+    handle: BigInt(i + 1),
+    comment: comment(i),
+    bytes: value(i),
+    packets: value(i),
+  }));
+  return { family: "inet", table: "t", chain: "c", readAtMs: 0, readDurationMs: 0, attempts: 1, rules };
+}
