@@ -53,8 +53,8 @@ export class ItemLabelTexts {
       const previous = this.#groups.get(g.id);
       const current = kept.get(g.id) ?? new Map<string, Entry>();
       kept.set(g.id, current);
-      for (const [k] of g.base) keys.add(k);
-      keys.add(g.itemLabel);
+      const taken = new Set([...g.base.map(([k]) => k), g.itemLabel]);
+      for (const k of taken) keys.add(k);
       for (let i = g.from; i < g.to; i++) {
         const item = g.items[i] as string;
         const comment = g.comments[i];
@@ -62,7 +62,7 @@ export class ItemLabelTexts {
         if (!entry || entry.comment !== comment) {
           let pairs = comment === undefined ? undefined : parsed.get(comment);
           if (comment !== undefined && !parsed.has(comment)) {
-            pairs = commentLabels(comment, new Set([...g.base.map(([k]) => k), g.itemLabel]));
+            pairs = commentLabels(comment, taken);
             parsed.set(comment, pairs);
           }
           entry = { comment, pairs, text: undefined };
