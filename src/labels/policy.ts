@@ -73,6 +73,12 @@ type Classified =
 
 const NONE: Classified = { ok: "none" };
 
+/** The located label map of a comment found in one chain (`key` names the chain). */
+interface LocatedEntry {
+  key: string;
+  labels: ReadonlyMap<string, string>;
+}
+
 /** Label names Prometheus sets on every target; a scraped label of that name is renamed `exported_<name>`. */
 const TARGET_LABELS = new Set(["job", "instance"]);
 
@@ -84,7 +90,11 @@ export class LabelPolicy {
   /** Verdict per comment, with the evaluation that last saw it (to forget comments that are gone). */
   #cache = new Map<string, { verdict: Classified; seen: number }>();
   #evaluation = 0;
-  #locatedCache = new WeakMap<ReadonlyMap<string, string>, Map<string, ReadonlyMap<string, string>>>();
+  #chainKeys = new WeakMap<Location, string>();
+  #locatedCache = new WeakMap<
+    ReadonlyMap<string, string>,
+    LocatedEntry | Map<string, ReadonlyMap<string, string>>
+  >();
 
   constructor(readonly options: PolicyOptions = DEFAULT_POLICY_OPTIONS) {}
 
@@ -161,21 +171,40 @@ export class LabelPolicy {
 
   /**
    * #located memoises withLocation per comment label map and chain, so that with -chains a rule keeps the
-   * same label map from scrape to scrape (and with it its aligned values and rendered label text).
+   * same label map from scrape to scrape (and with it its aligned values and rendered label text). A
+   * comment usually lives in one chain: then the entry is that chain's map alone, and a Map of chains is
+   * made only for a comment found in a second one (100k rules: 100k Maps fewer).
    */
   #located(labels: ReadonlyMap<string, string>, location: Location): ReadonlyMap<string, string> {
-    let byChain = this.#locatedCache.get(labels);
-    if (!byChain) {
-      byChain = new Map();
-      this.#locatedCache.set(labels, byChain);
+    const key = this.#chainKey(location);
+    const entry = this.#locatedCache.get(labels);
+    if (entry instanceof Map) {
+      const out = entry.get(key) ?? withLocation(labels, location);
+      entry.set(key, out);
+      return out;
     }
-    const key = `${location.family}\0${location.table}\0${location.chain}`;
-    let out = byChain.get(key);
-    if (!out) {
-      out = withLocation(labels, location);
-      byChain.set(key, out);
-    }
+    if (entry?.key === key) return entry.labels;
+    const out = withLocation(labels, location);
+    this.#locatedCache.set(
+      labels,
+      entry
+        ? new Map([
+            [entry.key, entry.labels],
+            [key, out],
+          ])
+        : { key, labels: out },
+    );
     return out;
+  }
+
+  /** #chainKey names a chain once per Location object (a read shares one among the chain's rules). */
+  #chainKey(location: Location): string {
+    let key = this.#chainKeys.get(location);
+    if (key === undefined) {
+      key = `${location.family}\0${location.table}\0${location.chain}`;
+      this.#chainKeys.set(location, key);
+    }
+    return key;
   }
 
   /** #forgetUnseen drops comments absent from this evaluation once they could outnumber the live ones. */

@@ -129,6 +129,28 @@ describe("LabelPolicy.evaluate", () => {
     assert.deepEqual(rows(set), [[["1"], 4n, 2n, 1]]);
   });
 
+  test("several chains: one comment in two chains is two series; repeated evaluations agree", () => {
+    const where = (chain: string) => ({ family: "inet", table: "t", chain });
+    const rules: RuleCounters[] = [
+      { ...rule(1, "nft(svc=a;table=x)", 1n, 1n), location: where("c1") },
+      { ...rule(2, "nft(svc=b)", 2n, 2n), location: where("c1") },
+      { ...rule(3, "nft(svc=a;table=x)", 3n, 3n), location: where("c2") },
+      { ...rule(4, "nft(svc=a;table=x)", 4n, 4n), location: where("c3") },
+    ];
+    const policy = new LabelPolicy();
+    const want: [string[], bigint, bigint, number][] = [
+      [["c1", "x", "inet", "a", "t"], 1n, 1n, 1],
+      [["c1", "", "inet", "b", "t"], 2n, 2n, 1],
+      [["c2", "x", "inet", "a", "t"], 3n, 3n, 1],
+      [["c3", "x", "inet", "a", "t"], 4n, 4n, 1],
+    ];
+    for (let i = 0; i < 3; i++) {
+      const set = policy.evaluate(rules);
+      assert.deepEqual(set.keys, ["chain", "exported_table", "family", "svc", "table"]);
+      assert.deepEqual(rows(set), want, `evaluation ${i + 1}`);
+    }
+  });
+
   test("successive evaluations follow comment changes (the parse cache never serves a stale verdict)", () => {
     const policy = new LabelPolicy();
     const first = policy.evaluate([rule(2, "nft(a=1)", 1n, 1n), rule(3, "nft(b=2)", 2n, 2n)]);
