@@ -100,7 +100,8 @@ export function* renderWith(
   chunkBytes: number,
   sizeHint?: number,
 ): Generator<Buffer> {
-  const out = new ExpositionWriter(Number.isFinite(chunkBytes) ? chunkBytes + 64 * 1024 : sizeHint);
+  // The last exposition's size, capped at a piece: a small one never allocates a whole piece.
+  const out = new ExpositionWriter(Math.min(sizeHint ?? 64 * 1024, chunkBytes) + 4096);
   for (const f of families) {
     const name = dialect.familyName(f);
     out.text(`# HELP ${name} ${dialect.escapeHelp(f.help)}\n# TYPE ${name} ${f.type}\n`);
