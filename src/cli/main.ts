@@ -5,6 +5,7 @@ import { runDump, runTextfile } from "../reader/oneshot.js";
 import { VERSION } from "../version.js";
 import { WebConfigError } from "../webconfig/parse.js";
 import { type Command, type Config, parseArgs, UsageError, usage } from "./flags.js";
+import { withReaderOptions } from "./reexec.js";
 
 /** The nfprom command: parse flags, then run the privileged reader (which starts the web process). */
 async function main(argv: string[]): Promise<number> {
@@ -46,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
 async function run(command: Command, config: Config): Promise<number> {
   switch (command) {
     case "serve":
+      withReaderOptions();
       await runReader(config);
       return 0;
     case "dump":

@@ -3,8 +3,9 @@
 // scrapes with traffic in between, and across changes of the ruleset while nfprom runs, every series still
 // equals `nft -j` read right after the scrape.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { assertMatchesKernel } from "./core-common.js";
+import { assertMatchesKernel, webPid } from "./core-common.js";
 import {
   accountingRuleset,
   type Netns,
@@ -60,6 +61,12 @@ test("large chain and counters: unchanged scrapes, traffic, rules and counters c
   const ns = await NetnsClass.create("large", { t });
   await ns.nft(ruleset());
   const h = await startNfprom(ns, ["-counters", "inet/firewall/*"]);
+  // The reader re-executed itself with its V8 options (src/cli/reexec.ts), keeping its pid; the web
+  // process was forked with the same.
+  for (const pid of [h.pid, await webPid(h)]) {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    assert.ok(cmdline.includes("--max-semi-space-size=1"), `pid ${pid}: ${cmdline.join(" ")}`);
+  }
 
   await scrapeAndCompare(ns, h);
   await scrapeAndCompare(ns, h); // nothing changed: columns left out, plans reused
