@@ -1,4 +1,4 @@
-import koffi from "koffi";
+import { libc } from "../libc.js";
 
 /**
  * V8 options the long-running reader wants. Node reads them only from its own command line (set at run
@@ -11,7 +11,6 @@ import koffi from "koffi";
  */
 export const READER_V8_OPTIONS = ["--max-semi-space-size=1"];
 
-const libc = koffi.load("libc.so.6");
 const execv = libc.func("int execv(const char *path, const char **argv)");
 const fcntl = libc.func("int fcntl(int fd, int cmd, ...)");
 const F_GETFD = 1;

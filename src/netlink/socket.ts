@@ -1,6 +1,7 @@
 import { debuglog } from "node:util";
 import koffi from "koffi";
 import { ErrorCodes, NfpromError } from "../errors.js";
+import { libc } from "../libc.js";
 import { HOST_ORDER } from "./byteorder.js";
 import {
   AF_NETLINK,
@@ -26,7 +27,6 @@ const MSG_TRUNC = 0x20;
 const EINTR = 4;
 const EAGAIN = 11;
 
-const libc = koffi.load("libc.so.6");
 const sys = {
   socket: libc.func("int socket(int domain, int type, int protocol)"),
   setsockopt: libc.func("int setsockopt(int fd, int level, int name, const void *val, uint32_t len)"),

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import koffi from "koffi";
+import { libc } from "../libc.js";
 
 /**
  * Capability and identity handling, through libc (prctl, capset) and /proc. Used by the reader to check
  * what it holds and by the web process to give up whatever it inherited before it opens a socket.
  */
-const libc = koffi.load("libc.so.6");
 const prctl = libc.func(
   "int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)",
 );
