@@ -1,8 +1,6 @@
-/** /proc readers for the benchmark (CPU time, peak memory, children of a process), and its HTTP client's headers. */
+/** /proc readers for the benchmark: CPU time, peak memory and children of a process. */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import type { IncomingMessage } from "node:http";
-import { gunzipSync } from "node:zlib";
 
 let clkTck: number | undefined;
 
@@ -46,16 +44,4 @@ export function childrenOf(pid: number): number[] {
     }
   }
   return out;
-}
-
-/** What Prometheus sends with every scrape (scrape.go: acceptHeader, enable_compression): gzip, text format. */
-export const AS_PROMETHEUS = {
-  "Accept-Encoding": "gzip",
-  Accept: "text/plain;version=0.0.4;q=0.9,*/*;q=0.1",
-};
-
-/** bodyText decodes a response body, gunzipped when it came gzipped (after the timing: the scraper's cost). */
-export function bodyText(res: IncomingMessage, chunks: Buffer[]): string {
-  const raw = Buffer.concat(chunks);
-  return (res.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
 }

@@ -27,7 +27,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { Agent, get } from "node:http";
+import { Agent } from "node:http";
 import { cpus, getPriority, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -38,7 +38,8 @@ import { FAMILIES } from "../src/nftables/constants.js";
 import { getRulesRequest } from "../src/nftables/requests.js";
 import { ChainReader } from "../src/reader/chain-reader.js";
 import { floorDump } from "./floor.js";
-import { AS_PROMETHEUS, bodyText, childrenOf, cpuMs, statusKiB } from "./proc.js";
+import { type HttpResult, httpGet } from "./http.js";
+import { childrenOf, cpuMs, statusKiB } from "./proc.js";
 import { BENCH_CHAIN, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -152,41 +153,6 @@ interface Exporter {
 let current: Exporter | undefined;
 let workDir: string | undefined;
 
-interface HttpResult {
-  status: number;
-  body: string;
-  ms: number;
-  /** CLOCK_MONOTONIC ms (process.hrtime, the clock bench/phase-hook.ts uses) when the request was sent and
-   *  when its last byte arrived. */
-  sentAt: number;
-  doneAt: number;
-}
-
-function httpGet(path: string, agent: Agent | undefined): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const sentAt = Number(process.hrtime.bigint()) / 1e6;
-    const req = get(
-      { host: "127.0.0.1", port: PORT, path, agent: agent ?? false, headers: AS_PROMETHEUS },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const doneAt = Number(process.hrtime.bigint()) / 1e6;
-          resolve({
-            status: res.statusCode ?? 0,
-            body: bodyText(res, chunks),
-            ms: doneAt - sentAt,
-            sentAt,
-            doneAt,
-          });
-        });
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-  });
-}
-
 async function startExporter(dir: string, n: number, phasesDir: string | undefined): Promise<Exporter> {
   const logPath = join(dir, `exporter-${n}.log`);
   const fd = openSync(logPath, "w");
@@ -222,7 +188,7 @@ async function startExporter(dir: string, n: number, phasesDir: string | undefin
       throw new Error(`exporter exited early:\n${readFileSync(logPath, "utf8")}`);
     }
     try {
-      if ((await httpGet("/", undefined)).status === 200) break;
+      if ((await httpGet(PORT, "/")).status === 200) break;
     } catch {
       // not listening yet
     }
@@ -369,7 +335,7 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
     for (let i = -warmup; i < k; i++) {
       if (i === 0) cpu0 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
       const f = await floorOnce();
-      const res = await httpGet("/metrics", agent);
+      const res = await httpGet(PORT, "/metrics", agent);
       if (res.status !== 200) throw new Error(`scrape: HTTP ${res.status}: ${res.body.slice(0, 200)}`);
       const series = countSeries(res.body, "nfprom_bytes_total");
       const up = res.body.includes("\nnfprom_up 1\n");

@@ -19,7 +19,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +27,8 @@ import { NetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
 import { getObjectsRequest, getRulesRequest, getSetElemsRequest } from "../src/nftables/requests.js";
 import { floorDump } from "./floor.js";
-import { AS_PROMETHEUS, bodyText, childrenOf, cpuMs, statusKiB } from "./proc.js";
+import { httpGet } from "./http.js";
+import { childrenOf, cpuMs, statusKiB } from "./proc.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NFPROM_MAIN = join(REPO_ROOT, "dist/src/cli/main.js");
@@ -128,24 +128,6 @@ async function floorOnFreshSocket(request: (seq: number) => Buffer): Promise<num
   }
 }
 
-function httpGet(path: string): Promise<{ status: number; body: string; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    get({ host: "127.0.0.1", port: PORT, path, agent: false, headers: AS_PROMETHEUS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          body: bodyText(res, chunks),
-          ms: performance.now() - t0,
-        }),
-      );
-      res.on("error", reject);
-    }).on("error", reject);
-  });
-}
-
 async function startExporter(
   args: string[],
   logPath: string,
@@ -170,7 +152,7 @@ async function startExporter(
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`exporter exited:\n${readFileSync(logPath, "utf8")}`);
-    const up = await httpGet("/").then(
+    const up = await httpGet(PORT, "/").then(
       (r) => r.status === 200,
       () => false,
     );
@@ -205,7 +187,7 @@ async function benchOne(s: Scenario, dir: string): Promise<string> {
   rmSync(file);
   const { child, webPid } = await startExporter(s.args, join(dir, "exporter.log"));
   try {
-    await httpGet("/metrics"); // warm-up
+    await httpGet(PORT, "/metrics"); // warm-up
     const floors: number[] = [];
     const scrapes: number[] = [];
     let floorCpuMs = 0;
@@ -219,7 +201,7 @@ async function benchOne(s: Scenario, dir: string): Promise<string> {
       const c = process.cpuUsage(c0);
       floorCpuMs += (c.user + c.system) / 1000;
       const e0 = exporterCpu();
-      const r = await httpGet("/metrics");
+      const r = await httpGet(PORT, "/metrics");
       exporterCpuMs += exporterCpu() - e0;
       const series = r.body.split("\n").filter((l) => l.startsWith(`${s.series.metric}{`)).length;
       if (r.status !== 200 || !r.body.includes("\nnfprom_up 1\n") || series !== s.series.count) {
