@@ -18,62 +18,36 @@ const MIN_ELIDED_LENGTH = 256;
 
 type Column = readonly unknown[];
 
+/** Slot is one elidable column of one snapshot: the object holding it and under which field. */
 interface Slot {
   key: string;
-  get(s: WireSnapshot): Column;
-  set(s: WireSnapshot, column: Column): void;
+  get(): Column;
+  set(column: Column): void;
+}
+
+function slot<T, K extends keyof T>(key: string, holder: T, field: K): Slot {
+  return {
+    key,
+    get: () => holder[field] as Column,
+    set: (column) => {
+      holder[field] = column as T[K];
+    },
+  };
 }
 
 /** slotsOf lists a snapshot's elidable columns, each under a key that is stable from one read to the next. */
 function slotsOf(s: WireSnapshot): Slot[] {
-  const slots: Slot[] = [
-    {
-      key: "rules.comments",
-      get: (x) => x.rules.comments,
-      set: (x, c) => {
-        x.rules.comments = c as string[];
-      },
-    },
-  ];
+  const slots = [slot("rules.comments", s.rules, "comments")];
   if (s.counters) {
     slots.push(
-      {
-        key: "counters.names",
-        get: (x) => x.counters?.names ?? [],
-        set: (x, c) => {
-          if (x.counters) x.counters.names = c as string[];
-        },
-      },
-      {
-        key: "counters.comments",
-        get: (x) => x.counters?.comments ?? [],
-        set: (x, c) => {
-          if (x.counters) x.counters.comments = c as string[];
-        },
-      },
+      slot("counters.names", s.counters, "names"),
+      slot("counters.comments", s.counters, "comments"),
     );
   }
-  s.sets?.forEach((set, i) => {
+  for (const set of s.sets ?? []) {
     const at = `sets.${set.family}.${set.table}.${set.name}`;
-    slots.push(
-      {
-        key: `${at}.keys`,
-        get: (x) => x.sets?.[i]?.keys ?? [],
-        set: (x, c) => {
-          const target = x.sets?.[i];
-          if (target) target.keys = c as string[];
-        },
-      },
-      {
-        key: `${at}.comments`,
-        get: (x) => x.sets?.[i]?.comments ?? [],
-        set: (x, c) => {
-          const target = x.sets?.[i];
-          if (target) target.comments = c as string[];
-        },
-      },
-    );
-  });
+    slots.push(slot(`${at}.keys`, set, "keys"), slot(`${at}.comments`, set, "comments"));
+  }
   return slots;
 }
 
@@ -87,13 +61,14 @@ export class ColumnElider {
     const snapshot = reply.snapshot;
     const sent = new Map<string, Column>();
     const elided: string[] = [];
-    for (const slot of slotsOf(snapshot)) {
-      const column = slot.get(snapshot);
-      const last = this.#sent.get(slot.key);
-      sent.set(slot.key, last && sameStrings(last, column) ? last : column);
-      if (last && column.length >= MIN_ELIDED_LENGTH && sameStrings(last, column)) {
-        elided.push(slot.key);
-        slot.set(snapshot, []);
+    for (const { key, get, set } of slotsOf(snapshot)) {
+      const column = get();
+      const last = this.#sent.get(key);
+      const same = last !== undefined && sameStrings(last, column);
+      sent.set(key, same ? last : column);
+      if (same && column.length >= MIN_ELIDED_LENGTH) {
+        elided.push(key);
+        set([]);
       }
     }
     this.#sent = sent;
@@ -112,13 +87,13 @@ export class ColumnRestorer {
     const snapshot = reply.snapshot;
     const elided = new Set(snapshot.elided);
     const received = new Map<string, Column>();
-    for (const slot of slotsOf(snapshot)) {
-      if (elided.has(slot.key)) {
-        const kept = this.#received.get(slot.key);
-        if (!kept) throw new Error(`reply without column ${slot.key}, and no earlier copy`);
-        slot.set(snapshot, kept);
+    for (const { key, get, set } of slotsOf(snapshot)) {
+      if (elided.has(key)) {
+        const kept = this.#received.get(key);
+        if (!kept) throw new Error(`reply without column ${key}, and no earlier copy`);
+        set(kept);
       }
-      received.set(slot.key, slot.get(snapshot));
+      received.set(key, get());
     }
     delete snapshot.elided;
     this.#received = received;
