@@ -12,6 +12,15 @@ import { runInNewContext } from "node:vm";
  * V8 would otherwise keep for several scrapes before it notices (web process at 100k set elements:
  * 330 → 240 MiB resident after a few scrapes).
  */
+/**
+ * V8 options both processes run with (Node takes them only on its command line: the reader re-executes
+ * itself with them, src/cli/reexec.ts; the web process is forked with them). --max-semi-space-size=1: a
+ * young generation of 1 MiB semi-spaces instead of 16. A read or scrape of 100k rules allocates objects
+ * that live until it is answered; with large semi-spaces V8 lets the young generation grow to 32 MiB and
+ * more before it collects. Measured: 20–60 MiB less peak memory per process, no cost in scrape time.
+ */
+export const V8_MEMORY_OPTIONS = ["--max-semi-space-size=1"];
+
 const MIN_BYTES = 64 * 1024 * 1024;
 const MIN_GROWTH_BYTES = 32 * 1024 * 1024;
 

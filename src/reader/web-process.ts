@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { WebConfigMessage } from "../ipc/protocol.js";
 import { WEB_EXIT_FATAL } from "../ipc/protocol.js";
 import type { Logger } from "../log.js";
+import { V8_MEMORY_OPTIONS } from "../memory.js";
 
 const WEB_MAIN = fileURLToPath(new URL("../web/main.js", import.meta.url));
 const MIN_BACKOFF_MS = 500;
@@ -47,9 +48,7 @@ export class WebProcess {
     const child = fork(WEB_MAIN, [this.options.configJson], {
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      // A young generation of 1 MiB semi-spaces (V8's default grows to 16): a 100k-series scrape then
-      // peaks 20–50 MiB lower, at no cost we could measure in scrape time (bench/RESULTS.md).
-      execArgv: ["--max-semi-space-size=1"],
+      execArgv: V8_MEMORY_OPTIONS,
       ...(this.options.identity ?? {}),
     });
     this.#child = child;
