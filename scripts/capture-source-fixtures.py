@@ -16,7 +16,7 @@ _spec = importlib.util.spec_from_file_location("capture_fixtures", os.path.join(
 cf = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cf)
 
-GETCHAIN, GETSET, GETSETELEM, GETOBJ = 0x0A04, 0x0A0A, 0x0A0D, 0x0A13  # (NFNL_SUBSYS_NFTABLES=10 << 8) | NFT_MSG_*
+GETCHAIN, GETRULE, GETSET, GETSETELEM, GETOBJ = 0x0A04, 0x0A07, 0x0A0A, 0x0A0D, 0x0A13  # (NFNL_SUBSYS_NFTABLES=10 << 8) | NFT_MSG_*
 
 OBJECTS = """table inet firewall {
 \tcounter ssh_in { packets 12 bytes 3456 comment "nft(service=ssh;dir=in)" }
@@ -46,6 +46,19 @@ SETS = """table inet firewall {
 \t}
 }
 """
+# Rules that count in named counters (objref, objref map) beside a rule counter, two counters, none.
+RULES_OBJREF = """table inet firewall {
+\tcounter ssh_in { packets 12 bytes 3456 }
+\tcounter web { }
+\tchain accounting {
+\t\ttcp dport 22 counter name "ssh_in" comment "nft(service=ssh)"
+\t\tip saddr 192.0.2.1 counter name ip saddr map { 192.0.2.1 : "web" } comment "nft(service=web)"
+\t\ttcp dport 80 counter packets 3 bytes 180 comment "nft(service=http)"
+\t\ttcp dport 443 counter packets 5 bytes 500 counter packets 7 bytes 700 comment "nft(service=https)"
+\t\tudp dport 53 accept comment "nft(service=dns)"
+\t}
+}
+"""
 # Key shapes beyond plain values: a verdict map, concatenated intervals (pipapo: inclusive KEY_END), an IPv6
 # prefix, ether_addr.
 SHAPES = """table inet firewall {
@@ -68,6 +81,11 @@ SCENARIOS = {
     "sets": ("GETSET dump (family 0): named sets with counter (dynamic, interval, ipv6, inet_service, "
              "concatenation) and one without", SETS, GETSET, 0, None, None, ["list", "sets"]),
 }
+# (request attributes 1 and 2 are the table and the chain for GETRULE as for GETSETELEM)
+SCENARIOS["rules-objref"] = ("GETRULE dump of chain accounting: rules counting in a named counter (objref, objref "
+                             "map), a rule counter, two counters in one rule, no counter",
+                             RULES_OBJREF, GETRULE, 1, "firewall", "accounting",
+                             ["list", "chain", "inet", "firewall", "accounting"])
 for _name in ("clients", "nets", "v6", "ports", "pairs"):
     SCENARIOS[f"setelem-counters-{_name}"] = (
         f"GETSETELEM dump of set {_name} (declared with counter; elements with counters and comments)",

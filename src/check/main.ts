@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "../cli/flags.js";
 import { toErrorInfo } from "../errors.js";
+import { rulesFromColumns } from "../model/rule-columns.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
@@ -35,7 +36,7 @@ async function fromKernel(config: Config): Promise<Input> {
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
     const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });
-    return { rules: snapshot.rules, derivedKeys: snapshot.derivedLabels ?? [], source };
+    return { rules: rulesFromColumns(snapshot.rules), derivedKeys: snapshot.derivedLabels ?? [], source };
   } catch (err) {
     throw new FatalError(toErrorInfo(err).message);
   } finally {

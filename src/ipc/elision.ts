@@ -1,4 +1,4 @@
-import { sameStrings } from "./packed-sources.js";
+import { sameStrings } from "../model/columns.js";
 import type { WireReadReply, WireSnapshot } from "./protocol.js";
 
 /**

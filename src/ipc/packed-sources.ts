@@ -2,7 +2,7 @@ import type { NamedCounter, SetCounters } from "../model/snapshot.js";
 
 /**
  * The wire form of the sections that grow to 100k items: named counters and set elements travel as
- * columns, like rules (packed-rules.ts). Besides the cheaper structured clone, the columns let the web
+ * columns, like rules (model/rule-columns.ts). Besides the cheaper structured clone, the columns let the web
  * process see at a glance that nothing but the numbers changed since the last scrape (sameStrings on the
  * identity columns), and then reuse the label text it rendered then.
  */
@@ -76,19 +76,4 @@ export function packSet(set: SetCounters): PackedSet {
     packed.numbers[2 * i + 1] = e.packets;
   });
   return packed;
-}
-
-/** sameStrings: two columns hold the same values in the same order (a compare per item, no allocation). */
-export function sameStrings(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** sameBytes: two typed arrays hold the same bytes. */
-export function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  const view = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  return view(a).equals(view(b));
 }

@@ -1,7 +1,6 @@
 import type { ErrorInfo } from "../errors.js";
 import type { ReaderStats, Snapshot } from "../model/snapshot.js";
 import type { WebSecurity } from "../webconfig/model.js";
-import { type PackedRules, packRules } from "./packed-rules.js";
 import { type PackedCounters, type PackedSet, packCounters, packSet } from "./packed-sources.js";
 
 /**
@@ -24,11 +23,11 @@ export type ReadReply =
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
 
 /**
- * On the wire a snapshot's large sections travel as columns: rules (packed-rules.ts), named counters and
- * set elements (packed-sources.ts). The web process works on this form directly.
+ * On the wire a snapshot's large sections travel as columns: rules are columns already (the snapshot's own
+ * form, model/rule-columns.ts), named counters and set elements are packed (packed-sources.ts). The web
+ * process works on this form directly.
  */
-export type WireSnapshot = Omit<Snapshot, "rules" | "counters" | "sets"> & {
-  rules: PackedRules;
+export type WireSnapshot = Omit<Snapshot, "counters" | "sets"> & {
   counters?: PackedCounters;
   sets?: PackedSet[];
   /** Columns left out because the web process has them from the last reply (see elision.ts). */
@@ -45,8 +44,10 @@ export function toWire(reply: ReadReply): WireReadReply {
 }
 
 export function toWireSnapshot(snapshot: Snapshot): WireSnapshot {
-  const { rules, counters, sets, ...rest } = snapshot;
-  const wire: WireSnapshot = { ...rest, rules: packRules(rules) };
+  const { counters, sets, ...rest } = snapshot;
+  // A shallow copy of the rules: elision (elision.ts) empties columns of the wire form in place, and the
+  // snapshot itself may be answered again (stale serving, the JSON file).
+  const wire: WireSnapshot = { ...rest, rules: { ...rest.rules } };
   if (counters) wire.counters = packCounters(counters);
   if (sets) wire.sets = sets.map(packSet);
   return wire;

@@ -1,4 +1,5 @@
 import type { ErrorCode } from "../errors.js";
+import type { RuleColumns } from "./rule-columns.js";
 
 /** RuleCounters is what nfprom keeps of one rule: identity, comment and counter. */
 export interface RuleCounters {
@@ -33,7 +34,7 @@ export interface Snapshot {
   readDurationMs: number;
   /** Dumps started for this snapshot: 1, plus one per retry after NLM_F_DUMP_INTR. */
   attempts: number;
-  rules: RuleCounters[];
+  rules: RuleColumns;
   /** Names of the rule-derived labels in each rule's `derived` (-rule-labels); absent when off. */
   derivedLabels?: string[];
   /** Sections of the optional sources (see src/reader/sources/); absent when the source is not enabled. */

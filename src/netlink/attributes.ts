@@ -15,6 +15,8 @@ function hostU16(b: Buffer, off: number): number {
   return HOST_LITTLE ? first | (second << 8) : (first << 8) | second;
 }
 
+const EMPTY_STACK = new Int32Array(0);
+
 /**
  * AttributeDecoder walks the netlink attributes (struct nlattr TLVs) of one buffer, cursor style:
  *
@@ -34,8 +36,9 @@ export class AttributeDecoder {
   #begin: number;
   #end: number;
   #next: number;
-  /** begin, end, next of the enclosing ranges, while descend() has narrowed this decoder. */
-  #outer: number[] | undefined;
+  /** begin, end, next of the enclosing ranges (#depth of them), while descend() has narrowed this decoder. */
+  #outer = EMPTY_STACK;
+  #depth = 0;
   #type = 0;
   #flags = 0;
   #start = 0;
@@ -118,6 +121,25 @@ export class AttributeDecoder {
       : this.#buf.readBigUInt64LE(this.#start);
   }
 
+  /**
+   * u64To stores the u64 at `words[at]` and `words[at + 1]` the way a BigUint64Array over the same memory
+   * holds it (host order), so that a 64-bit column fills without a bigint per value (rule counters, 100k
+   * a scrape). An attribute of the wrong size stores 0 and records the error, like u64().
+   */
+  u64To(words: Uint32Array, at: number): void {
+    const ok = this.#sized(8, "u64");
+    const big = this.byteOrder === "big";
+    const high = ok ? this.#u32At(big ? 0 : 4) : 0;
+    const low = ok ? this.#u32At(big ? 4 : 0) : 0;
+    words[at + (HOST_LITTLE ? 0 : 1)] = low;
+    words[at + (HOST_LITTLE ? 1 : 0)] = high;
+  }
+
+  #u32At(offset: number): number {
+    const off = this.#start + offset;
+    return this.byteOrder === "big" ? this.#buf.readUInt32BE(off) : this.#buf.readUInt32LE(off);
+  }
+
   /** string decodes a NUL-terminated (NLA_STRING/NLA_NUL_STRING) value as UTF-8, without the NUL. */
   string(): string {
     if (this.err) return "";
@@ -147,6 +169,15 @@ export class AttributeDecoder {
   }
 
   /**
+   * parsePayload hands the payload's range of the datagram to `parse`, for formats that are not attributes
+   * (a rule's userdata), without the Buffer view that view() allocates. `parse` must not keep `buf`.
+   */
+  parsePayload<T>(parse: (buf: Buffer, start: number, end: number) => T): T {
+    const start = this.err ? 0 : this.#start;
+    return parse(this.#buf, start, this.err ? 0 : start + this.#len);
+  }
+
+  /**
    * nested decodes the current attribute's payload as attributes with a child decoder in the same byte
    * order. The child's error becomes this decoder's error. `fn` must not keep the child past its return:
    * it views the datagram buffer, which the transport reuses.
@@ -164,8 +195,15 @@ export class AttributeDecoder {
    * 100k rules a scrape) walk their tree this way without an object or a closure per level.
    */
   descend(): void {
-    this.#outer ??= [];
-    this.#outer.push(this.#begin, this.#end, this.#next);
+    const depth = this.#depth++;
+    if (3 * depth === this.#outer.length) {
+      const deeper = new Int32Array(Math.max(12, 2 * this.#outer.length));
+      deeper.set(this.#outer);
+      this.#outer = deeper;
+    }
+    this.#outer[3 * depth] = this.#begin;
+    this.#outer[3 * depth + 1] = this.#end;
+    this.#outer[3 * depth + 2] = this.#next;
     this.#begin = this.#start;
     this.#end = this.err ? this.#start : this.#start + this.#len;
     this.#next = this.#begin;
@@ -173,11 +211,11 @@ export class AttributeDecoder {
 
   /** ascend undoes the last descend(); an error found below stays (it is sticky). */
   ascend(): void {
-    const outer = this.#outer;
-    if (!outer || outer.length < 3) throw new Error("AttributeDecoder.ascend without descend");
-    this.#next = outer.pop() as number;
-    this.#end = outer.pop() as number;
-    this.#begin = outer.pop() as number;
+    if (this.#depth === 0) throw new Error("AttributeDecoder.ascend without descend");
+    const depth = --this.#depth;
+    this.#begin = this.#outer[3 * depth] as number;
+    this.#end = this.#outer[3 * depth + 1] as number;
+    this.#next = this.#outer[3 * depth + 2] as number;
   }
 
   #sized(size: number, what: string): boolean {

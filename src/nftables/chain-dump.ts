@@ -1,11 +1,9 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { checkMessage, KernelError, parseMessages } from "../netlink/message.js";
+import { checkMessage, KernelError, type NetlinkMessage, parseMessages } from "../netlink/message.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
 import { FAMILIES, familyName, NFT_MSG_NEWCHAIN, nftMessageType } from "./constants.js";
 import { dumpMessages, nextSequence, permissionError } from "./dump.js";
-import type { ExprSelection } from "./expr/index.js";
 import { getChainRequest, getRulesRequest } from "./requests.js";
-import { type Rule, ruleFromMessage } from "./rule.js";
 
 const EPERM = 1;
 const ENOENT = 2;
@@ -29,18 +27,17 @@ const LOOKUP_ORDER = [
 ];
 
 /**
- * dumpRules streams the rules of a chain to `onRule`, datagram by datagram, and resolves at NLMSG_DONE.
- * `shouldStop` is checked after every datagram (the deadline); `selection` says which expressions to
- * decode (all of them only when rule-derived labels are on). Errors: NFPROM_DUMP_INTR when the ruleset
+ * dumpRules streams the rule messages of a chain to `onRule`, datagram by datagram, and resolves at
+ * NLMSG_DONE; the caller decodes them (rule.ts: addRuleCounters, or ruleFromMessage when it needs the
+ * expressions). `shouldStop` is checked after every datagram (the deadline). Errors: NFPROM_DUMP_INTR when the ruleset
  * changed during the dump, NFPROM_EPERM without CAP_NET_ADMIN, NFPROM_TIMEOUT, NFPROM_DECODE. After any
  * error the socket is mid-dump and must be closed by the caller.
  */
 export async function dumpRules(
   sock: NetlinkSocket,
   ref: ChainRef,
-  onRule: (rule: Rule) => void,
+  onRule: (msg: NetlinkMessage) => void,
   shouldStop: () => boolean,
-  selection: ExprSelection = "counters",
 ): Promise<void> {
   const s = nextSequence();
   await dumpMessages(
@@ -48,7 +45,7 @@ export async function dumpRules(
     getRulesRequest(s, ref.family, ref.table, ref.chain),
     s,
     "dump rules",
-    (msg) => onRule(ruleFromMessage(msg, selection)),
+    onRule,
     shouldStop,
     (err) => mapKernelError(err, ref),
   );

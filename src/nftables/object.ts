@@ -17,7 +17,7 @@ import {
   NFTA_QUOTA_FLAGS,
 } from "./constants-sources.js";
 import { decodeCounter } from "./expr/counter.js";
-import { commentFromUserdata, type Rule } from "./rule.js";
+import { commentFromUserdata } from "./rule.js";
 
 /** QuotaState is a quota object: its limit, what it has used and its NFT_QUOTA_F_* flags. */
 export interface QuotaState {
@@ -94,15 +94,6 @@ function decodeQuota(ad: AttributeDecoder): QuotaState {
     else if (ad.type === NFTA_QUOTA_FLAGS) quota.flags = ad.u32();
   }
   return quota;
-}
-
-/**
- * countsInNamedObject tells whether a rule counts through a named counter (`counter name "x"`, or a map
- * of them): the kernel's "objref" expression. Such a rule has no counter of its own; its traffic is
- * exported once, as the named counter, never as a rule series.
- */
-export function countsInNamedObject(rule: Rule): boolean {
-  return rule.exprs.some((e) => e.kind === "unknown" && e.name === "objref");
 }
 
 function decodeError(message: string): NfpromError {

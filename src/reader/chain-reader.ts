@@ -1,12 +1,13 @@
 import { type ErrorCode, ErrorCodes, NfpromError } from "../errors.js";
 import type { DerivedLabel } from "../labels/render.js";
-import type { RuleCounters, Snapshot } from "../model/snapshot.js";
+import { RuleColumnsBuilder } from "../model/rule-columns.js";
+import type { Snapshot } from "../model/snapshot.js";
 import { NETLINK_NETFILTER } from "../netlink/constants.js";
+import type { NetlinkMessage } from "../netlink/message.js";
 import { NetlinkSocket } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
-import { countsInNamedObject } from "../nftables/object.js";
-import { counterOf, type Rule } from "../nftables/rule.js";
+import { addRuleCounters, ruleCounters, ruleFromMessage } from "../nftables/rule.js";
 import { RuleLabeler } from "./derive.js";
 
 export interface ChainReaderOptions {
@@ -77,36 +78,29 @@ export class ChainReader {
 
   async #readOnce(started: number, hardDeadline: number, attempt: number): Promise<Snapshot> {
     const sock = this.#socket();
-    const rules: RuleCounters[] = [];
-    const collect = (rule: Rule) => {
-      const counter = counterOf(rule);
-      const counters: RuleCounters = {
-        family: rule.family,
-        handle: rule.handle,
-        comment: rule.comment,
-        bytes: counter?.bytes,
-        packets: counter?.packets,
-      };
-      // Set only when true: every field of every rule is copied to the web process on each scrape.
-      if (countsInNamedObject(rule)) counters.countsInObject = true;
-      rules.push(counters);
-      labeler?.add(rule, counters);
-    };
+    const rules = new RuleColumnsBuilder();
     const labeler = RuleLabeler.create(this.options.ruleLabels);
-    const selection = labeler ? "all" : "counters";
+    // Derived labels interpret the match expressions: only then is every expression decoded.
+    const collect = labeler
+      ? (msg: NetlinkMessage) => {
+          const rule = ruleFromMessage(msg, "all");
+          const counters = ruleCounters(rule);
+          const index = rules.addRule(counters);
+          if (counters.bytes !== undefined) labeler.add(rule, index); // uncounted rules are not exported
+        }
+      : (msg: NetlinkMessage) => addRuleCounters(msg, rules);
     const pastDeadline = () => Date.now() > hardDeadline;
     if (this.ref.family === FAMILIES.all) {
       const families = await familiesWithChain(sock, this.ref);
       if (families.length === 0) throw missing(this.ref);
-      for (const family of families)
-        await dumpRules(sock, { ...this.ref, family }, collect, pastDeadline, selection);
+      for (const family of families) await dumpRules(sock, { ...this.ref, family }, collect, pastDeadline);
     } else {
-      await dumpRules(sock, this.ref, collect, pastDeadline, selection);
+      await dumpRules(sock, this.ref, collect, pastDeadline);
       // An empty dump is also what a missing table or chain looks like: ask the kernel which it is.
-      if (rules.length === 0 && (await familiesWithChain(sock, this.ref)).length === 0)
+      if (rules.count === 0 && (await familiesWithChain(sock, this.ref)).length === 0)
         throw missing(this.ref);
     }
-    await labeler?.finish(sock, pastDeadline);
+    await labeler?.finish(sock, pastDeadline, rules);
     const readAtMs = Date.now();
     return {
       family: familyName(this.ref.family),
@@ -115,7 +109,7 @@ export class ChainReader {
       readAtMs,
       readDurationMs: readAtMs - started,
       attempts: attempt,
-      rules,
+      rules: rules.finish(),
       ...(labeler && { derivedLabels: [...labeler.names] }),
     };
   }

@@ -1,6 +1,6 @@
 import { interpretRule, type MatchFacts } from "../labels/derived.js";
 import { type DerivedLabel, renderDerived } from "../labels/render.js";
-import type { RuleCounters } from "../model/snapshot.js";
+import type { RuleColumnsBuilder } from "../model/rule-columns.js";
 import type { NetlinkMessage } from "../netlink/message.js";
 import { KernelError } from "../netlink/message.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
@@ -12,7 +12,8 @@ import { type SetElement, setElementsFromMessage } from "../nftables/setelem.js"
 const ENOENT = 2;
 
 interface Pending {
-  target: RuleCounters;
+  /** The rule's index in the read's columns. */
+  index: number;
   facts: MatchFacts;
   /** Key prefix of the rule's table for its anonymous sets: family and table. */
   table: string;
@@ -35,30 +36,32 @@ export class RuleLabeler {
     return names && names.length > 0 ? new RuleLabeler(names) : undefined;
   }
 
-  /** add interprets `rule`, whose counters were stored as `target`; rules without a counter are skipped. */
-  add(rule: Rule, target: RuleCounters | undefined): void {
-    if (!target || target.bytes === undefined) return;
+  /** add interprets `rule`, stored as rule `index` of the read's columns. */
+  add(rule: Rule, index: number): void {
     const facts = interpretRule(rule.family, rule.exprs);
     const table = `${rule.family}\0${rule.table}`;
     for (const m of Object.values(facts)) {
       if (m.kind === "set")
         this.#sets.set(`${table}\0${m.set}`, { family: rule.family, table: rule.table, set: m.set });
     }
-    this.#pending.push({ target, facts, table });
+    this.#pending.push({ index, facts, table });
   }
 
   /**
-   * finish dumps the referenced anonymous sets and writes each rule's `derived` values. A set that vanished
-   * meanwhile (ENOENT) renders empty; other errors propagate like a failed rule dump.
+   * finish dumps the referenced anonymous sets and writes each added rule's derived values into `rules`.
+   * A set that vanished meanwhile (ENOENT) renders empty; other errors propagate like a failed rule dump.
    */
-  async finish(sock: NetlinkSocket, shouldStop: () => boolean): Promise<void> {
+  async finish(sock: NetlinkSocket, shouldStop: () => boolean, rules: RuleColumnsBuilder): Promise<void> {
     const elements = new Map<string, SetElement[]>();
     for (const [key, { family, table, set }] of this.#sets) {
       const got = await dumpSet(sock, family, table, set, shouldStop);
       if (got) elements.set(key, got);
     }
-    for (const { target, facts, table } of this.#pending) {
-      target.derived = renderDerived(facts, this.names, (set) => elements.get(`${table}\0${set}`));
+    for (const { index, facts, table } of this.#pending) {
+      rules.setDerived(
+        index,
+        renderDerived(facts, this.names, (set) => elements.get(`${table}\0${set}`)),
+      );
     }
   }
 }

@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { parseComment } from "../labels/comment.js";
 import { labelNameProblem } from "../labels/policy.js";
+import { rulesFromColumns } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
 
 /**
@@ -20,7 +21,7 @@ import type { Snapshot } from "../model/snapshot.js";
  */
 export function snapshotJson(snapshot: Snapshot): string {
   const entries: string[] = [];
-  for (const rule of snapshot.rules) {
+  for (const rule of rulesFromColumns(snapshot.rules)) {
     if (rule.bytes === undefined || rule.packets === undefined) continue;
     const parsed = parseComment(rule.comment);
     if (parsed.kind !== "labels") continue;

@@ -130,7 +130,7 @@ async function probe(reader: RulesReader, config: Config, log: Logger): Promise<
         : { family: config.family, table: config.table, chain: config.chain };
     log.info("chain read", {
       ...where,
-      rules: snapshot.rules.length,
+      rules: snapshot.rules.count,
       sources: snapshot.sources?.map((s) => `${s.name}=${s.ok ? "ok" : "failed"}`).join(" "),
       ms: snapshot.readDurationMs,
     });

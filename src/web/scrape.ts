@@ -8,8 +8,6 @@ import {
   type Sample,
   TEXT_FORMAT,
 } from "../exposition/text.js";
-import { type PackedRules, sameStructure, unpackRules } from "../ipc/packed-rules.js";
-import { sameStrings } from "../ipc/packed-sources.js";
 import type { WireReadReply, WireSnapshot } from "../ipc/protocol.js";
 import {
   DEFAULT_POLICY_OPTIONS,
@@ -20,6 +18,8 @@ import {
   type SeriesSet,
 } from "../labels/policy.js";
 import type { Logger } from "../log.js";
+import { sameStrings } from "../model/columns.js";
+import { type RuleColumns, rulesFromColumns, sameStructure } from "../model/rule-columns.js";
 import type { ReaderStats } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
 import { SourceRenderer } from "./sources.js";
@@ -28,12 +28,12 @@ export type ScrapeInput = WireReadReply | { type: "lost"; error: ErrorInfo };
 
 /**
  * RulePlan is the label policy's result for one structure of a chain's rules (handles, comments,
- * locations, derived labels: packed-rules.ts sameStructure), with each series' rendered label text.
+ * locations, derived labels: rule-columns.ts sameStructure), with each series' rendered label text.
  * Between two scrapes usually only counter values change: then the plan is reused as it is, and a scrape
  * costs a pass over the counter columns instead of the policy and an object per rule.
  */
 interface RulePlan {
-  rules: PackedRules;
+  rules: RuleColumns;
   derivedLabels: readonly string[];
   set: SeriesSet;
   labels: string[];
@@ -124,7 +124,7 @@ export class Scraper {
       !sameStructure(plan.rules, snapshot.rules) ||
       !sameStrings(plan.derivedLabels, derivedLabels)
     ) {
-      const set = this.#policy.evaluate(unpackRules(snapshot.rules), derivedLabels);
+      const set = this.#policy.evaluate(rulesFromColumns(snapshot.rules), derivedLabels);
       this.#reportOnce(set);
       const keysId = set.keys.join(",");
       const labels = set.series.map((s) => this.#labelsText(set.keys, keysId, s.values));

@@ -1,6 +1,7 @@
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
-import { type PackedCounters, type PackedSet, sameBytes, sameStrings } from "../ipc/packed-sources.js";
+import type { PackedCounters, PackedSet } from "../ipc/packed-sources.js";
 import type { WireSnapshot } from "../ipc/protocol.js";
+import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota } from "../model/snapshot.js";
 import { type ItemGroup, ItemLabelTexts } from "./label-texts.js";
 

@@ -1,6 +1,7 @@
 import { ErrorCodes, NfpromError } from "../../errors.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
-import type { Location, RuleCounters, Snapshot } from "../../model/snapshot.js";
+import { concatColumns, type RuleColumns, RuleColumnsBuilder } from "../../model/rule-columns.js";
+import type { Location, Snapshot } from "../../model/snapshot.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { chainFromMessage } from "../../nftables/chain.js";
 import type { ChainRef } from "../../nftables/chain-dump.js";
@@ -76,7 +77,7 @@ export class ChainsReader implements RulesReader {
       readAtMs,
       readDurationMs: readAtMs - started,
       attempts: Math.max(1, ...parts.map((p) => p.attempts)),
-      rules: parts.flatMap((p) => p.rules),
+      rules: concatColumns(parts),
       ...(this.options.ruleLabels?.length && { derivedLabels: [...this.options.ruleLabels] }),
     };
   }
@@ -86,15 +87,17 @@ export class ChainsReader implements RulesReader {
     for (const reader of this.#readers.values()) reader.close();
   }
 
-  async #readChain(ref: ChainRef, deadlineAt: number): Promise<{ attempts: number; rules: RuleCounters[] }> {
+  async #readChain(
+    ref: ChainRef,
+    deadlineAt: number,
+  ): Promise<{ attempts: number; columns: RuleColumns; location: Location }> {
     const location: Location = { family: familyName(ref.family), table: ref.table, chain: ref.chain };
     try {
       const snapshot = await this.#reader(ref).read(deadlineAt);
-      // In place: the rules are this read's own objects, and 100k copies would only feed the GC.
-      for (const rule of snapshot.rules) rule.location = location;
-      return { attempts: snapshot.attempts, rules: snapshot.rules };
+      return { attempts: snapshot.attempts, columns: snapshot.rules, location };
     } catch (err) {
-      if (err instanceof NfpromError && err.code === ErrorCodes.NO_TABLE) return { attempts: 1, rules: [] };
+      if (err instanceof NfpromError && err.code === ErrorCodes.NO_TABLE)
+        return { attempts: 1, columns: new RuleColumnsBuilder().finish(), location };
       throw err;
     }
   }

@@ -1,3 +1,4 @@
+import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { ReaderStats, RuleCounters, Snapshot } from "../../../src/model/snapshot.js";
 
 /** Reader statistics of no interest to a test. */
@@ -16,5 +17,13 @@ export function ruleSnapshot(
     bytes: value(i),
     packets: value(i),
   }));
-  return { family: "inet", table: "t", chain: "c", readAtMs: 0, readDurationMs: 0, attempts: 1, rules };
+  return {
+    family: "inet",
+    table: "t",
+    chain: "c",
+    readAtMs: 0,
+    readDurationMs: 0,
+    attempts: 1,
+    rules: columnsFromRules(rules),
+  };
 }

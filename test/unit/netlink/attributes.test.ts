@@ -48,6 +48,32 @@ describe("AttributeDecoder integers", () => {
   }
 });
 
+describe("AttributeDecoder.u64To", () => {
+  for (const order of ["big", "little"] as const) {
+    test(`fills a BigUint64Array element as u64() reads it (${order}-endian)`, () => {
+      const values = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 63n + 5n, 2n ** 64n - 1n];
+      const column = new BigUint64Array(values.length + 1);
+      const words = new Uint32Array(column.buffer);
+      values.forEach((v, i) => {
+        const payload = Buffer.alloc(8);
+        if (order === "big") payload.writeBigUInt64BE(v);
+        else payload.writeBigUInt64LE(v);
+        one(attr(1, payload), order).u64To(words, 2 * (i + 1));
+        assert.equal(one(attr(1, payload), order).u64(), v);
+      });
+      assert.deepEqual([...column], [0n, ...values]);
+    });
+  }
+
+  test("a value of the wrong size stores 0 and records the error", () => {
+    const words = new Uint32Array([7, 7]);
+    const ad = one(attr(1, [1, 2, 3, 4]));
+    ad.u64To(words, 0);
+    assert.deepEqual([...words], [0, 0]);
+    assert.match(ad.err?.message ?? "", /not a u64/);
+  });
+});
+
 describe("AttributeDecoder strings and bytes", () => {
   const cases: { name: string; buf: Buffer; want: string }[] = [
     { name: "NUL-terminated", buf: attr(1, "firewall\0"), want: "firewall" },
@@ -68,6 +94,17 @@ describe("AttributeDecoder strings and bytes", () => {
       assert.equal(one(c.buf).string(), c.want);
     });
   }
+
+  test("parsePayload hands over the payload's range of the buffer, nothing past it", () => {
+    const buf = attrs(attr(1, [1, 2]), attr(2, [3, 4, 5]), attr(3, [6]));
+    const ad = new AttributeDecoder(buf, "big");
+    ad.next();
+    ad.next();
+    assert.deepEqual(
+      ad.parsePayload((b, start, end) => [...b.subarray(start, end)]),
+      [3, 4, 5],
+    );
+  });
 
   test("bytes() is a copy, view() shares the datagram", () => {
     const buf = attr(1, [1, 2, 3]);
@@ -303,6 +340,28 @@ describe("AttributeDecoder.descend / ascend", () => {
     ad.ascend();
     assert.equal(ad.err?.message, "netlink: attribute 2 at offset 8: length 40, 4 bytes left");
     assert.equal(ad.next(), false);
+  });
+
+  test("ten levels deep (past the first stack's room), each ascend resumes its own level", () => {
+    let buf = attr(1, [0, 0, 0, 10]);
+    for (let level = 9; level >= 1; level--)
+      buf = attrs(attr(1, [0, 0, 0, level]), attr(0x8000 | 2, buf), attr(3, [level]));
+    const ad = new AttributeDecoder(buf, "big");
+    const got: number[] = [];
+    const walk = (): void => {
+      while (ad.next()) {
+        if (ad.type === 1) got.push(ad.u32());
+        else if (ad.type === 3) got.push(-ad.u8());
+        else {
+          ad.descend();
+          walk();
+          ad.ascend();
+        }
+      }
+    };
+    walk();
+    assert.deepEqual(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, -9, -8, -7, -6, -5, -4, -3, -2, -1]);
+    assert.equal(ad.err, undefined);
   });
 
   test("ascend without descend is a programming error", () => {

@@ -4,8 +4,8 @@ import { ErrorCodes, NfpromError } from "../../../src/errors.js";
 import { parseMessages } from "../../../src/netlink/message.js";
 import { FAMILIES } from "../../../src/nftables/constants.js";
 import { NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA } from "../../../src/nftables/constants-sources.js";
-import { countsInNamedObject, objectFromMessage } from "../../../src/nftables/object.js";
-import { ruleFromMessage } from "../../../src/nftables/rule.js";
+import { objectFromMessage } from "../../../src/nftables/object.js";
+import { countsInNamedObject, ruleFromMessage } from "../../../src/nftables/rule.js";
 import { datagramsOf, loadFixture } from "../helpers/fixtures.js";
 import { fixtureMessages } from "../helpers/messages.js";
 

@@ -1,13 +1,22 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ErrorCodes, NfpromError } from "../../../src/errors.js";
+import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
 import { Collector, type RulesReader } from "../../../src/reader/collector.js";
 import type { Sections, SourceRunner } from "../../../src/reader/sources/source.js";
 import { StaleServingReader } from "../../../src/reader/stale.js";
 
 function snapshot(readAtMs = Date.now()): Snapshot {
-  return { family: "inet", table: "t", chain: "c", readAtMs, readDurationMs: 1, attempts: 1, rules: [] };
+  return {
+    family: "inet",
+    table: "t",
+    chain: "c",
+    readAtMs,
+    readDurationMs: 1,
+    attempts: 1,
+    rules: columnsFromRules([]),
+  };
 }
 
 /** A rules reader whose reads take `ms` and resolve (or reject with `error`). */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { toWire, type WireReadReply } from "../../../src/ipc/protocol.js";
+import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { ReaderStats, RuleCounters } from "../../../src/model/snapshot.js";
 import { Scraper } from "../../../src/web/scrape.js";
 import { bigOrUndefined, loadFixture } from "../helpers/fixtures.js";
@@ -34,7 +35,7 @@ function snapshot(rules: RuleCounters[], id = 1): WireReadReply {
       readAtMs: 1_700_000_000_500,
       readDurationMs: 1,
       attempts: 1,
-      rules,
+      rules: columnsFromRules(rules),
     },
     stats: STATS,
   });

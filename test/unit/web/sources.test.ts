@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderText as renderTextBuffer } from "../../../src/exposition/text.js";
 import { toWireSnapshot } from "../../../src/ipc/protocol.js";
+import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
 import { SourceRenderer } from "../../../src/web/sources.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
@@ -21,7 +22,7 @@ const BASE: Snapshot = {
   readAtMs: 0,
   readDurationMs: 1,
   attempts: 1,
-  rules: [],
+  rules: columnsFromRules([]),
 };
 const U64_MAX = (1n << 64n) - 1n;
 const where = { family: "inet", table: "firewall" };

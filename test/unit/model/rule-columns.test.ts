@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { deserialize, serialize } from "node:v8";
-import { packRules, sameStructure, unpackRules } from "../../../src/ipc/packed-rules.js";
 import { type ReadReply, toWire } from "../../../src/ipc/protocol.js";
+import {
+  columnsFromRules,
+  concatColumns,
+  type RuleColumns,
+  RuleColumnsBuilder,
+  rulesFromColumns,
+  sameStructure,
+} from "../../../src/model/rule-columns.js";
 import type { RuleCounters } from "../../../src/model/snapshot.js";
 
 const MAX_U64 = 2n ** 64n - 1n;
@@ -23,9 +30,9 @@ const RULES: RuleCounters[] = [
   },
 ];
 
-test("unpackRules(packRules(rules)) is the rules, field for field (u64 extremes, absent fields)", () => {
-  assert.deepEqual(unpackRules(packRules(RULES)), RULES);
-  assert.deepEqual(unpackRules(packRules([])), []);
+test("rulesFromColumns(columnsFromRules(rules)) is the rules, field for field (u64 extremes, absent fields)", () => {
+  assert.deepEqual(rulesFromColumns(columnsFromRules(RULES)), RULES);
+  assert.deepEqual(rulesFromColumns(columnsFromRules([])), []);
 });
 
 test("a snapshot reply survives the structured clone of the IPC channel exactly", () => {
@@ -39,7 +46,7 @@ test("a snapshot reply survives the structured clone of the IPC channel exactly"
       readAtMs: 1,
       readDurationMs: 2,
       attempts: 1,
-      rules: RULES,
+      rules: columnsFromRules(RULES),
       derivedLabels: ["address", "port"],
     },
     stats: { dumpInterrupted: 0, readErrors: {}, residentBytes: 1, cpuSeconds: 0.5 },
@@ -47,7 +54,7 @@ test("a snapshot reply survives the structured clone of the IPC channel exactly"
   const wire = toWire(reply);
   assert.deepEqual(deserialize(serialize(wire)), wire);
   assert.ok(wire.type === "snapshot");
-  assert.deepEqual(unpackRules(wire.snapshot.rules), RULES);
+  assert.deepEqual(rulesFromColumns(wire.snapshot.rules), RULES);
   assert.deepEqual(wire.snapshot.derivedLabels, ["address", "port"]);
 });
 
@@ -63,10 +70,10 @@ test("error replies pass unchanged", () => {
 });
 
 test("sameStructure: only counter values may differ", () => {
-  const base = packRules(RULES);
+  const base = columnsFromRules(RULES);
   const differs = (change: (r: RuleCounters, i: number) => RuleCounters) =>
-    !sameStructure(base, packRules(RULES.map((r, i) => change({ ...r }, i))));
-  assert.ok(sameStructure(base, packRules(RULES.map((r) => ({ ...r })))));
+    !sameStructure(base, columnsFromRules(RULES.map((r, i) => change({ ...r }, i))));
+  assert.ok(sameStructure(base, columnsFromRules(RULES.map((r) => ({ ...r })))));
   assert.ok(!differs((r) => (r.bytes === undefined ? r : { ...r, bytes: r.bytes ^ 1n, packets: 7n })));
   assert.ok(
     differs((r, i) => (i === 2 ? { ...r, handle: r.handle - 1n } : r)),
@@ -92,5 +99,38 @@ test("sameStructure: only counter values may differ", () => {
     differs((r, i) => (i === 4 ? { ...r, location: { family: "inet", table: "t", chain: "d" } } : r)),
     "chain",
   );
-  assert.ok(!sameStructure(base, packRules(RULES.slice(1))), "a rule fewer");
+  assert.ok(!sameStructure(base, columnsFromRules(RULES.slice(1))), "a rule fewer");
+});
+
+test("concatColumns joins chains in order, each rule tagged with its chain, derived values kept", () => {
+  const a = { family: "inet", table: "t", chain: "a" };
+  const b = { family: "ip", table: "u", chain: "b" };
+  const [first, second] = [RULES.slice(0, 2), RULES.slice(2)].map((r) =>
+    columnsFromRules(r.map(({ location: _, ...rest }) => rest)),
+  );
+  const joined = concatColumns([
+    { columns: first as RuleColumns, location: a },
+    { columns: columnsFromRules([]), location: b },
+    { columns: second as RuleColumns, location: b },
+  ]);
+  assert.deepEqual(
+    rulesFromColumns(joined),
+    RULES.map((r, i) => ({ ...r, location: i < 2 ? a : b })),
+  );
+});
+
+test("RuleColumnsBuilder grows past its first room and finishes with exactly its rules", () => {
+  const builder = new RuleColumnsBuilder();
+  const rules: RuleCounters[] = Array.from({ length: 1000 }, (_, i) => ({
+    family: 1 + (i % 3),
+    handle: BigInt(i) + 2n ** 60n,
+    comment: i % 7 ? `nft(i=${i})` : undefined,
+    bytes: i % 5 ? BigInt(i) * 1000n : undefined,
+    packets: i % 5 ? BigInt(i) : undefined,
+  }));
+  for (const r of rules) builder.addRule(r);
+  const columns = builder.finish();
+  assert.equal(columns.numbers.length, 3000);
+  assert.equal(columns.families.buffer.byteLength, 1000, "no spare room is cloned to the web process");
+  assert.deepEqual(rulesFromColumns(columns), rules);
 });

@@ -1,0 +1,216 @@
+import { sameBytes, sameStrings } from "./columns.js";
+import type { Location, RuleCounters } from "./snapshot.js";
+
+/**
+ * RuleColumns holds a snapshot's rules as columns instead of one object per rule. The reader decodes rule
+ * messages straight into them (no object, no bigint per rule: at 100k rules those objects were most of
+ * the reader's garbage), the IPC channel's structured clone copies each typed array as one block, and the
+ * web process compares them with the last read's to reuse its plan (sameStructure).
+ */
+export interface RuleColumns {
+  count: number;
+  families: Uint8Array;
+  /** handle, bytes, packets per rule (bytes/packets 0 when the rule has no counter). */
+  numbers: BigUint64Array;
+  /** Bit 0: the rule has a counter; bit 1: it counts in a named object. */
+  flags: Uint8Array;
+  comments: (string | undefined)[];
+  /** Sparse columns: present only when some rule has the field. */
+  derived?: (string[] | undefined)[];
+  locations?: (Location | undefined)[];
+}
+
+export const HAS_COUNTER = 1;
+export const COUNTS_IN_OBJECT = 2;
+
+/** Offsets of a rule's three numbers, in 32-bit words from the rule's first word (see RuleColumnsBuilder.words). */
+export const HANDLE_WORD = 0;
+export const BYTES_WORD = 2;
+export const PACKETS_WORD = 4;
+const WORDS_PER_RULE = 6;
+
+/**
+ * RuleColumnsBuilder appends rules to growing columns. The numbers are written as 32-bit words
+ * (`words`, a view of the 64-bit column) so that a decoder can copy them from a message without a bigint;
+ * `wordsOf(i)` is where rule i's numbers begin (HANDLE_WORD, BYTES_WORD, PACKETS_WORD after it).
+ */
+export class RuleColumnsBuilder {
+  count = 0;
+  families = new Uint8Array(256);
+  numbers = new BigUint64Array(3 * 256);
+  words = wordsView(this.numbers);
+  flags = new Uint8Array(256);
+  comments: (string | undefined)[] = [];
+  derived: (string[] | undefined)[] | undefined;
+
+  /** add starts rule `count` (family, no counter, no comment) and returns its index. */
+  add(family: number): number {
+    if (this.count === this.families.length) this.#grow();
+    const i = this.count++;
+    this.families[i] = family;
+    this.comments.push(undefined);
+    return i;
+  }
+
+  wordsOf(i: number): number {
+    return WORDS_PER_RULE * i;
+  }
+
+  /** addRule appends a rule given as an object (the slow paths: derived labels, tests). */
+  addRule(rule: RuleCounters): number {
+    const i = this.add(rule.family);
+    this.replace(i, rule);
+    return i;
+  }
+
+  /** replace sets every field of rule i from `rule`. */
+  replace(i: number, rule: RuleCounters): void {
+    this.families[i] = rule.family;
+    this.numbers[3 * i] = rule.handle;
+    this.numbers[3 * i + 1] = 0n;
+    this.numbers[3 * i + 2] = 0n;
+    this.flags[i] = 0;
+    if (rule.bytes !== undefined && rule.packets !== undefined) {
+      this.numbers[3 * i + 1] = rule.bytes;
+      this.numbers[3 * i + 2] = rule.packets;
+      this.flags[i] = HAS_COUNTER;
+    }
+    if (rule.countsInObject) this.flags[i] = (this.flags[i] as number) | COUNTS_IN_OBJECT;
+    this.comments[i] = rule.comment;
+    if (rule.derived) this.setDerived(i, rule.derived);
+  }
+
+  setDerived(i: number, values: string[]): void {
+    this.derived ??= [];
+    this.derived[i] = values;
+  }
+
+  /** finish returns columns of exactly `count` rules (a typed array is cloned whole, spare room included). */
+  finish(): RuleColumns {
+    const n = this.count;
+    const columns: RuleColumns = {
+      count: n,
+      families: this.families.slice(0, n),
+      numbers: this.numbers.slice(0, 3 * n),
+      flags: this.flags.slice(0, n),
+      comments: this.comments,
+    };
+    if (this.derived) {
+      this.derived.length = n;
+      columns.derived = this.derived;
+    }
+    return columns;
+  }
+
+  #grow(): void {
+    const size = 2 * this.families.length;
+    this.families = grown(this.families, new Uint8Array(size));
+    this.flags = grown(this.flags, new Uint8Array(size));
+    this.numbers = grown(this.numbers, new BigUint64Array(3 * size));
+    this.words = wordsView(this.numbers);
+  }
+}
+
+function grown<T extends Uint8Array | BigUint64Array>(old: T, bigger: T): T {
+  bigger.set(old as never);
+  return bigger;
+}
+
+function wordsView(numbers: BigUint64Array): Uint32Array {
+  return new Uint32Array(numbers.buffer, numbers.byteOffset, numbers.length * 2);
+}
+
+/** columnsFromRules turns rule objects into columns; rulesFromColumns(columnsFromRules(r)) is deep-equal to r. */
+export function columnsFromRules(rules: readonly RuleCounters[]): RuleColumns {
+  const builder = new RuleColumnsBuilder();
+  for (const rule of rules) builder.addRule(rule);
+  const columns = builder.finish();
+  const located = rules.some((r) => r.location);
+  if (located) columns.locations = rules.map((r) => r.location);
+  return columns;
+}
+
+/** rulesFromColumns rebuilds the rule objects the label policy, the JSON file and `check` work on. */
+export function rulesFromColumns(columns: RuleColumns): RuleCounters[] {
+  const rules: RuleCounters[] = new Array(columns.count);
+  for (let i = 0; i < columns.count; i++) {
+    const flags = columns.flags[i] as number;
+    const counted = (flags & HAS_COUNTER) !== 0;
+    const rule: RuleCounters = {
+      family: columns.families[i] as number,
+      handle: columns.numbers[3 * i] as bigint,
+      comment: columns.comments[i],
+      bytes: counted ? columns.numbers[3 * i + 1] : undefined,
+      packets: counted ? columns.numbers[3 * i + 2] : undefined,
+    };
+    if (flags & COUNTS_IN_OBJECT) rule.countsInObject = true;
+    const derived = columns.derived?.[i];
+    if (derived) rule.derived = derived;
+    const location = columns.locations?.[i];
+    if (location) rule.location = location;
+    rules[i] = rule;
+  }
+  return rules;
+}
+
+/** concatColumns joins the rules of several chains, each rule tagged with its chain's location. */
+export function concatColumns(parts: readonly { columns: RuleColumns; location: Location }[]): RuleColumns {
+  const count = parts.reduce((n, p) => n + p.columns.count, 0);
+  const out: RuleColumns = {
+    count,
+    families: new Uint8Array(count),
+    numbers: new BigUint64Array(3 * count),
+    flags: new Uint8Array(count),
+    comments: new Array(count),
+    locations: new Array(count),
+  };
+  if (parts.some((p) => p.columns.derived)) out.derived = new Array(count);
+  let at = 0;
+  for (const { columns, location } of parts) {
+    out.families.set(columns.families, at);
+    out.numbers.set(columns.numbers, 3 * at);
+    out.flags.set(columns.flags, at);
+    for (let i = 0; i < columns.count; i++) {
+      out.comments[at + i] = columns.comments[i];
+      (out.locations as Location[])[at + i] = location;
+      if (out.derived) out.derived[at + i] = columns.derived?.[i];
+    }
+    at += columns.count;
+  }
+  return out;
+}
+
+/**
+ * sameStructure: the two reads hold the same rules in the same order, with the same handles, comments,
+ * counter presence, derived labels and locations; only their counter values may differ. Everything the
+ * label policy decides depends on these alone, so its last result still holds.
+ */
+export function sameStructure(a: RuleColumns, b: RuleColumns): boolean {
+  if (a.count !== b.count || !sameBytes(a.families, b.families) || !sameBytes(a.flags, b.flags)) return false;
+  // Handles compared as two 32-bit halves: reading a BigUint64Array allocates a bigint per element.
+  const [ha, hb] = [wordsView(a.numbers), wordsView(b.numbers)];
+  for (let i = 0; i < WORDS_PER_RULE * a.count; i += WORDS_PER_RULE)
+    if (ha[i] !== hb[i] || ha[i + 1] !== hb[i + 1]) return false;
+  if (!sameStrings(a.comments, b.comments)) return false;
+  if (!sameSparse(a.derived, b.derived, (x, y) => sameStrings(x, y))) return false;
+  return sameSparse(
+    a.locations,
+    b.locations,
+    (x, y) => x === y || (x.family === y.family && x.table === y.table && x.chain === y.chain),
+  );
+}
+
+function sameSparse<T>(
+  a: readonly (T | undefined)[] | undefined,
+  b: readonly (T | undefined)[] | undefined,
+  same: (x: T, y: T) => boolean,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined ? x !== y : !same(x, y)) return false;
+  }
+  return true;
+}
