@@ -24,6 +24,14 @@ const debug = debuglog("nfprom");
  */
 export const RECV_BUFFER_SIZE = 64 * 1024;
 const MSG_TRUNC = 0x20;
+const MSG_WAITFORONE = 0x10000;
+/**
+ * Datagrams one recvMany() call can return. A koffi async call costs the event loop 25–170 µs (measured:
+ * more under load), once per datagram with recv(); a 100k-rule read is ~1,540 datagrams. With recvmmsg the
+ * kernel builds the following datagrams of a dump inside the same call (netlink_recvmsg refills the queue
+ * after each one), so a dump of 154 datagrams takes 20 calls instead of 154.
+ */
+export const RECV_BATCH = 8;
 const EINTR = 4;
 const EAGAIN = 11;
 
@@ -32,6 +40,7 @@ const sys = {
   setsockopt: libc.func("int setsockopt(int fd, int level, int name, const void *val, uint32_t len)"),
   send: libc.func("long send(int fd, const void *buf, size_t len, int flags)"),
   recv: libc.func("long recv(int fd, void *buf, size_t len, int flags)"),
+  recvmmsg: libc.func("int recvmmsg(int fd, void *msgvec, unsigned int vlen, int flags, void *timeout)"),
   close: libc.func("int close(int fd)"),
 };
 
@@ -45,6 +54,75 @@ function callAsync(fn: unknown, ...args: unknown[]): Promise<{ result: number; e
       else resolve({ result: Number(result), errno: Number(result) < 0 ? koffi.errno() : 0 });
     });
   });
+}
+
+/** struct iovec and struct mmsghdr (with its struct msghdr), laid out by koffi for this platform. */
+const iovec = koffi.struct("nfprom_iovec", { base: "void *", len: "size_t" });
+const msghdr = koffi.struct("nfprom_msghdr", {
+  name: "void *",
+  namelen: "uint32_t",
+  iov: "void *",
+  iovlen: "size_t",
+  control: "void *",
+  controllen: "size_t",
+  flags: "int",
+});
+const mmsghdr = koffi.struct("nfprom_mmsghdr", { hdr: msghdr, len: "uint32_t" });
+const LAYOUT = {
+  iovec: koffi.sizeof(iovec),
+  iovLen: koffi.offsetof(iovec, "len"),
+  mmsghdr: koffi.sizeof(mmsghdr),
+  msgIov: koffi.offsetof(msghdr, "iov"),
+  msgIovLen: koffi.offsetof(msghdr, "iovlen"),
+  msgLen: koffi.offsetof(mmsghdr, "len"),
+  word: koffi.sizeof("size_t"),
+};
+
+/**
+ * BatchBuffers: RECV_BATCH receive slots and the mmsghdr/iovec arrays recvmmsg reads, which hold the slots'
+ * addresses. All of it is Node memory (never moved, freed only when unreferenced), so a datagram view
+ * handed out stays readable whatever happens to the socket.
+ */
+class BatchBuffers {
+  readonly data = Buffer.allocUnsafeSlow(RECV_BATCH * RECV_BUFFER_SIZE);
+  readonly headers = Buffer.alloc(RECV_BATCH * LAYOUT.mmsghdr);
+  readonly #iovecs = Buffer.alloc(RECV_BATCH * LAYOUT.iovec);
+
+  constructor() {
+    const data = koffi.address(this.data);
+    const iovecs = koffi.address(this.#iovecs);
+    for (let i = 0; i < RECV_BATCH; i++) {
+      const iov = i * LAYOUT.iovec;
+      writeWord(this.#iovecs, iov, data + BigInt(i * RECV_BUFFER_SIZE));
+      writeWord(this.#iovecs, iov + LAYOUT.iovLen, BigInt(RECV_BUFFER_SIZE));
+      const hdr = i * LAYOUT.mmsghdr;
+      writeWord(this.headers, hdr + LAYOUT.msgIov, iovecs + BigInt(iov));
+      writeWord(this.headers, hdr + LAYOUT.msgIovLen, 1n);
+    }
+  }
+
+  /** datagrams returns views of the first `count` slots, as long as the kernel said each one is. */
+  datagrams(count: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = i * LAYOUT.mmsghdr + LAYOUT.msgLen;
+      const len = HOST_ORDER === "little" ? this.headers.readUInt32LE(at) : this.headers.readUInt32BE(at);
+      if (len > RECV_BUFFER_SIZE) {
+        throw new NfpromError(ErrorCodes.DECODE, `netlink: datagram of ${len} bytes truncated`);
+      }
+      out.push(this.data.subarray(i * RECV_BUFFER_SIZE, i * RECV_BUFFER_SIZE + len));
+    }
+    return out;
+  }
+}
+
+/** writeWord stores a pointer or size_t in host order. */
+function writeWord(buf: Buffer, at: number, value: bigint): void {
+  if (LAYOUT.word === 8) {
+    if (HOST_ORDER === "little") buf.writeBigUInt64LE(value, at);
+    else buf.writeBigUInt64BE(value, at);
+  } else if (HOST_ORDER === "little") buf.writeUInt32LE(Number(value), at);
+  else buf.writeUInt32BE(Number(value), at);
 }
 
 /** NetlinkSocketOptions: protocol and the bound on one blocking receive. */
@@ -65,6 +143,9 @@ export class NetlinkSocket {
   /** Two receive buffers, used in turn, so one datagram can be decoded while the next is received. */
   readonly #bufs = [Buffer.alloc(RECV_BUFFER_SIZE), Buffer.alloc(RECV_BUFFER_SIZE)];
   #turn = 0;
+  /** The same for recvMany(), allocated on its first use (dumps only). */
+  readonly #batches: BatchBuffers[] = [];
+  #batchTurn = 0;
   #busy = false;
   #closeWhenIdle = false;
   closed = false;
@@ -127,10 +208,28 @@ export class NetlinkSocket {
         debug("recv %d bytes", result);
         return buf.subarray(0, result);
       }
-      if (errno === EINTR) continue;
-      if (errno === EAGAIN)
-        throw new NfpromError(ErrorCodes.TIMEOUT, "netlink: no reply from the kernel", errno);
-      throw socketError("recv", errno);
+      if (errno !== EINTR) throw receiveError("recv", errno);
+    }
+  }
+
+  /**
+   * recvMany waits for the next datagram and returns it with those that follow it at once, up to
+   * RECV_BATCH (recvmmsg, MSG_WAITFORONE): during a dump, the kernel builds them within the call. Errors
+   * and the views' lifetime are recv()'s: valid until the second recvMany() after this one.
+   */
+  async recvMany(): Promise<Buffer[]> {
+    for (;;) {
+      this.#batchTurn ^= 1;
+      this.#batches[this.#batchTurn] ??= new BatchBuffers();
+      const batch = this.#batches[this.#batchTurn] as BatchBuffers;
+      const { result, errno } = await this.#exclusive(() =>
+        callAsync(sys.recvmmsg, this.#fd, batch.headers, RECV_BATCH, MSG_WAITFORONE | MSG_TRUNC, null),
+      );
+      if (result >= 0) {
+        debug("recvmmsg %d datagrams", result);
+        return batch.datagrams(result);
+      }
+      if (errno !== EINTR) throw receiveError("recvmmsg", errno);
     }
   }
 
@@ -169,6 +268,12 @@ export class NetlinkSocket {
       throw socketError(`setsockopt(${level}, ${name})`, koffi.errno());
     }
   }
+}
+
+function receiveError(op: string, errno: number): NfpromError {
+  if (errno === EAGAIN)
+    return new NfpromError(ErrorCodes.TIMEOUT, "netlink: no reply from the kernel", errno);
+  return socketError(op, errno);
 }
 
 function socketError(op: string, errno: number): NfpromError {

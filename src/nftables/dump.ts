@@ -35,22 +35,24 @@ export async function dumpMessages(
   mapError: (err: unknown) => unknown = permissionError,
 ): Promise<void> {
   await sock.send(request);
-  let next: Promise<Buffer> | undefined = sock.recv();
+  let next: Promise<Buffer[]> | undefined = sock.recvMany();
   try {
     for (;;) {
-      const datagram: Buffer = await next;
-      // Ask for the next datagram before decoding this one: the kernel builds it inside that recv, on
-      // koffi's thread, while this one is decoded here. Not after the last one, which nothing would answer.
-      next = endsExchange(datagram, seq) ? undefined : sock.recv();
-      for (const msg of parseMessages(datagram)) {
-        if (msg.seq !== seq) continue; // a reply to an earlier request; sockets are reopened after aborts
-        try {
-          checkMessage(msg, op);
-        } catch (err) {
-          throw mapError(err);
+      const datagrams: Buffer[] = await next;
+      // Ask for the next datagrams before decoding these: the kernel builds them inside that call, on
+      // koffi's thread, while these are decoded here. Not after the last one, which nothing would answer.
+      next = datagrams.some((d) => endsExchange(d, seq)) ? undefined : sock.recvMany();
+      for (const datagram of datagrams) {
+        for (const msg of parseMessages(datagram)) {
+          if (msg.seq !== seq) continue; // a reply to an earlier request; sockets are reopened after aborts
+          try {
+            checkMessage(msg, op);
+          } catch (err) {
+            throw mapError(err);
+          }
+          if (msg.type === NLMSG_DONE) return;
+          if (msg.type !== NLMSG_NOOP) onMessage(msg);
         }
-        if (msg.type === NLMSG_DONE) return;
-        if (msg.type !== NLMSG_NOOP) onMessage(msg);
       }
       if (shouldStop()) throw new NfpromError(ErrorCodes.TIMEOUT, `read deadline exceeded during ${op}`);
       if (!next) throw new NfpromError(ErrorCodes.DECODE, `${op}: the reply ended without NLMSG_DONE`);
