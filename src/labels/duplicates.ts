@@ -67,27 +67,17 @@ export function groupSeries(
   return out;
 }
 
-/**
- * A rule's label values under one key list, kept per label map: the policy hands out the same map for the
- * same comment on every scrape, so a large chain's values are aligned and joined once, not per scrape.
- */
-const aligned = new WeakMap<ReadonlyMap<string, string>, { keys: string; values: string[]; id: string }>();
-
-function alignValues(labels: ReadonlyMap<string, string>, keys: readonly string[], keysId: string) {
-  const hit = aligned.get(labels);
-  if (hit && hit.keys === keysId) return hit;
+/** alignValues lists a rule's label values in `keys` order, and the id that groups equal label sets. */
+function alignValues(labels: ReadonlyMap<string, string>, keys: readonly string[]) {
   const values = keys.map((k) => labels.get(k) ?? "");
   // Comments are C strings: they cannot contain NUL, so it separates values unambiguously.
-  const entry = { keys: keysId, values, id: values.join("\0") };
-  aligned.set(labels, entry);
-  return entry;
+  return { values, id: values.join("\0") };
 }
 
 function groupByValues(accepted: readonly Accepted[], keys: readonly string[]): Group[] {
   const byId = new Map<string, Group>();
-  const keysId = keys.join("\0");
   for (const a of accepted) {
-    const { values, id } = alignValues(a.labels, keys, keysId);
+    const { values, id } = alignValues(a.labels, keys);
     const g = byId.get(id);
     if (g) {
       g.series.bytes += a.bytes;

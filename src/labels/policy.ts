@@ -73,29 +73,16 @@ type Classified =
 
 const NONE: Classified = { ok: "none" };
 
-/** The located label map of a comment found in one chain (`key` names the chain). */
-interface LocatedEntry {
-  key: string;
-  labels: ReadonlyMap<string, string>;
-}
-
 /** Label names Prometheus sets on every target; a scraped label of that name is renamed `exported_<name>`. */
 const TARGET_LABELS = new Set(["job", "instance"]);
 
 /**
- * LabelPolicy applies the policy to successive snapshots. It caches the parse of each distinct comment
- * (a chain's comments rarely change between scrapes) and forgets comments that are no longer present.
+ * LabelPolicy applies the policy to one snapshot's rules at a time. It keeps nothing between evaluations:
+ * the web process evaluates only when a chain's structure changed (scrape.ts keeps the result until then),
+ * and caches per comment cost more memory than the parse they save (100k rules over 10 chains: ~50 MB of
+ * a 100 MB heap, and the garbage collector walked them on every scrape).
  */
 export class LabelPolicy {
-  /** Verdict per comment, with the evaluation that last saw it (to forget comments that are gone). */
-  #cache = new Map<string, { verdict: Classified; seen: number }>();
-  #evaluation = 0;
-  #chainKeys = new WeakMap<Location, string>();
-  #locatedCache = new WeakMap<
-    ReadonlyMap<string, string>,
-    LocatedEntry | Map<string, ReadonlyMap<string, string>>
-  >();
-
   constructor(readonly options: PolicyOptions = DEFAULT_POLICY_OPTIONS) {}
 
   /**
@@ -103,7 +90,6 @@ export class LabelPolicy {
    * `derived` (the snapshot's derivedLabels; empty when -rule-labels is off).
    */
   evaluate(rules: readonly RuleCounters[], derivedKeys: readonly string[] = []): SeriesSet {
-    this.#evaluation++;
     const counts: Record<RuleState, number> = { exported: 0, ignored: 0, rejected: 0 };
     const rejected: Rejection[] = [];
     const adjusted: Rejection[] = [];
@@ -129,14 +115,13 @@ export class LabelPolicy {
       } else {
         counts.exported++;
         const own = rule.derived ? withDerived(verdict.labels, derivedKeys, rule.derived) : verdict.labels;
-        const labels = rule.location ? this.#located(own, rule.location) : own;
+        const labels = rule.location ? located(own, rule.location) : own;
         for (const k of labels.keys()) keySet.add(k);
         const { handle, comment, bytes, packets } = rule;
         accepted.push({ index: i, handle, comment, labels, bytes, packets });
         if (verdict.note) adjusted.push({ handle, comment, reason: verdict.note });
       }
     }
-    this.#forgetUnseen(rules.length);
 
     const grouped = groupSeries(accepted, keySet, this.options.duplicates);
     counts.exported -= grouped.rejected.length;
@@ -150,68 +135,11 @@ export class LabelPolicy {
 
   /** #verdict classifies a rule's comment; with allRules, a counted rule without nft(...) is exported. */
   #verdict(rule: RuleCounters, position: number): Classified {
-    const verdict = this.#classify(rule.comment);
+    const verdict = rule.comment === undefined ? NONE : classify(parseComment(rule.comment));
     if (verdict.ok !== "none" || !this.options.allRules || rule.bytes === undefined || rule.countsInObject) {
       return verdict;
     }
     return { ok: true, labels: allRulesLabels(rule.comment, position) };
-  }
-
-  #classify(comment: string | undefined): Classified {
-    if (comment === undefined) return NONE;
-    const hit = this.#cache.get(comment);
-    if (hit) {
-      hit.seen = this.#evaluation;
-      return hit.verdict;
-    }
-    const verdict = classify(parseComment(comment));
-    this.#cache.set(comment, { verdict, seen: this.#evaluation });
-    return verdict;
-  }
-
-  /**
-   * #located memoises withLocation per comment label map and chain, so that with -chains a rule keeps the
-   * same label map from scrape to scrape (and with it its aligned values and rendered label text). A
-   * comment usually lives in one chain: then the entry is that chain's map alone, and a Map of chains is
-   * made only for a comment found in a second one (100k rules: 100k Maps fewer).
-   */
-  #located(labels: ReadonlyMap<string, string>, location: Location): ReadonlyMap<string, string> {
-    const key = this.#chainKey(location);
-    const entry = this.#locatedCache.get(labels);
-    if (entry instanceof Map) {
-      const out = entry.get(key) ?? withLocation(labels, location);
-      entry.set(key, out);
-      return out;
-    }
-    if (entry?.key === key) return entry.labels;
-    const out = withLocation(labels, location);
-    this.#locatedCache.set(
-      labels,
-      entry
-        ? new Map([
-            [entry.key, entry.labels],
-            [key, out],
-          ])
-        : { key, labels: out },
-    );
-    return out;
-  }
-
-  /** #chainKey names a chain once per Location object (a read shares one among the chain's rules). */
-  #chainKey(location: Location): string {
-    let key = this.#chainKeys.get(location);
-    if (key === undefined) {
-      key = `${location.family}\0${location.table}\0${location.chain}`;
-      this.#chainKeys.set(location, key);
-    }
-    return key;
-  }
-
-  /** #forgetUnseen drops comments absent from this evaluation once they could outnumber the live ones. */
-  #forgetUnseen(ruleCount: number): void {
-    if (this.#cache.size <= ruleCount) return;
-    for (const [comment, entry] of this.#cache)
-      if (entry.seen !== this.#evaluation) this.#cache.delete(comment);
   }
 }
 
@@ -232,6 +160,16 @@ function classify(parsed: ParsedComment): Classified {
 }
 
 const LOCATION_KEYS = new Set(["family", "table", "chain"]);
+
+/**
+ * located adds the location labels to a map this evaluation owns (every comment is parsed anew), in place:
+ * at 100k rules a copy per rule was a third of an evaluation's memory. A comment key that must be renamed
+ * goes through withLocation, which holds the renaming rule.
+ */
+function located(labels: Map<string, string>, location: Location): Map<string, string> {
+  for (const k of LOCATION_KEYS) if (labels.has(k)) return withLocation(labels, location);
+  return labels.set("family", location.family).set("table", location.table).set("chain", location.chain);
+}
 
 /**
  * withLocation adds the family, table and chain labels of a rule read from one of several chains. A

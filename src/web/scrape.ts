@@ -14,6 +14,7 @@ import {
   LabelPolicy,
   type PolicyOptions,
   type Rejection,
+  type RuleState,
   type Series,
   type SeriesSet,
 } from "../labels/policy.js";
@@ -27,16 +28,20 @@ import { SourceRenderer } from "./sources.js";
 export type ScrapeInput = WireReadReply | { type: "lost"; error: ErrorInfo };
 
 /**
- * RulePlan is the label policy's result for one structure of a chain's rules (handles, comments,
- * locations, derived labels: rule-columns.ts sameStructure), with each series' rendered label text.
- * Between two scrapes usually only counter values change: then the plan is reused as it is, and a scrape
- * costs a pass over the counter columns instead of the policy and an object per rule.
+ * RulePlan is what the label policy decided for one structure of a chain's rules (handles, comments,
+ * locations, derived labels: rule-columns.ts sameStructure): each series' rendered label text and the
+ * rules it sums. Between two scrapes usually only counter values change: then the plan is reused as it
+ * is, and a scrape costs a pass over the counter columns instead of the policy and an object per rule.
+ * It is kept compact (strings and two Int32Arrays) because it lives as long as the chain is unchanged.
  */
 interface RulePlan {
   rules: RuleColumns;
   derivedLabels: readonly string[];
-  set: SeriesSet;
+  counts: Record<RuleState, number>;
   labels: string[];
+  /** Series i sums the rules members[starts[i]] up to members[starts[i + 1]] (excluded). */
+  starts: Int32Array;
+  members: Int32Array;
 }
 
 /** RuleSeries: this scrape's values for the plan's series: bytes, packets of series i at 2i, 2i + 1. */
@@ -56,7 +61,6 @@ export class Scraper {
   #plan: RulePlan | undefined;
   #lastLength = 0;
   #reported = new Set<string>();
-  #rendered = new WeakMap<readonly string[], { keys: string; text: string }>();
   #lastReadAt: number | undefined;
   #lastStats: ReaderStats | undefined;
 
@@ -126,24 +130,10 @@ export class Scraper {
     ) {
       const set = this.#policy.evaluate(rulesFromColumns(snapshot.rules), derivedLabels);
       this.#reportOnce(set);
-      const keysId = set.keys.join(",");
-      const labels = set.series.map((s) => this.#labelsText(set.keys, keysId, s.values));
-      plan = { rules: snapshot.rules, derivedLabels, set, labels };
+      plan = planOf(snapshot.rules, derivedLabels, set);
       this.#plan = plan;
     }
-    return { plan, values: seriesValues(plan.set.series, snapshot.rules.numbers) };
-  }
-
-  /**
-   * #labelsText renders a series' `{k="v",...}`, once per values array: the policy hands out the same array
-   * for an unchanged rule on every scrape, so a large chain's labels are escaped and joined once.
-   */
-  #labelsText(keys: readonly string[], keysId: string, values: readonly string[]): string {
-    const hit = this.#rendered.get(values);
-    if (hit && hit.keys === keysId) return hit.text;
-    const text = formatLabels(keys, values);
-    this.#rendered.set(values, { keys: keysId, text });
-    return text;
+    return { plan, values: seriesValues(plan, snapshot.rules.numbers) };
   }
 
   #reportOnce(set: SeriesSet): void {
@@ -163,8 +153,8 @@ export class Scraper {
 
   *#families(rules: RuleSeries | undefined, scrapeSeconds: number): Generator<MetricFamily> {
     const ns = this.namespace;
-    const set = rules?.plan.set;
-    if (rules && set) {
+    const plan = rules?.plan;
+    if (rules && plan) {
       yield {
         name: `${ns}_bytes_total`,
         help: "Bytes counted by the chain's rules, labelled by their nft(...) comments.",
@@ -181,10 +171,13 @@ export class Scraper {
         name: `${ns}_rules`,
         help: "Rules of the chain by state: exported, ignored (no nft(...) comment) or rejected (see the log).",
         type: "gauge",
-        samples: Object.entries(set.counts).map(([state, n]) => ({ labels: `{state="${state}"}`, value: n })),
+        samples: Object.entries(plan.counts).map(([state, n]) => ({
+          labels: `{state="${state}"}`,
+          value: n,
+        })),
       };
     }
-    yield gauge(`${ns}_up`, "1 when the last read of the chain succeeded, 0 otherwise.", set ? 1 : 0);
+    yield gauge(`${ns}_up`, "1 when the last read of the chain succeeded, 0 otherwise.", plan ? 1 : 0);
     yield gauge(
       `${ns}_scrape_duration_seconds`,
       "Time this scrape took to read the chain and apply the label policy.",
@@ -245,40 +238,59 @@ function gauge(name: string, help: string, value: number): MetricFamily {
   return single("gauge", name, help, value);
 }
 
+/** planOf keeps of a policy result what later scrapes need: label texts and members, no rule objects. */
+function planOf(rules: RuleColumns, derivedLabels: readonly string[], set: SeriesSet): RulePlan {
+  const starts = new Int32Array(set.series.length + 1);
+  for (let i = 0; i < set.series.length; i++)
+    starts[i + 1] = (starts[i] as number) + (set.series[i] as Series).members.length;
+  const members = new Int32Array(starts[set.series.length] as number);
+  for (let i = 0; i < set.series.length; i++) members.set((set.series[i] as Series).members, starts[i]);
+  const labels = set.series.map((s) => formatLabels(set.keys, s.values));
+  return { rules, derivedLabels, counts: set.counts, labels, starts, members };
+}
+
 /**
  * seriesValues gathers this read's counters for the plan's series (its own rules may carry an older
  * read's numbers), as 32-bit words where a series is one rule, so that no bigint is made for it. Sums of
  * several rules are exact; one beyond 2^64 − 1 (only in theory: 16 EiB) switches to plain bigints.
  */
-function seriesValues(series: readonly Series[], numbers: BigUint64Array): BigUint64Array | bigint[] {
-  const out = new BigUint64Array(2 * series.length);
+function seriesValues(plan: RulePlan, numbers: BigUint64Array): BigUint64Array | bigint[] {
+  const { starts, members } = plan;
+  const count = starts.length - 1;
+  const out = new BigUint64Array(2 * count);
   const to = new Uint32Array(out.buffer);
   const from = new Uint32Array(numbers.buffer, numbers.byteOffset, 2 * numbers.length);
-  for (let i = 0; i < series.length; i++) {
-    const members = (series[i] as Series).members;
-    if (members.length === 1) {
-      const m = 6 * (members[0] as number);
+  for (let i = 0; i < count; i++) {
+    const [first, end] = [starts[i] as number, starts[i + 1] as number];
+    if (end - first === 1) {
+      const m = 6 * (members[first] as number);
       to.set(from.subarray(m + 2, m + 6), 4 * i);
       continue;
     }
-    let bytes = 0n;
-    let packets = 0n;
-    for (const m of members) {
-      bytes += numbers[3 * m + 1] as bigint;
-      packets += numbers[3 * m + 2] as bigint;
-    }
-    if (bytes > U64_MAX || packets > U64_MAX) return bigSeriesValues(series, numbers);
+    const [bytes, packets] = sumOf(members.subarray(first, end), numbers);
+    if (bytes > U64_MAX || packets > U64_MAX) return bigSeriesValues(plan, numbers);
     out[2 * i] = bytes;
     out[2 * i + 1] = packets;
   }
   return out;
 }
 
+/** sumOf adds the bytes and packets of rules `of`. */
+function sumOf(of: Int32Array, numbers: BigUint64Array): [bigint, bigint] {
+  let bytes = 0n;
+  let packets = 0n;
+  for (const m of of) {
+    bytes += numbers[3 * m + 1] as bigint;
+    packets += numbers[3 * m + 2] as bigint;
+  }
+  return [bytes, packets];
+}
+
 const U64_MAX = 2n ** 64n - 1n;
 
-function bigSeriesValues(series: readonly Series[], numbers: BigUint64Array): bigint[] {
-  return series.flatMap(({ members }) => [
-    members.reduce((sum, m) => sum + (numbers[3 * m + 1] as bigint), 0n),
-    members.reduce((sum, m) => sum + (numbers[3 * m + 2] as bigint), 0n),
-  ]);
+function bigSeriesValues({ starts, members }: RulePlan, numbers: BigUint64Array): bigint[] {
+  const out: bigint[] = [];
+  for (let i = 0; i + 1 < starts.length; i++)
+    out.push(...sumOf(members.subarray(starts[i], starts[i + 1]), numbers));
+  return out;
 }
