@@ -17,7 +17,7 @@ import {
   NFTA_QUOTA_FLAGS,
 } from "./constants-sources.js";
 import { decodeCounter } from "./expr/counter.js";
-import { commentFromUserdata } from "./rule.js";
+import { commentFromUserdata, NameMemo } from "./rule.js";
 
 /** QuotaState is a quota object: its limit, what it has used and its NFT_QUOTA_F_* flags. */
 export interface QuotaState {
@@ -59,30 +59,40 @@ export function objectFromMessage(msg: NetlinkMessage): NftObject {
     counter: undefined,
     quota: undefined,
   };
-  let data: Buffer | undefined;
-  const ad = new AttributeDecoder(msg.payload.subarray(NFGENMSG_LEN), "big");
+  let early: Buffer | undefined;
+  const ad = new AttributeDecoder(msg.payload, "big", NFGENMSG_LEN);
   while (ad.next()) {
-    if (ad.type === NFTA_OBJ_TABLE) obj.table = ad.string();
+    if (ad.type === NFTA_OBJ_TABLE) obj.table = tableNames.decode(ad);
     else if (ad.type === NFTA_OBJ_NAME) obj.name = ad.string();
     else if (ad.type === NFTA_OBJ_HANDLE) obj.handle = ad.u64();
     else if (ad.type === NFTA_OBJ_TYPE) obj.type = ad.u32();
-    else if (ad.type === NFTA_OBJ_DATA) data = ad.view();
-    else if (ad.type === NFTA_OBJ_USERDATA) obj.comment = commentFromUserdata(ad.view());
+    else if (ad.type === NFTA_OBJ_USERDATA) obj.comment = ad.parsePayload(commentFromUserdata);
+    else if (ad.type === NFTA_OBJ_DATA && obj.type === 0) early = ad.view();
+    else if (ad.type === NFTA_OBJ_DATA) {
+      // The kernel sends the type before the data (nf_tables_fill_obj_info): decoded in place.
+      ad.descend();
+      decodeState(obj, ad);
+      ad.ascend();
+    }
   }
-  // NFTA_OBJ_DATA's layout depends on NFTA_OBJ_TYPE: decode it once the whole message has been read.
-  if (data && !ad.err) decodeState(obj, new AttributeDecoder(data, "big"));
+  // NFTA_OBJ_DATA's layout depends on NFTA_OBJ_TYPE: data that came first is decoded once the type is known.
+  if (early && !ad.err) {
+    const data = new AttributeDecoder(early, "big");
+    decodeState(obj, data);
+    ad.err ??= data.err;
+  }
   if (ad.err) throw decodeError(`object ${obj.name}: ${ad.err.message}`);
   return obj;
 }
+
+/** Table names repeat from object to object: decoded once per run of equal names. */
+const tableNames = new NameMemo();
 
 function decodeState(obj: NftObject, ad: AttributeDecoder): void {
   if (obj.type === NFT_OBJECT_COUNTER) {
     const { bytes, packets } = decodeCounter(ad);
     obj.counter = { bytes, packets };
-  } else if (obj.type === NFT_OBJECT_QUOTA) {
-    obj.quota = decodeQuota(ad);
-  }
-  if (ad.err) throw decodeError(`object ${obj.name}: ${ad.err.message}`);
+  } else if (obj.type === NFT_OBJECT_QUOTA) obj.quota = decodeQuota(ad);
 }
 
 /** decodeQuota reads NFTA_QUOTA_* (u64/u32 big-endian) from a quota object's NFTA_OBJ_DATA. */

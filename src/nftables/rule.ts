@@ -156,7 +156,7 @@ const DATA_BEFORE_NAME = 0x80;
  * NameMemo decodes a string attribute once while consecutive values repeat: every rule of a dump carries
  * its table and chain name, and decoding them anew for each of 100k rules is measurable.
  */
-class NameMemo {
+export class NameMemo {
   #bytes: Buffer | undefined;
   #name = "";
 

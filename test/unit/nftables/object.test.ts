@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ErrorCodes, NfpromError } from "../../../src/errors.js";
-import { parseMessages } from "../../../src/netlink/message.js";
+import { type NetlinkMessage, parseMessages } from "../../../src/netlink/message.js";
 import { FAMILIES } from "../../../src/nftables/constants.js";
 import { NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA } from "../../../src/nftables/constants-sources.js";
 import { objectFromMessage } from "../../../src/nftables/object.js";
 import { countsInNamedObject, ruleFromMessage } from "../../../src/nftables/rule.js";
 import { datagramsOf, loadFixture } from "../helpers/fixtures.js";
 import { fixtureMessages } from "../helpers/messages.js";
+import { attr, nlmsg, u32be, u64be } from "../helpers/netlink.js";
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -57,6 +58,23 @@ describe("objectFromMessage on a real GETOBJ dump (test/fixtures/sources/objects
       () => objectFromMessage(cut),
       (e: unknown) => e instanceof NfpromError && e.code === ErrorCodes.DECODE,
     );
+  });
+});
+
+describe("objectFromMessage field order", () => {
+  test("data sent before the type is decoded once the type is known, like the kernel's order", () => {
+    const counter = attr(0x8000 | 4, Buffer.concat([attr(1, u64be(U64_MAX)), attr(2, u64be(3n))]));
+    const head = Buffer.concat([Buffer.from([FAMILIES.inet, 0, 0, 0]), attr(1, "t\0"), attr(2, "c\0")]);
+    const type = attr(3, u32be(NFT_OBJECT_COUNTER));
+    const decode = (...attrs: Buffer[]) =>
+      objectFromMessage(
+        [
+          ...parseMessages(nlmsg({ type: 0x0a12, payload: Buffer.concat([head, ...attrs]) })),
+        ][0] as NetlinkMessage,
+      );
+    const kernelOrder = decode(type, counter);
+    assert.deepEqual(kernelOrder.counter, { bytes: U64_MAX, packets: 3n });
+    assert.deepEqual(decode(counter, type), kernelOrder);
   });
 });
 
