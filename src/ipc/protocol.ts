@@ -1,7 +1,6 @@
 import type { ErrorInfo } from "../errors.js";
 import type { ReaderStats, Snapshot } from "../model/snapshot.js";
 import type { WebSecurity } from "../webconfig/model.js";
-import { type PackedCounters, type PackedSet, packCounters, packSet } from "./packed-sources.js";
 
 /**
  * The whole protocol across the privilege boundary. Messages travel over the IPC channel of
@@ -23,13 +22,10 @@ export type ReadReply =
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
 
 /**
- * On the wire a snapshot's large sections travel as columns: rules are columns already (the snapshot's own
- * form, model/rule-columns.ts), named counters and set elements are packed (packed-sources.ts). The web
- * process works on this form directly.
+ * On the wire a snapshot travels as it is: its large sections are columns already (model/rule-columns.ts,
+ * model/source-columns.ts), which the web process works on directly, less the columns it already has.
  */
-export type WireSnapshot = Omit<Snapshot, "counters" | "sets"> & {
-  counters?: PackedCounters;
-  sets?: PackedSet[];
+export type WireSnapshot = Snapshot & {
   /** Columns left out because the web process has them from the last reply (see elision.ts). */
   elided?: string[];
 };
@@ -37,19 +33,19 @@ export type WireReadReply =
   | { type: "snapshot"; id: number; snapshot: WireSnapshot; stats: ReaderStats }
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
 
-/** toWire packs a reply for the IPC channel. */
+/** toWire prepares a reply for the IPC channel. */
 export function toWire(reply: ReadReply): WireReadReply {
   if (reply.type !== "snapshot") return reply;
   return { ...reply, snapshot: toWireSnapshot(reply.snapshot) };
 }
 
 export function toWireSnapshot(snapshot: Snapshot): WireSnapshot {
+  // Shallow copies of the column holders: elision (elision.ts) empties columns of the wire form in place,
+  // and the snapshot itself may be answered again (stale serving, the JSON file).
   const { counters, sets, ...rest } = snapshot;
-  // A shallow copy of the rules: elision (elision.ts) empties columns of the wire form in place, and the
-  // snapshot itself may be answered again (stale serving, the JSON file).
   const wire: WireSnapshot = { ...rest, rules: { ...rest.rules } };
-  if (counters) wire.counters = packCounters(counters);
-  if (sets) wire.sets = sets.map(packSet);
+  if (counters) wire.counters = { ...counters };
+  if (sets) wire.sets = sets.map((set) => ({ ...set }));
   return wire;
 }
 

@@ -1,5 +1,6 @@
 import type { ErrorCode } from "../errors.js";
 import type { RuleColumns } from "./rule-columns.js";
+import type { CounterColumns, SetColumns } from "./source-columns.js";
 
 /** RuleCounters is what nfprom keeps of one rule: identity, comment and counter. */
 export interface RuleCounters {
@@ -38,9 +39,9 @@ export interface Snapshot {
   /** Names of the rule-derived labels in each rule's `derived` (-rule-labels); absent when off. */
   derivedLabels?: string[];
   /** Sections of the optional sources (see src/reader/sources/); absent when the source is not enabled. */
-  counters?: NamedCounter[];
+  counters?: CounterColumns;
   quotas?: Quota[];
-  sets?: SetCounters[];
+  sets?: SetColumns[];
   /**
    * With -read.background-timeout: how old this snapshot is, 0 when read for this scrape, more when the
    * dump missed the deadline and the last complete snapshot is served instead.

@@ -1,8 +1,8 @@
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
-import type { PackedCounters, PackedSet } from "../ipc/packed-sources.js";
 import type { WireSnapshot } from "../ipc/protocol.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota } from "../model/snapshot.js";
+import type { CounterColumns, SetColumns } from "../model/source-columns.js";
 import { type ItemGroup, ItemLabelTexts } from "./label-texts.js";
 
 /**
@@ -12,10 +12,10 @@ import { type ItemGroup, ItemLabelTexts } from "./label-texts.js";
  * label text from one scrape to the next (see KindLabels).
  */
 export class SourceRenderer {
-  readonly #counters = new KindLabels<PackedCounters>(sameCounterIdentity);
+  readonly #counters = new KindLabels<CounterColumns>(sameCounterIdentity);
   readonly #quotas = new KindLabels<Quota[]>(() => false);
-  readonly #sets = new KindLabels<PackedSet[]>(
-    (a, b) => a.length === b.length && a.every((set, i) => sameSetIdentity(set, b[i] as PackedSet)),
+  readonly #sets = new KindLabels<SetColumns[]>(
+    (a, b) => a.length === b.length && a.every((set, i) => sameSetIdentity(set, b[i] as SetColumns)),
   );
 
   constructor(readonly ns: string) {}
@@ -52,7 +52,7 @@ export class SourceRenderer {
     };
   }
 
-  *#counterFamilies(counters: PackedCounters): Generator<MetricFamily> {
+  *#counterFamilies(counters: CounterColumns): Generator<MetricFamily> {
     const labels = this.#counters.texts(counters, counters.names.length, () => counterGroups(counters));
     const help = "counted by the named counter object, labelled by its name and nft(...) comment.";
     const family = (name: string, what: string, offset: number): MetricFamily => ({
@@ -90,10 +90,10 @@ export class SourceRenderer {
     );
   }
 
-  *#setFamilies(sets: PackedSet[]): Generator<MetricFamily> {
+  *#setFamilies(sets: SetColumns[]): Generator<MetricFamily> {
     const count = sets.reduce((n, set) => n + set.keys.length, 0);
     const labels = this.#sets.texts(sets, count, () => setGroups(sets));
-    const numbers = sets.length === 1 ? (sets[0] as PackedSet).numbers : concat(sets.map((s) => s.numbers));
+    const numbers = sets.length === 1 ? (sets[0] as SetColumns).numbers : concat(sets.map((s) => s.numbers));
     const help = "counted by the set element, labelled by its key and nft(...) comment.";
     const family = (name: string, what: string, offset: number): MetricFamily => ({
       name: `${this.ns}_${name}`,
@@ -125,7 +125,7 @@ export class SourceRenderer {
   }
 }
 
-function sameCounterIdentity(a: PackedCounters, b: PackedCounters): boolean {
+function sameCounterIdentity(a: CounterColumns, b: CounterColumns): boolean {
   return (
     a.tables.length === b.tables.length &&
     a.tables.every((t, i) => t.family === b.tables[i]?.family && t.table === b.tables[i]?.table) &&
@@ -135,7 +135,7 @@ function sameCounterIdentity(a: PackedCounters, b: PackedCounters): boolean {
   );
 }
 
-function sameSetIdentity(a: PackedSet, b: PackedSet): boolean {
+function sameSetIdentity(a: SetColumns, b: SetColumns): boolean {
   return (
     a.family === b.family &&
     a.table === b.table &&
@@ -177,8 +177,8 @@ class KindLabels<C> {
   }
 }
 
-/** counterGroups: one group per run of counters of one table (packCounters lists a table per run). */
-function counterGroups(counters: PackedCounters): ItemGroup[] {
+/** counterGroups: one group per run of counters of one table (CounterColumns lists a table per run). */
+function counterGroups(counters: CounterColumns): ItemGroup[] {
   const groups: ItemGroup[] = [];
   for (let i = 0; i < counters.names.length; ) {
     const t = counters.tableOf[i] as number;
@@ -225,7 +225,7 @@ function quotaGroups(quotas: Quota[]): ItemGroup[] {
 }
 
 /** setGroups: one group per set, its elements told apart by the element label; texts aligned across sets. */
-function setGroups(sets: PackedSet[]): ItemGroup[] {
+function setGroups(sets: SetColumns[]): ItemGroup[] {
   let at = 0;
   return sets.map((set) => {
     const group = {

@@ -1,5 +1,6 @@
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
-import type { NamedCounter, Quota } from "../../model/snapshot.js";
+import type { Quota } from "../../model/snapshot.js";
+import { CounterColumnsBuilder } from "../../model/source-columns.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName } from "../../nftables/constants.js";
 import { NFT_QUOTA_F_DEPLETED, NFT_QUOTA_F_INV } from "../../nftables/constants-sources.js";
@@ -17,14 +18,13 @@ export function objectsSource(counters: readonly NamePattern[], quotas: readonly
   return {
     name: "objects",
     async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<Sections> {
-      const found: { counters?: NamedCounter[]; quotas?: Quota[] } = {};
-      if (counters.length > 0) found.counters = [];
+      const named = counters.length > 0 ? new CounterColumnsBuilder() : undefined;
+      const found: { quotas?: Quota[] } = {};
       if (quotas.length > 0) found.quotas = [];
       const keep = (obj: NftObject) => {
-        if (obj.counter && found.counters && matchesAny(counters, obj.family, obj.table, obj.name)) {
+        if (obj.counter && named && matchesAny(counters, obj.family, obj.table, obj.name)) {
           const { family, table, name, comment } = obj;
-          const { bytes, packets } = obj.counter;
-          found.counters.push({ family: familyName(family), table, name, comment, bytes, packets });
+          named.add(familyName(family), table, name, comment, obj.counter.bytes, obj.counter.packets);
         } else if (obj.quota && found.quotas && matchesAny(quotas, obj.family, obj.table, obj.name)) {
           const { bytes, consumed, flags } = obj.quota;
           found.quotas.push({
@@ -45,7 +45,7 @@ export function objectsSource(counters: readonly NamePattern[], quotas: readonly
         (msg) => keep(objectFromMessage(msg)),
         shouldStop,
       );
-      return found;
+      return named ? { ...found, counters: named.finish() } : found;
     },
   };
 }

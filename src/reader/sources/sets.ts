@@ -1,6 +1,6 @@
 import { keyedElements } from "../../labels/setkey.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
-import type { SetCounters, SetElementCounters } from "../../model/snapshot.js";
+import { ElementColumnsBuilder, type SetColumns } from "../../model/source-columns.js";
 import { KernelError } from "../../netlink/message.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName, NFT_SET_ELEM_INTERVAL_END } from "../../nftables/constants.js";
@@ -39,7 +39,7 @@ export function setsSource(patterns: readonly NamePattern[], maxElements: number
         (m) => keep(setFromMessage(m)),
         shouldStop,
       );
-      const sets: SetCounters[] = [];
+      const sets: SetColumns[] = [];
       for (const set of selected) {
         const read = await readSet(sock, set, maxElements, shouldStop);
         if (read) sets.push(read);
@@ -54,19 +54,18 @@ async function readSet(
   set: NftSet,
   maxElements: number,
   shouldStop: () => boolean,
-): Promise<SetCounters | undefined> {
+): Promise<SetColumns | undefined> {
   // An interval set's elements are boundaries, paired only once all are in (keyedElements sorts them).
   // Any other set's elements are keyed datagram by datagram, while the kernel builds the next one.
   const interval = (set.flags & NFT_SET_INTERVAL) !== 0;
   const boundaries: SetElement[] = [];
-  const exported: SetElementCounters[] = [];
+  const exported = new ElementColumnsBuilder();
   let size = 0;
   let counted = 0;
   const keep = (keyed: [string, SetElement][]) => {
     for (const [key, e] of keyed) {
       if (counted++ >= maxElements) continue;
-      const { comment, counter } = e;
-      exported.push({ key, comment, bytes: counter?.bytes ?? 0n, packets: counter?.packets ?? 0n });
+      exported.add(key, e.comment, e.counter?.bytes ?? 0n, e.counter?.packets ?? 0n);
     }
   };
   const collect = (m: Parameters<typeof setElementsFromMessage>[0]) => {
@@ -85,12 +84,11 @@ async function readSet(
     throw err;
   }
   if (interval) keep(keyedElements(set, boundaries));
-  return {
+  return exported.finish({
     family: familyName(set.family),
     table: set.table,
     name: set.name,
     size,
     leftOut: Math.max(0, counted - maxElements),
-    elements: exported,
-  };
+  });
 }

@@ -1,5 +1,12 @@
 import { columnsFromRules } from "../../../src/model/rule-columns.js";
-import type { ReaderStats, RuleCounters, Snapshot } from "../../../src/model/snapshot.js";
+import type {
+  NamedCounter,
+  ReaderStats,
+  RuleCounters,
+  SetCounters,
+  Snapshot,
+} from "../../../src/model/snapshot.js";
+import { counterColumns, setColumns } from "../../../src/model/source-columns.js";
 
 /** Reader statistics of no interest to a test. */
 export const NO_STATS: ReaderStats = { dumpInterrupted: 0, readErrors: {}, residentBytes: 0, cpuSeconds: 0 };
@@ -26,4 +33,20 @@ export function ruleSnapshot(
     attempts: 1,
     rules: columnsFromRules(rules),
   };
+}
+
+/** SnapshotObjects: a snapshot written as objects, the way a test reads best (see columnar). */
+export type SnapshotObjects = Omit<Snapshot, "rules" | "counters" | "sets"> & {
+  rules: RuleCounters[];
+  counters?: NamedCounter[];
+  sets?: SetCounters[];
+};
+
+/** columnar turns SnapshotObjects into the snapshot the reader makes (its sections as columns). */
+export function columnar(s: SnapshotObjects): Snapshot {
+  const { rules, counters, sets, ...rest } = s;
+  const out: Snapshot = { ...rest, rules: columnsFromRules(rules) };
+  if (counters) out.counters = counterColumns(counters);
+  if (sets) out.sets = sets.map(setColumns);
+  return out;
 }

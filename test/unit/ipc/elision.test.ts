@@ -5,6 +5,7 @@ import { ColumnElider, ColumnRestorer } from "../../../src/ipc/elision.js";
 import { toWire, type WireReadReply } from "../../../src/ipc/protocol.js";
 import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
+import { counterColumns, setColumns } from "../../../src/model/source-columns.js";
 import { NO_STATS, ruleSnapshot } from "../helpers/snapshot.js";
 
 const N = 1000;
@@ -12,25 +13,29 @@ function snapshot(values: bigint, comment = (i: number) => `nft(i=${i})`): Snaps
   const where = { family: "inet", table: "t" };
   return {
     ...ruleSnapshot(N, comment, () => values),
-    counters: Array.from({ length: N }, (_, i) => ({
-      ...where,
-      name: `c${i}`,
-      comment: undefined,
-      bytes: values,
-      packets: 1n,
-    })),
-    sets: ["a", "b"].map((name) => ({
-      ...where,
-      name,
-      size: N,
-      leftOut: 0,
-      elements: Array.from({ length: N }, (_, i) => ({
-        key: `${name}${i}`,
+    counters: counterColumns(
+      Array.from({ length: N }, (_, i) => ({
+        ...where,
+        name: `c${i}`,
         comment: undefined,
         bytes: values,
         packets: 1n,
       })),
-    })),
+    ),
+    sets: ["a", "b"].map((name) =>
+      setColumns({
+        ...where,
+        name,
+        size: N,
+        leftOut: 0,
+        elements: Array.from({ length: N }, (_, i) => ({
+          key: `${name}${i}`,
+          comment: undefined,
+          bytes: values,
+          packets: 1n,
+        })),
+      }),
+    ),
     sources: [],
   };
 }
@@ -90,7 +95,12 @@ test("sets are matched by name, not position; small columns always travel", () =
   const { sent, elided } = send(swapped);
   assert.ok(elided.includes("sets.inet.t.a.keys"));
   assert.deepEqual(sent, expected(swapped));
-  const small: Snapshot = { ...snapshot(1n), rules: columnsFromRules([]), counters: [], sets: [] };
+  const small: Snapshot = {
+    ...snapshot(1n),
+    rules: columnsFromRules([]),
+    counters: counterColumns([]),
+    sets: [],
+  };
   assert.deepEqual(send(small).elided, []);
   assert.deepEqual(send(small).elided, []);
 });

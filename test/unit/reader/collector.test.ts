@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { ErrorCodes, NfpromError } from "../../../src/errors.js";
 import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
+import { counterColumns } from "../../../src/model/source-columns.js";
 import { Collector, type RulesReader } from "../../../src/reader/collector.js";
 import type { Sections, SourceRunner } from "../../../src/reader/sources/source.js";
 import { StaleServingReader } from "../../../src/reader/stale.js";
@@ -57,7 +58,9 @@ describe("Collector", () => {
 
   test("sources run concurrently; a failed or late source loses only its section", async () => {
     const failures: string[] = [];
-    const counters = [{ family: "inet", table: "t", name: "a", comment: undefined, bytes: 1n, packets: 1n }];
+    const counters = counterColumns([
+      { family: "inet", table: "t", name: "a", comment: undefined, bytes: 1n, packets: 1n },
+    ]);
     const c = new Collector(
       rulesReader(5),
       [runner("objects", 5, { counters }), runner("sets", 10, new Error("boom")), runner("late", 5_000, {})],

@@ -2,17 +2,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderText as renderTextBuffer } from "../../../src/exposition/text.js";
 import { toWireSnapshot } from "../../../src/ipc/protocol.js";
-import { columnsFromRules } from "../../../src/model/rule-columns.js";
-import type { Snapshot } from "../../../src/model/snapshot.js";
 import { SourceRenderer } from "../../../src/web/sources.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
+import { columnar, type SnapshotObjects as Snapshot } from "../helpers/snapshot.js";
 
 /** renderText as text, for assertions on strings. */
 const renderText = (...args: Parameters<typeof renderTextBuffer>) => String(renderTextBuffer(...args));
 
 /** sourceFamilies renders a snapshot's sources as the web process does, from the wire form. */
 function sourceFamilies(ns: string, snapshot: Snapshot | undefined, renderer = new SourceRenderer(ns)) {
-  return renderer.families(snapshot && toWireSnapshot(snapshot));
+  return renderer.families(snapshot && toWireSnapshot(columnar(snapshot)));
 }
 
 const BASE: Snapshot = {
@@ -22,7 +21,7 @@ const BASE: Snapshot = {
   readAtMs: 0,
   readDurationMs: 1,
   attempts: 1,
-  rules: columnsFromRules([]),
+  rules: [],
 };
 const U64_MAX = (1n << 64n) - 1n;
 const where = { family: "inet", table: "firewall" };

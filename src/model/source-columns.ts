@@ -1,0 +1,122 @@
+import type { NamedCounter, SetCounters } from "./snapshot.js";
+
+/**
+ * The sections that grow to 100k items, named counters and set elements, are kept as columns, like rules
+ * (rule-columns.ts): the reader appends to them as it decodes (100k objects kept until the reply was most
+ * of the reader's heap), the IPC channel's structured clone copies each typed array as one block, and the
+ * web process sees at a glance that nothing but the numbers changed since the last scrape (sameStrings
+ * on the identity columns), and then reuses the label text it rendered then.
+ */
+
+/** CounterColumns: named counters; their tables listed once (objects of a table come together). */
+export interface CounterColumns {
+  tables: { family: string; table: string }[];
+  /** Per counter: its table, as an index into `tables`. */
+  tableOf: Uint32Array;
+  names: string[];
+  comments: (string | undefined)[];
+  /** bytes, packets per counter. */
+  numbers: BigUint64Array;
+}
+
+/** SetColumns: one set's identity and its elements. */
+export interface SetColumns {
+  family: string;
+  table: string;
+  name: string;
+  size: number;
+  leftOut: number;
+  keys: string[];
+  comments: (string | undefined)[];
+  /** bytes, packets per element. */
+  numbers: BigUint64Array;
+}
+
+/** CountedItems grows the columns every item has: a name or key, a comment, bytes and packets. */
+class CountedItems {
+  count = 0;
+  readonly names: string[] = [];
+  readonly comments: (string | undefined)[] = [];
+  #numbers = new BigUint64Array(2 * 256);
+
+  add(name: string, comment: string | undefined, bytes: bigint, packets: bigint): void {
+    if (2 * this.count === this.#numbers.length) {
+      const bigger = new BigUint64Array(2 * this.#numbers.length);
+      bigger.set(this.#numbers);
+      this.#numbers = bigger;
+    }
+    this.#numbers[2 * this.count] = bytes;
+    this.#numbers[2 * this.count + 1] = packets;
+    this.names.push(name);
+    this.comments.push(comment);
+    this.count++;
+  }
+
+  /** numbers of exactly `count` items (a typed array is cloned whole, spare room included). */
+  numbers(): BigUint64Array {
+    return this.#numbers.slice(0, 2 * this.count);
+  }
+}
+
+/** CounterColumnsBuilder appends named counters, in the kernel's order. */
+export class CounterColumnsBuilder {
+  readonly #items = new CountedItems();
+  readonly #tables: { family: string; table: string }[] = [];
+  #tableOf: number[] = [];
+
+  add(
+    family: string,
+    table: string,
+    name: string,
+    comment: string | undefined,
+    bytes: bigint,
+    packets: bigint,
+  ) {
+    const last = this.#tables[this.#tables.length - 1];
+    if (last?.family !== family || last.table !== table) this.#tables.push({ family, table });
+    this.#tableOf.push(this.#tables.length - 1);
+    this.#items.add(name, comment, bytes, packets);
+  }
+
+  finish(): CounterColumns {
+    const items = this.#items;
+    const tableOf = Uint32Array.from(this.#tableOf);
+    this.#tableOf = [];
+    return {
+      tables: this.#tables,
+      tableOf,
+      names: items.names,
+      comments: items.comments,
+      numbers: items.numbers(),
+    };
+  }
+}
+
+/** ElementColumnsBuilder appends one set's elements. */
+export class ElementColumnsBuilder {
+  readonly #items = new CountedItems();
+
+  add(key: string, comment: string | undefined, bytes: bigint, packets: bigint): void {
+    this.#items.add(key, comment, bytes, packets);
+  }
+
+  finish(set: Omit<SetColumns, "keys" | "comments" | "numbers">): SetColumns {
+    const items = this.#items;
+    return { ...set, keys: items.names, comments: items.comments, numbers: items.numbers() };
+  }
+}
+
+/** counterColumns turns named counter objects into columns (tests, and any source that has objects). */
+export function counterColumns(counters: readonly NamedCounter[]): CounterColumns {
+  const builder = new CounterColumnsBuilder();
+  for (const c of counters) builder.add(c.family, c.table, c.name, c.comment, c.bytes, c.packets);
+  return builder.finish();
+}
+
+/** setColumns turns a set and its element objects into columns. */
+export function setColumns(set: SetCounters): SetColumns {
+  const { elements, ...identity } = set;
+  const builder = new ElementColumnsBuilder();
+  for (const e of elements) builder.add(e.key, e.comment, e.bytes, e.packets);
+  return builder.finish(identity);
+}
