@@ -10,7 +10,7 @@ export class ExpositionWriter {
   #at = 0;
 
   constructor(sizeHint = 64 * 1024) {
-    this.#buf = Buffer.allocUnsafe(Math.max(1024, sizeHint));
+    this.#buf = pieceBuffer(Math.max(1024, sizeHint));
   }
 
   /** text appends a string as UTF-8. */
@@ -60,10 +60,13 @@ export class ExpositionWriter {
     return this.#at;
   }
 
-  /** take hands over what is written so far and goes on in a fresh buffer of the same size. */
+  /**
+   * take hands over what is written so far and goes on in a buffer of the same size: a spare one that was
+   * given back (releasePiece), or a fresh one.
+   */
   take(): Buffer {
     const chunk = this.#buf.subarray(0, this.#at);
-    this.#buf = Buffer.allocUnsafe(this.#buf.length);
+    this.#buf = pieceBuffer(this.#buf.length);
     this.#at = 0;
     return chunk;
   }
@@ -79,6 +82,34 @@ export class ExpositionWriter {
     this.#buf.copy(grown, 0, 0, this.#at);
     this.#buf = grown;
   }
+}
+
+/**
+ * Spare piece buffers, by size. The streaming server gives each piece back (releasePiece) once the
+ * compressor or the socket is done with it, and a later piece is written into it. Without them a 20 MB
+ * exposition took 20 fresh 1 MiB buffers per scrape, which V8 frees only at its next collection: measured,
+ * up to 50 MB of the web process's peak. Only buffers made here are taken back, each at most once.
+ */
+const spare = new Map<number, ArrayBuffer[]>();
+const ours = new WeakSet<ArrayBuffer>();
+const MAX_SPARE_PER_SIZE = 8;
+
+function pieceBuffer(size: number): Buffer {
+  const reused = spare.get(size)?.pop();
+  if (reused) return Buffer.from(reused);
+  const fresh = Buffer.allocUnsafeSlow(size);
+  ours.add(fresh.buffer as ArrayBuffer);
+  return fresh;
+}
+
+/** releasePiece says a piece from ExpositionWriter is no longer read by anyone: its buffer may be reused. */
+export function releasePiece(piece: Buffer): void {
+  const buffer = piece.buffer as ArrayBuffer;
+  if (!ours.has(buffer)) return;
+  const list = spare.get(buffer.byteLength) ?? [];
+  if (list.length >= MAX_SPARE_PER_SIZE || list.includes(buffer)) return;
+  list.push(buffer);
+  spare.set(buffer.byteLength, list);
 }
 
 /**

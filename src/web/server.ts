@@ -13,6 +13,7 @@ import type { TLSSocket } from "node:tls";
 import { promisify } from "node:util";
 import { createGzip, gzip, gzipSync, constants as zlib } from "node:zlib";
 import type { ExpositionFormat } from "../exposition/text.js";
+import { releasePiece } from "../exposition/writer.js";
 import type { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
 import { VERSION } from "../version.js";
@@ -169,6 +170,11 @@ function* rest(pieces: Iterator<Buffer>): Generator<Buffer> {
   for (let r = pieces.next(); !r.done; r = pieces.next()) yield r.value;
 }
 
+function* chained(head: Buffer[], pieces: Iterator<Buffer>): Generator<Buffer> {
+  yield* head;
+  yield* rest(pieces);
+}
+
 /**
  * stream sends a large exposition with chunked encoding: each piece goes to the compressor (or the
  * socket), then the next piece is written while libuv's threads compress the last one. It stops early
@@ -190,9 +196,11 @@ async function stream(
     sink.pipe(res);
   }
   const gone = once(res, "close").then(() => true);
-  for (const piece of [...head, ...rest(pieces)]) {
+  // Pulled one at a time: each piece is written only once the previous one is on its way.
+  for (const piece of chained(head, pieces)) {
     if (res.destroyed) break;
-    sink.write(piece);
+    // Once the compressor (or the socket) has consumed the piece, its buffer takes a later piece.
+    sink.write(piece, () => releasePiece(piece));
     if (sink.writableLength > MAX_QUEUED_BYTES) await Promise.race([once(sink, "drain"), gone]);
     else await nextTurn();
   }

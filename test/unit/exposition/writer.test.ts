@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ExpositionWriter } from "../../../src/exposition/writer.js";
+import { ExpositionWriter, releasePiece } from "../../../src/exposition/writer.js";
 
 const words = (values: bigint[]) => new Uint32Array(BigUint64Array.from(values).buffer);
 
@@ -27,4 +27,23 @@ test("text and bytes grow the buffer as needed, UTF-8 intact", () => {
   }
   assert.equal(String(out.finish()), `${line}\n`.repeat(5000));
   assert.equal(String(new ExpositionWriter().finish()), "");
+});
+
+test("a piece given back (releasePiece) takes a later piece; foreign or twice-given buffers are refused", () => {
+  const out = new ExpositionWriter(100_000);
+  out.text("first");
+  const first = out.take();
+  assert.equal(String(first), "first");
+  releasePiece(first);
+  releasePiece(first); // twice: still lent out once only
+  releasePiece(Buffer.alloc(100_000)); // not the writer's
+  const a = new ExpositionWriter(100_000);
+  const b = new ExpositionWriter(100_000);
+  a.text("second");
+  b.text("third");
+  const [second, third] = [a.take(), b.take()];
+  assert.equal(second.buffer, first.buffer, "the given-back buffer is reused");
+  assert.notEqual(third.buffer, first.buffer, "and lent once only");
+  assert.equal(String(second), "second");
+  assert.equal(String(third), "third");
 });

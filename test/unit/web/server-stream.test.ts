@@ -115,3 +115,46 @@ test("a client that goes away mid-stream frees its slot; the next scrape is serv
     server.close();
   }
 });
+
+test("pieces are pulled as they are sent, not all before the first is (memory stays bounded)", async () => {
+  const { pieces } = exposition(150_000);
+  let pulled = 0;
+  let pulledAtFirstByte = -1;
+  const server = createMetricsServer(
+    {
+      headerTimeoutMs: 5000,
+      readTimeoutMs: 5000,
+      telemetryPath: "/metrics",
+      inFlight: new InFlightLimit(0),
+      log: new CaptureLogger(),
+      scrape: async (_timeout, _format, chunkBytes) =>
+        (function* counted() {
+          for (const piece of pieces(chunkBytes)) {
+            pulled++;
+            yield piece;
+          }
+        })(),
+    },
+    () => ({ auth: new BasicAuth({}), headers: {}, rateLimit: undefined, tls: undefined }),
+  );
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  try {
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/metrics" }, (res) => {
+        res.once("data", () => {
+          pulledAtFirstByte = pulled;
+        });
+        res.on("end", resolve);
+        res.resume();
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.ok(pulled > 4, `${pulled} pieces in all`);
+    assert.ok(pulledAtFirstByte < pulled, `all ${pulled} pieces were pulled before the first was sent`);
+  } finally {
+    server.close();
+  }
+});
