@@ -1,3 +1,4 @@
+import type { RuleColumns } from "../model/rule-columns.js";
 import type { Rejection, Series } from "./policy.js";
 
 /**
@@ -16,15 +17,10 @@ export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
 /** The label added by `--duplicates=handle`. A comment key of that name wins, as it does everywhere. */
 export const HANDLE_LABEL = "handle";
 
-/** Accepted is an exported rule before grouping: identity, full label map and counters. */
+/** Accepted is an exported rule before grouping: its position in the rule columns and its labels. */
 export interface Accepted {
-  /** Position of the rule among the evaluated rules. */
   index: number;
-  handle: bigint;
-  comment: string | undefined;
   labels: ReadonlyMap<string, string>;
-  bytes: bigint;
-  packets: bigint;
 }
 
 export interface Grouped {
@@ -43,25 +39,30 @@ interface Group {
   more: Accepted[] | undefined;
 }
 
-/** groupSeries turns accepted rules into series under `policy`; series keep the order of first appearance. */
+/**
+ * groupSeries turns accepted rules into series under `policy`; series keep the order of first appearance.
+ * `rules` are the evaluated rules' columns, where handles, comments and counters are read.
+ */
 export function groupSeries(
   accepted: readonly Accepted[],
   keySet: Set<string>,
   policy: DuplicatePolicy,
+  rules: RuleColumns,
 ): Grouped {
   const keys = [...keySet].sort();
-  const groups = groupByValues(accepted, keys);
+  const groups = groupByValues(accepted, keys, rules);
   const out: Grouped = { keys, series: [], rejected: [], adjusted: [] };
   const canSplit = policy === "handle" && !keySet.has(HANDLE_LABEL);
-  if (canSplit && groups.some((g) => g.more)) return splitByHandle(accepted, groups, keySet);
+  if (canSplit && groups.some((g) => g.more)) return splitByHandle(accepted, groups, keySet, rules);
   for (const g of groups) {
     if (!g.more) {
       out.series.push(g.series);
     } else if (policy === "error") {
-      for (const m of membersOf(g)) out.rejected.push(report(m, g, "not exported (--duplicates=error)"));
+      for (const m of membersOf(g))
+        out.rejected.push(report(m, g, rules, "not exported (--duplicates=error)"));
     } else {
       out.series.push(g.series);
-      for (const m of membersOf(g)) out.adjusted.push(report(m, g, "summed into one series"));
+      for (const m of membersOf(g)) out.adjusted.push(report(m, g, rules, "summed into one series"));
     }
   }
   return out;
@@ -74,21 +75,23 @@ function alignValues(labels: ReadonlyMap<string, string>, keys: readonly string[
   return { values, id: values.join("\0") };
 }
 
-function groupByValues(accepted: readonly Accepted[], keys: readonly string[]): Group[] {
+function groupByValues(accepted: readonly Accepted[], keys: readonly string[], rules: RuleColumns): Group[] {
   const byId = new Map<string, Group>();
+  const numbers = rules.numbers;
   for (const a of accepted) {
     const { values, id } = alignValues(a.labels, keys);
+    const [bytes, packets] = [numbers[3 * a.index + 1] as bigint, numbers[3 * a.index + 2] as bigint];
     const g = byId.get(id);
     if (g) {
-      g.series.bytes += a.bytes;
-      g.series.packets += a.packets;
+      g.series.bytes += bytes;
+      g.series.packets += packets;
       g.series.rules++;
       g.series.members.push(a.index);
       if (g.more) g.more.push(a);
       else g.more = [a];
     } else {
       byId.set(id, {
-        series: { values, bytes: a.bytes, packets: a.packets, rules: 1, members: [a.index] },
+        series: { values, bytes, packets, rules: 1, members: [a.index] },
         first: a,
         more: undefined,
       });
@@ -102,6 +105,7 @@ function splitByHandle(
   accepted: readonly Accepted[],
   groups: readonly Group[],
   keySet: Set<string>,
+  rules: RuleColumns,
 ): Grouped {
   const duplicated = new Set<Accepted>();
   const adjusted: Rejection[] = [];
@@ -109,14 +113,14 @@ function splitByHandle(
     if (!g.more) continue;
     for (const m of membersOf(g)) {
       duplicated.add(m);
-      adjusted.push(report(m, g, "told apart by a handle label"));
+      adjusted.push(report(m, g, rules, "told apart by a handle label"));
     }
   }
   const withHandle = accepted.map((a) =>
-    duplicated.has(a) ? { ...a, labels: new Map(a.labels).set(HANDLE_LABEL, String(a.handle)) } : a,
+    duplicated.has(a) ? { ...a, labels: new Map(a.labels).set(HANDLE_LABEL, String(handleOf(rules, a))) } : a,
   );
   const keys = [...keySet, HANDLE_LABEL].sort();
-  const series = groupByValues(withHandle, keys).map((g) => g.series);
+  const series = groupByValues(withHandle, keys, rules).map((g) => g.series);
   return { keys, series, rejected: [], adjusted };
 }
 
@@ -124,13 +128,17 @@ function membersOf(g: Group): Accepted[] {
   return g.more ? [g.first, ...g.more] : [g.first];
 }
 
-function report(m: Accepted, g: Group, what: string): Rejection {
+function handleOf(rules: RuleColumns, a: Accepted): bigint {
+  return rules.numbers[3 * a.index] as bigint;
+}
+
+function report(m: Accepted, g: Group, rules: RuleColumns, what: string): Rejection {
   const others = membersOf(g)
     .filter((o) => o !== m)
-    .map((o) => o.handle);
+    .map((o) => handleOf(rules, o));
   return {
-    handle: m.handle,
-    comment: m.comment,
+    handle: handleOf(rules, m),
+    comment: rules.comments[m.index],
     reason: `same labels as rule ${others.join(", ")}: ${what}`,
   };
 }

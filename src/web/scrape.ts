@@ -20,7 +20,7 @@ import {
 } from "../labels/policy.js";
 import type { Logger } from "../log.js";
 import { sameStrings } from "../model/columns.js";
-import { type RuleColumns, rulesFromColumns, sameStructure } from "../model/rule-columns.js";
+import { type RuleColumns, sameStructure } from "../model/rule-columns.js";
 import type { ReaderStats } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
 import { SourceRenderer } from "./sources.js";
@@ -128,7 +128,7 @@ export class Scraper {
       !sameStructure(plan.rules, snapshot.rules) ||
       !sameStrings(plan.derivedLabels, derivedLabels)
     ) {
-      const set = this.#policy.evaluate(rulesFromColumns(snapshot.rules), derivedLabels);
+      const set = this.#policy.evaluate(snapshot.rules, derivedLabels);
       this.#reportOnce(set);
       plan = planOf(snapshot.rules, derivedLabels, set);
       this.#plan = plan;
