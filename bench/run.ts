@@ -3,7 +3,7 @@
  * (`ip netns exec NS node dist/bench/run.js`); it refuses to run anywhere else, so every `nft` it runs and
  * every socket it opens belong to that namespace. For each chain size N it measures, in one run:
  *
- *   1. the kernel floor: send the dump, recv until NLMSG_DONE, no decoding (bench/floor.ts);
+ *   1. the kernel floor: send the dump, receive (recvMany: recvmmsg) until NLMSG_DONE, no decoding (bench/floor.ts);
  *   2. read + decode: ChainReader.read(), what the reader process does per scrape;
  *   3. end to end: the real exporter (reader as root + web as nobody), K sequential HTTP scrapes of /metrics,
  *      peak RSS and CPU of both processes, and their CPU during 5 s without scrapes;
@@ -596,7 +596,7 @@ One regular chain \`${BENCH_FAMILY} ${BENCH_TABLE} ${BENCH_CHAIN}\` of N rules
 \`ip daddr 10.x.y.z tcp dport P counter packets A bytes B comment "nft(i=<n>;svc=<name>)"\`, in a throw-away
 network namespace. K = 20 runs at N ≤ 10 000 (after one untimed warm-up), K = 3 at 100 000 (no warm-up).
 
-- **floor**: NetlinkSocket + getRulesRequest, recv until NLMSG_DONE, headers scanned, nothing decoded
+- **floor**: NetlinkSocket + getRulesRequest, recvMany (recvmmsg, up to 8 datagrams a call) until NLMSG_DONE, headers scanned, nothing decoded
   (bench/floor.ts), in the bench process. One floor run precedes every read+decode run and every scrape, so
   the column is the median of 2K runs and e2e/floor compares runs made under the same conditions.
 - **read+decode**: \`ChainReader.read()\` (src/reader/chain-reader.ts), in the bench process.

@@ -181,13 +181,21 @@ export class NetlinkSocket {
     return sock;
   }
 
-  /** send writes one request datagram. */
+  /**
+   * send writes one request datagram, synchronously: the kernel handles a request inside send (a lookup,
+   * or the first datagram of a dump, ≤ 32 KiB of it), which costs less than the round trip through
+   * koffi's thread an async call would add to every read (0.1–0.2 ms; a read of 100 rules takes 1.5 ms).
+   */
   async send(request: Buffer): Promise<void> {
     debug("send %d bytes: %s", request.length, request.toString("hex"));
-    const { result, errno } = await this.#exclusive(() =>
-      callAsync(sys.send, this.#fd, request, request.length, 0),
-    );
-    if (result < 0) throw socketError("send", errno);
+    if (this.closed) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is closed");
+    if (this.#busy) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is in use");
+    for (;;) {
+      const result = Number(sys.send(this.#fd, request, request.length, 0));
+      if (result >= 0) return;
+      const errno = koffi.errno();
+      if (errno !== EINTR) throw socketError("send", errno);
+    }
   }
 
   /**
