@@ -40,13 +40,30 @@ class CountedItems {
   #numbers = new BigUint64Array(2 * 256);
 
   add(name: string, comment: string | undefined, bytes: bigint, packets: bigint): void {
-    if (2 * this.count === this.#numbers.length) {
-      const bigger = new BigUint64Array(2 * this.#numbers.length);
-      bigger.set(this.#numbers);
-      this.#numbers = bigger;
-    }
+    this.#room();
     this.#numbers[2 * this.count] = bytes;
     this.#numbers[2 * this.count + 1] = packets;
+    this.#push(name, comment);
+  }
+
+  /**
+   * addWords is add() with bytes and packets given as the four 32-bit words of two BigUint64Array
+   * elements (AttributeDecoder.u64To): no bigint is made.
+   */
+  addWords(name: string, comment: string | undefined, words: Uint32Array): void {
+    this.#room();
+    new Uint32Array(this.#numbers.buffer, 16 * this.count, 4).set(words.subarray(0, 4));
+    this.#push(name, comment);
+  }
+
+  #room(): void {
+    if (2 * this.count < this.#numbers.length) return;
+    const bigger = new BigUint64Array(2 * this.#numbers.length);
+    bigger.set(this.#numbers);
+    this.#numbers = bigger;
+  }
+
+  #push(name: string, comment: string | undefined): void {
     this.names.push(name);
     this.comments.push(comment);
     this.count++;
@@ -72,10 +89,20 @@ export class CounterColumnsBuilder {
     bytes: bigint,
     packets: bigint,
   ) {
+    this.#table(family, table);
+    this.#items.add(name, comment, bytes, packets);
+  }
+
+  /** addWords is add() with bytes and packets as 32-bit words (see CountedItems.addWords). */
+  addWords(family: string, table: string, name: string, comment: string | undefined, words: Uint32Array) {
+    this.#table(family, table);
+    this.#items.addWords(name, comment, words);
+  }
+
+  #table(family: string, table: string): void {
     const last = this.#tables[this.#tables.length - 1];
     if (last?.family !== family || last.table !== table) this.#tables.push({ family, table });
     this.#tableOf.push(this.#tables.length - 1);
-    this.#items.add(name, comment, bytes, packets);
   }
 
   finish(): CounterColumns {

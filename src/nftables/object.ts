@@ -1,7 +1,7 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { AttributeDecoder } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
-import { nftMessageType } from "./constants.js";
+import { NFTA_COUNTER_BYTES, NFTA_COUNTER_PACKETS, nftMessageType } from "./constants.js";
 import {
   NFT_MSG_NEWOBJ,
   NFT_OBJECT_COUNTER,
@@ -43,6 +43,54 @@ export interface NftObject {
 
 const NEWOBJ = nftMessageType(NFT_MSG_NEWOBJ);
 const NFGENMSG_LEN = 4;
+
+/** CounterObject: a named counter's identity; its bytes and packets went into the caller's words. */
+export interface CounterObject {
+  family: number;
+  table: string;
+  name: string;
+  comment: string | undefined;
+}
+
+/**
+ * counterObjectFromMessage is the scrape's decoder for named counters (100k of them a read): identity and
+ * comment as an object, bytes and packets into `words` (0–1 and 2–3: two BigUint64Array elements,
+ * AttributeDecoder.u64To), no bigint, no handle. It returns undefined for any other object type, and for
+ * a counter whose data precedes its type (the kernel sends the type first): objectFromMessage decodes those.
+ * Malformed input throws NFPROM_DECODE.
+ */
+export function counterObjectFromMessage(msg: NetlinkMessage, words: Uint32Array): CounterObject | undefined {
+  if (msg.type !== NEWOBJ || msg.payload.length < NFGENMSG_LEN) {
+    throw decodeError(`expected NFT_MSG_NEWOBJ, got message type 0x${msg.type.toString(16)}`);
+  }
+  const obj: CounterObject = { family: msg.payload[0] as number, table: "", name: "", comment: undefined };
+  let type = 0;
+  let counted = false;
+  const ad = new AttributeDecoder(msg.payload, "big", NFGENMSG_LEN);
+  while (ad.next()) {
+    if (ad.type === NFTA_OBJ_TABLE) obj.table = tableNames.decode(ad);
+    else if (ad.type === NFTA_OBJ_NAME) obj.name = ad.string();
+    else if (ad.type === NFTA_OBJ_TYPE) type = ad.u32();
+    else if (ad.type === NFTA_OBJ_USERDATA) obj.comment = ad.parsePayload(commentFromUserdata);
+    else if (ad.type === NFTA_OBJ_DATA && type === NFT_OBJECT_COUNTER) {
+      counted = true;
+      ad.descend();
+      counterWords(ad, words);
+      ad.ascend();
+    }
+  }
+  if (ad.err) throw decodeError(`object ${obj.name}: ${ad.err.message}`);
+  return counted ? obj : undefined;
+}
+
+/** counterWords reads NFTA_COUNTER_BYTES and _PACKETS (u64, big-endian) into words 0–1 and 2–3. */
+function counterWords(ad: AttributeDecoder, words: Uint32Array): void {
+  words.fill(0, 0, 4);
+  while (ad.next()) {
+    if (ad.type === NFTA_COUNTER_BYTES) ad.u64To(words, 0);
+    else if (ad.type === NFTA_COUNTER_PACKETS) ad.u64To(words, 2);
+  }
+}
 
 /** objectFromMessage decodes one NFT_MSG_NEWOBJ message; malformed input throws NFPROM_DECODE. */
 export function objectFromMessage(msg: NetlinkMessage): NftObject {

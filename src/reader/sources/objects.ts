@@ -5,7 +5,7 @@ import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName } from "../../nftables/constants.js";
 import { NFT_QUOTA_F_DEPLETED, NFT_QUOTA_F_INV } from "../../nftables/constants-sources.js";
 import { dumpMessages, nextSequence } from "../../nftables/dump.js";
-import { type NftObject, objectFromMessage } from "../../nftables/object.js";
+import { counterObjectFromMessage, type NftObject, objectFromMessage } from "../../nftables/object.js";
 import { getObjectsRequest } from "../../nftables/requests.js";
 import type { Sections, Source } from "./source.js";
 
@@ -19,6 +19,7 @@ export function objectsSource(counters: readonly NamePattern[], quotas: readonly
     name: "objects",
     async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<Sections> {
       const named = counters.length > 0 ? new CounterColumnsBuilder() : undefined;
+      const words = new Uint32Array(4);
       const found: { quotas?: Quota[] } = {};
       if (quotas.length > 0) found.quotas = [];
       const keep = (obj: NftObject) => {
@@ -42,7 +43,13 @@ export function objectsSource(counters: readonly NamePattern[], quotas: readonly
         getObjectsRequest(seq),
         seq,
         "dump objects",
-        (msg) => keep(objectFromMessage(msg)),
+        (msg) => {
+          // Named counters (the many) without a bigint; quotas and the rest through the general decoder.
+          const counter = named && counterObjectFromMessage(msg, words);
+          if (!counter) keep(objectFromMessage(msg));
+          else if (matchesAny(counters, counter.family, counter.table, counter.name))
+            named?.addWords(familyName(counter.family), counter.table, counter.name, counter.comment, words);
+        },
         shouldStop,
       );
       return named ? { ...found, counters: named.finish() } : found;
