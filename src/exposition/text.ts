@@ -3,6 +3,7 @@
  * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format).
  * Counters are bigints printed as exact decimal integers, never in floating-point notation.
  */
+import { u64Words } from "../model/columns.js";
 import { ExpositionWriter } from "./writer.js";
 
 export const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -128,10 +129,7 @@ function* writeColumns(
   chunkBytes: number,
 ): Generator<Buffer> {
   const { labels, values, offset, stride } = samples;
-  const words =
-    values instanceof BigUint64Array
-      ? new Uint32Array(values.buffer, values.byteOffset, 2 * values.length)
-      : undefined;
+  const words = values instanceof BigUint64Array ? u64Words(values) : undefined;
   for (let i = 0; i < labels.length; i++) {
     out.text(name);
     out.text(labels[i] as string);

@@ -8,6 +8,20 @@ export function sameStrings(a: readonly unknown[], b: readonly unknown[]): boole
   return true;
 }
 
+/**
+ * u64Words views a 64-bit column as its 32-bit words (element i at 2i, 2i + 1, host order), without a copy:
+ * reading or writing a BigUint64Array element makes a bigint, which 100k values a scrape should not.
+ */
+export function u64Words(numbers: BigUint64Array): Uint32Array {
+  return new Uint32Array(numbers.buffer, numbers.byteOffset, 2 * numbers.length);
+}
+
+/** grown copies a column into a larger one of the same kind and returns the larger one. */
+export function grown<T extends Uint8Array | BigUint64Array>(old: T, bigger: T): T {
+  bigger.set(old as never);
+  return bigger;
+}
+
 /** sameBytes: two typed arrays hold the same bytes. */
 export function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.byteLength !== b.byteLength) return false;

@@ -1,4 +1,4 @@
-import { sameBytes, sameStrings } from "./columns.js";
+import { grown, sameBytes, sameStrings, u64Words } from "./columns.js";
 import type { Location, RuleCounters } from "./snapshot.js";
 
 /**
@@ -38,7 +38,7 @@ export class RuleColumnsBuilder {
   count = 0;
   families = new Uint8Array(256);
   numbers = new BigUint64Array(3 * 256);
-  words = wordsView(this.numbers);
+  words = u64Words(this.numbers);
   flags = new Uint8Array(256);
   comments: (string | undefined)[] = [];
   derived: (string[] | undefined)[] | undefined;
@@ -107,17 +107,8 @@ export class RuleColumnsBuilder {
     this.families = grown(this.families, new Uint8Array(size));
     this.flags = grown(this.flags, new Uint8Array(size));
     this.numbers = grown(this.numbers, new BigUint64Array(3 * size));
-    this.words = wordsView(this.numbers);
+    this.words = u64Words(this.numbers);
   }
-}
-
-function grown<T extends Uint8Array | BigUint64Array>(old: T, bigger: T): T {
-  bigger.set(old as never);
-  return bigger;
-}
-
-function wordsView(numbers: BigUint64Array): Uint32Array {
-  return new Uint32Array(numbers.buffer, numbers.byteOffset, numbers.length * 2);
 }
 
 /** columnsFromRules turns rule objects into columns; rulesFromColumns(columnsFromRules(r)) is deep-equal to r. */
@@ -188,7 +179,7 @@ export function concatColumns(parts: readonly { columns: RuleColumns; location: 
 export function sameStructure(a: RuleColumns, b: RuleColumns): boolean {
   if (a.count !== b.count || !sameBytes(a.families, b.families) || !sameBytes(a.flags, b.flags)) return false;
   // Handles compared as two 32-bit halves: reading a BigUint64Array allocates a bigint per element.
-  const [ha, hb] = [wordsView(a.numbers), wordsView(b.numbers)];
+  const [ha, hb] = [u64Words(a.numbers), u64Words(b.numbers)];
   for (let i = 0; i < WORDS_PER_RULE * a.count; i += WORDS_PER_RULE)
     if (ha[i] !== hb[i] || ha[i + 1] !== hb[i + 1]) return false;
   if (!sameStrings(a.comments, b.comments)) return false;

@@ -1,3 +1,4 @@
+import { grown, u64Words } from "./columns.js";
 import type { NamedCounter, SetCounters } from "./snapshot.js";
 
 /**
@@ -52,15 +53,13 @@ class CountedItems {
    */
   addWords(name: string, comment: string | undefined, words: Uint32Array): void {
     this.#room();
-    new Uint32Array(this.#numbers.buffer, 16 * this.count, 4).set(words.subarray(0, 4));
+    u64Words(this.#numbers).set(words.subarray(0, 4), 4 * this.count);
     this.#push(name, comment);
   }
 
   #room(): void {
     if (2 * this.count < this.#numbers.length) return;
-    const bigger = new BigUint64Array(2 * this.#numbers.length);
-    bigger.set(this.#numbers);
-    this.#numbers = bigger;
+    this.#numbers = grown(this.#numbers, new BigUint64Array(2 * this.#numbers.length));
   }
 
   #push(name: string, comment: string | undefined): void {

@@ -188,8 +188,7 @@ export class NetlinkSocket {
    */
   async send(request: Buffer): Promise<void> {
     debug("send %d bytes: %s", request.length, request.toString("hex"));
-    if (this.closed) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is closed");
-    if (this.#busy) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is in use");
+    this.#checkFree();
     for (;;) {
       const result = Number(sys.send(this.#fd, request, request.length, 0));
       if (result >= 0) return;
@@ -249,9 +248,14 @@ export class NetlinkSocket {
     else sys.close(this.#fd);
   }
 
-  async #exclusive<T>(call: () => Promise<T>): Promise<T> {
+  /** #checkFree refuses a call on a closed socket, or while another call is in flight on it. */
+  #checkFree(): void {
     if (this.closed) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is closed");
     if (this.#busy) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is in use");
+  }
+
+  async #exclusive<T>(call: () => Promise<T>): Promise<T> {
+    this.#checkFree();
     this.#busy = true;
     try {
       return await call();

@@ -19,7 +19,7 @@ import {
   type SeriesSet,
 } from "../labels/policy.js";
 import type { Logger } from "../log.js";
-import { sameStrings } from "../model/columns.js";
+import { sameStrings, u64Words } from "../model/columns.js";
 import { type RuleColumns, sameStructure } from "../model/rule-columns.js";
 import type { ReaderStats } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
@@ -258,8 +258,8 @@ function seriesValues(plan: RulePlan, numbers: BigUint64Array): BigUint64Array |
   const { starts, members } = plan;
   const count = starts.length - 1;
   const out = new BigUint64Array(2 * count);
-  const to = new Uint32Array(out.buffer);
-  const from = new Uint32Array(numbers.buffer, numbers.byteOffset, 2 * numbers.length);
+  const to = u64Words(out);
+  const from = u64Words(numbers);
   for (let i = 0; i < count; i++) {
     const [first, end] = [starts[i] as number, starts[i + 1] as number];
     if (end - first === 1) {

@@ -104,24 +104,18 @@ export class SourceRenderer {
     yield family("set_element_bytes_total", "Bytes", 0);
     yield family("set_element_packets_total", "Packets", 1);
     const perSet = sets.map((s) => formatLabels(...unzip(setIdentity(s))));
-    yield {
-      name: `${this.ns}_set_elements`,
-      help: "Elements in the set (intervals for an interval set).",
+    const perSetGauge = (name: string, help: string, value: (s: SetColumns) => number): MetricFamily => ({
+      name: `${this.ns}_${name}`,
+      help,
       type: "gauge",
-      samples: columns(
-        perSet,
-        sets.map((s) => s.size),
-      ),
-    };
-    yield {
-      name: `${this.ns}_set_elements_left_out`,
-      help: "Elements with counters not exported because the set has more than -sets.max-elements.",
-      type: "gauge",
-      samples: columns(
-        perSet,
-        sets.map((s) => s.leftOut),
-      ),
-    };
+      samples: columns(perSet, sets.map(value)),
+    });
+    yield perSetGauge("set_elements", "Elements in the set (intervals for an interval set).", (s) => s.size);
+    yield perSetGauge(
+      "set_elements_left_out",
+      "Elements with counters not exported because the set has more than -sets.max-elements.",
+      (s) => s.leftOut,
+    );
   }
 }
 
