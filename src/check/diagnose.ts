@@ -53,7 +53,7 @@ export function diagnose(
     add(rule, "warning", problem);
   }
   findings.sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0));
-  return { rules: rules.length, counts: set.counts, keys: set.keys, series: set.series.length, findings };
+  return { rules: rules.length, counts: set.counts, keys: set.keys, series: set.values.length, findings };
 }
 
 function commentFindings(rule: RuleCounters, allRules: boolean): [Severity, string][] {

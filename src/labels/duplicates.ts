@@ -1,5 +1,5 @@
 import type { RuleColumns } from "../model/rule-columns.js";
-import type { Rejection, Series } from "./policy.js";
+import type { Rejection } from "./policy.js";
 
 /**
  * What to do when several exported rules end up with the same label set (Prometheus cannot take two
@@ -17,128 +17,146 @@ export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
 /** The label added by `--duplicates=handle`. A comment key of that name wins, as it does everywhere. */
 export const HANDLE_LABEL = "handle";
 
-/** Accepted is an exported rule before grouping: its position in the rule columns and its labels. */
-export interface Accepted {
-  index: number;
-  labels: ReadonlyMap<string, string>;
-}
+/** LabelsOf gives an exported rule's labels from its position in the rule columns. */
+export type LabelsOf = (rule: number) => ReadonlyMap<string, string>;
 
+/** Grouped: the series as columns (see SeriesSet), and what the policy did to duplicated rules. */
 export interface Grouped {
   keys: string[];
-  series: Series[];
+  values: string[][];
+  starts: Int32Array;
+  members: Int32Array;
   /** Rules dropped by `error`. */
   rejected: Rejection[];
   /** Rules whose series the policy changed (summed, or given a handle label). */
   adjusted: Rejection[];
 }
 
-interface Group {
-  series: Series;
-  first: Accepted;
-  /** The other rules with the same labels; undefined in the common case of none (no array per series). */
-  more: Accepted[] | undefined;
+/**
+ * Groups: series in order of first appearance, each with its label values and first rule; `more` holds the
+ * other rules of the series that have any (the rare case: no array per series).
+ */
+interface Groups {
+  values: string[][];
+  first: number[];
+  more: Map<number, number[]>;
 }
 
 /**
- * groupSeries turns accepted rules into series under `policy`; series keep the order of first appearance.
- * `rules` are the evaluated rules' columns, where handles, comments and counters are read.
+ * groupSeries turns the exported rules (positions in `rules`, in rule order) into series under `policy`.
+ * `rules` are the evaluated rules' columns, where handles and comments are read.
  */
 export function groupSeries(
-  accepted: readonly Accepted[],
-  keySet: Set<string>,
+  exported: readonly number[],
+  keySet: ReadonlySet<string>,
   policy: DuplicatePolicy,
   rules: RuleColumns,
+  labelsOf: LabelsOf,
 ): Grouped {
   const keys = [...keySet].sort();
-  const groups = groupByValues(accepted, keys, rules);
-  const out: Grouped = { keys, series: [], rejected: [], adjusted: [] };
+  const groups = groupByValues(exported, keys, labelsOf);
   const canSplit = policy === "handle" && !keySet.has(HANDLE_LABEL);
-  if (canSplit && groups.some((g) => g.more)) return splitByHandle(accepted, groups, keySet, rules);
-  for (const g of groups) {
-    if (!g.more) {
-      out.series.push(g.series);
-    } else if (policy === "error") {
-      for (const m of membersOf(g))
-        out.rejected.push(report(m, g, rules, "not exported (--duplicates=error)"));
-    } else {
-      out.series.push(g.series);
-      for (const m of membersOf(g)) out.adjusted.push(report(m, g, rules, "summed into one series"));
-    }
+  if (canSplit && groups.more.size > 0) return splitByHandle(exported, groups, keys, rules, labelsOf);
+  const reports: Rejection[] = [];
+  const what = policy === "error" ? "not exported (--duplicates=error)" : "summed into one series";
+  for (const series of duplicatedSeries(groups)) {
+    const members = membersOf(groups, series);
+    for (const m of members) reports.push(report(m, members, rules, what));
   }
-  return out;
+  if (policy !== "error")
+    return { keys, ...seriesColumns(groups, () => true), rejected: [], adjusted: reports };
+  return { keys, ...seriesColumns(groups, (s) => !groups.more.has(s)), rejected: reports, adjusted: [] };
 }
 
-/** alignValues lists a rule's label values in `keys` order, and the id that groups equal label sets. */
-function alignValues(labels: ReadonlyMap<string, string>, keys: readonly string[]) {
-  const values = keys.map((k) => labels.get(k) ?? "");
-  // Comments are C strings: they cannot contain NUL, so it separates values unambiguously.
-  return { values, id: values.join("\0") };
+/** duplicatedSeries lists the series of more than one rule, in series order. */
+function duplicatedSeries(groups: Groups): number[] {
+  return [...groups.more.keys()].sort((a, b) => a - b);
 }
 
-function groupByValues(accepted: readonly Accepted[], keys: readonly string[], rules: RuleColumns): Group[] {
-  const byId = new Map<string, Group>();
-  const numbers = rules.numbers;
-  for (const a of accepted) {
-    const { values, id } = alignValues(a.labels, keys);
-    const [bytes, packets] = [numbers[3 * a.index + 1] as bigint, numbers[3 * a.index + 2] as bigint];
-    const g = byId.get(id);
-    if (g) {
-      g.series.bytes += bytes;
-      g.series.packets += packets;
-      g.series.rules++;
-      g.series.members.push(a.index);
-      if (g.more) g.more.push(a);
-      else g.more = [a];
+/** groupByValues aligns each rule's labels with `keys` and groups equal label sets. */
+function groupByValues(exported: readonly number[], keys: readonly string[], labelsOf: LabelsOf): Groups {
+  const groups: Groups = { values: [], first: [], more: new Map() };
+  const byId = new Map<string, number>();
+  for (const rule of exported) {
+    const labels = labelsOf(rule);
+    const values = keys.map((k) => labels.get(k) ?? "");
+    // Comments are C strings: they cannot contain NUL, so it separates values unambiguously.
+    const id = values.join("\0");
+    const series = byId.get(id);
+    if (series === undefined) {
+      byId.set(id, groups.values.length);
+      groups.values.push(values);
+      groups.first.push(rule);
     } else {
-      byId.set(id, {
-        series: { values, bytes, packets, rules: 1, members: [a.index] },
-        first: a,
-        more: undefined,
-      });
+      const more = groups.more.get(series);
+      if (more) more.push(rule);
+      else groups.more.set(series, [rule]);
     }
   }
-  return [...byId.values()];
+  return groups;
+}
+
+/** seriesColumns lays out the groups that `keep` keeps as SeriesSet columns. */
+function seriesColumns(groups: Groups, keep: (series: number) => boolean) {
+  const kept: number[] = [];
+  let total = 0;
+  for (let s = 0; s < groups.values.length; s++) {
+    if (!keep(s)) continue;
+    kept.push(s);
+    total += 1 + (groups.more.get(s)?.length ?? 0);
+  }
+  const starts = new Int32Array(kept.length + 1);
+  const members = new Int32Array(total);
+  let at = 0;
+  kept.forEach((s, i) => {
+    members[at++] = groups.first[s] as number;
+    for (const m of groups.more.get(s) ?? []) members[at++] = m;
+    starts[i + 1] = at;
+  });
+  const values =
+    kept.length === groups.values.length ? groups.values : kept.map((s) => groups.values[s] as string[]);
+  return { values, starts, members };
 }
 
 /** splitByHandle regroups with a `handle` label that only the duplicated rules carry, in rule order. */
 function splitByHandle(
-  accepted: readonly Accepted[],
-  groups: readonly Group[],
-  keySet: Set<string>,
+  exported: readonly number[],
+  groups: Groups,
+  keys: readonly string[],
   rules: RuleColumns,
+  labelsOf: LabelsOf,
 ): Grouped {
-  const duplicated = new Set<Accepted>();
+  const duplicated = new Set<number>();
   const adjusted: Rejection[] = [];
-  for (const g of groups) {
-    if (!g.more) continue;
-    for (const m of membersOf(g)) {
+  for (const series of duplicatedSeries(groups)) {
+    const members = membersOf(groups, series);
+    for (const m of members) {
       duplicated.add(m);
-      adjusted.push(report(m, g, rules, "told apart by a handle label"));
+      adjusted.push(report(m, members, rules, "told apart by a handle label"));
     }
   }
-  const withHandle = accepted.map((a) =>
-    duplicated.has(a) ? { ...a, labels: new Map(a.labels).set(HANDLE_LABEL, String(handleOf(rules, a))) } : a,
-  );
-  const keys = [...keySet, HANDLE_LABEL].sort();
-  const series = groupByValues(withHandle, keys, rules).map((g) => g.series);
-  return { keys, series, rejected: [], adjusted };
+  const withHandle: LabelsOf = (rule) =>
+    duplicated.has(rule)
+      ? new Map(labelsOf(rule)).set(HANDLE_LABEL, String(handleOf(rules, rule)))
+      : labelsOf(rule);
+  const handleKeys = [...keys, HANDLE_LABEL].sort();
+  const regrouped = groupByValues(exported, handleKeys, withHandle);
+  return { keys: handleKeys, ...seriesColumns(regrouped, () => true), rejected: [], adjusted };
 }
 
-function membersOf(g: Group): Accepted[] {
-  return g.more ? [g.first, ...g.more] : [g.first];
+function membersOf(groups: Groups, series: number): number[] {
+  return [groups.first[series] as number, ...(groups.more.get(series) ?? [])];
 }
 
-function handleOf(rules: RuleColumns, a: Accepted): bigint {
-  return rules.numbers[3 * a.index] as bigint;
+function handleOf(rules: RuleColumns, rule: number): bigint {
+  return rules.numbers[3 * rule] as bigint;
 }
 
-function report(m: Accepted, g: Group, rules: RuleColumns, what: string): Rejection {
-  const others = membersOf(g)
-    .filter((o) => o !== m)
-    .map((o) => handleOf(rules, o));
+function report(rule: number, members: readonly number[], rules: RuleColumns, what: string): Rejection {
+  const others = members.filter((o) => o !== rule).map((o) => handleOf(rules, o));
   return {
-    handle: handleOf(rules, m),
-    comment: rules.comments[m.index],
+    handle: handleOf(rules, rule),
+    comment: rules.comments[rule],
     reason: `same labels as rule ${others.join(", ")}: ${what}`,
   };
 }

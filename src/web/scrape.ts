@@ -15,7 +15,6 @@ import {
   type PolicyOptions,
   type Rejection,
   type RuleState,
-  type Series,
   type SeriesSet,
 } from "../labels/policy.js";
 import type { Logger } from "../log.js";
@@ -240,13 +239,8 @@ function gauge(name: string, help: string, value: number): MetricFamily {
 
 /** planOf keeps of a policy result what later scrapes need: label texts and members, no rule objects. */
 function planOf(rules: RuleColumns, derivedLabels: readonly string[], set: SeriesSet): RulePlan {
-  const starts = new Int32Array(set.series.length + 1);
-  for (let i = 0; i < set.series.length; i++)
-    starts[i + 1] = (starts[i] as number) + (set.series[i] as Series).members.length;
-  const members = new Int32Array(starts[set.series.length] as number);
-  for (let i = 0; i < set.series.length; i++) members.set((set.series[i] as Series).members, starts[i]);
-  const labels = set.series.map((s) => formatLabels(set.keys, s.values));
-  return { rules, derivedLabels, counts: set.counts, labels, starts, members };
+  const labels = set.values.map((values) => formatLabels(set.keys, values));
+  return { rules, derivedLabels, counts: set.counts, labels, starts: set.starts, members: set.members };
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LabelPolicy, type PolicyOptions } from "../../../src/labels/policy.js";
 import type { RuleCounters } from "../../../src/model/snapshot.js";
+import { evaluated } from "./series.js";
 
 function rule(handle: number, comment: string | undefined, bytes?: bigint, derived?: string[]): RuleCounters {
   return { family: 1, handle: BigInt(handle), comment, bytes, packets: bytes, ...(derived && { derived }) };
@@ -10,7 +11,7 @@ function rule(handle: number, comment: string | undefined, bytes?: bigint, deriv
 const DUPES = [rule(2, "nft(svc=ssh)", 10n), rule(3, "nft(svc=dns)", 5n), rule(4, "nft(svc=ssh)", 1n)];
 
 function evaluate(options: Partial<PolicyOptions>, rules: RuleCounters[], derivedKeys?: string[]) {
-  return new LabelPolicy({ allRules: false, duplicates: "sum", ...options }).evaluate(rules, derivedKeys);
+  return evaluated(new LabelPolicy({ allRules: false, duplicates: "sum", ...options }), rules, derivedKeys);
 }
 
 describe("-duplicates", () => {

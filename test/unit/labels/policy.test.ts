@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { LabelPolicy, labelNameProblem, type SeriesSet } from "../../../src/labels/policy.js";
+import { LabelPolicy, labelNameProblem } from "../../../src/labels/policy.js";
 import type { RuleCounters } from "../../../src/model/snapshot.js";
+import { evaluated, type SeriesRow } from "./series.js";
 
 function rule(handle: number, comment: string | undefined, bytes?: bigint, packets?: bigint): RuleCounters {
   return { family: 1, handle: BigInt(handle), comment, bytes, packets };
 }
 
 /** series renders a SeriesSet's series as [values, bytes, packets, rules] rows for compact asserts. */
-function rows(set: SeriesSet): [string[], bigint, bigint, number][] {
+function rows(set: { series: SeriesRow[] }): [string[], bigint, bigint, number][] {
   return set.series.map((s) => [s.values, s.bytes, s.packets, s.rules]);
 }
 
@@ -33,14 +34,16 @@ describe("LabelPolicy.evaluate", () => {
   test("no rules: no keys, no series, zero counts", () => {
     assert.deepEqual(new LabelPolicy().evaluate([]), {
       keys: [],
-      series: [],
+      values: [],
+      starts: new Int32Array(1),
+      members: new Int32Array(0),
       counts: { exported: 0, ignored: 0, rejected: 0 },
       rejected: [],
     });
   });
 
   test("keys are the sorted union; a rule without a key gets the empty value", () => {
-    const set = new LabelPolicy().evaluate([
+    const set = evaluated(new LabelPolicy(), [
       rule(2, "nft(z=1;a=2)", 10n, 1n),
       rule(3, "nft(m=3)", 20n, 2n),
       rule(4, "nft()", 30n, 3n),
@@ -55,7 +58,7 @@ describe("LabelPolicy.evaluate", () => {
   });
 
   test("identical label sets are summed (bytes, packets, rule count), in order of first appearance", () => {
-    const set = new LabelPolicy().evaluate([
+    const set = evaluated(new LabelPolicy(), [
       rule(2, "nft(svc=ssh;dir=in)", 10n, 1n),
       rule(3, "nft(svc=dns)", 5n, 5n),
       rule(4, "nft( dir = in ; svc = ssh )", 20n, 2n),
@@ -72,7 +75,7 @@ describe("LabelPolicy.evaluate", () => {
 
   test("sums above 2^64 stay exact", () => {
     const max = 2n ** 64n - 1n;
-    const set = new LabelPolicy().evaluate([
+    const set = evaluated(new LabelPolicy(), [
       rule(2, "nft(a=1)", max, max - 1n),
       rule(3, "nft(a=1)", max, max),
       rule(4, "nft(a=1)", 2n, 0n),
@@ -82,7 +85,7 @@ describe("LabelPolicy.evaluate", () => {
   });
 
   test("rejected: invalid label names, malformed comments, nft comment without a counter", () => {
-    const set = new LabelPolicy().evaluate([
+    const set = evaluated(new LabelPolicy(), [
       rule(2, "nft(bad-key=1)", 1n, 1n),
       rule(3, "nft(1abc=1)", 1n, 1n),
       rule(4, "nft(ok=1;__x=2)", 1n, 1n),
@@ -117,7 +120,7 @@ describe("LabelPolicy.evaluate", () => {
   });
 
   test("ignored: no comment, a plain comment, an empty comment, with or without counter", () => {
-    const set = new LabelPolicy().evaluate([
+    const set = evaluated(new LabelPolicy(), [
       rule(2, undefined, 1n, 1n),
       rule(3, "just a note", 1n, 1n),
       rule(4, ""),
@@ -145,7 +148,7 @@ describe("LabelPolicy.evaluate", () => {
       [["c3", "x", "inet", "a", "t"], 4n, 4n, 1],
     ];
     for (let i = 0; i < 3; i++) {
-      const set = policy.evaluate(rules);
+      const set = evaluated(policy, rules);
       assert.deepEqual(set.keys, ["chain", "exported_table", "family", "svc", "table"]);
       assert.deepEqual(rows(set), want, `evaluation ${i + 1}`);
     }
@@ -153,10 +156,10 @@ describe("LabelPolicy.evaluate", () => {
 
   test("successive evaluations follow comment changes (the parse cache never serves a stale verdict)", () => {
     const policy = new LabelPolicy();
-    const first = policy.evaluate([rule(2, "nft(a=1)", 1n, 1n), rule(3, "nft(b=2)", 2n, 2n)]);
+    const first = evaluated(policy, [rule(2, "nft(a=1)", 1n, 1n), rule(3, "nft(b=2)", 2n, 2n)]);
     assert.deepEqual(first.keys, ["a", "b"]);
 
-    const second = policy.evaluate([
+    const second = evaluated(policy, [
       rule(2, "nft(a=2)", 1n, 1n),
       rule(3, "nft(b=2;b=3)", 2n, 2n),
       rule(4, "nft(c=x)", 3n, 3n),
@@ -168,7 +171,7 @@ describe("LabelPolicy.evaluate", () => {
     ]);
     assert.deepEqual(second.counts, { exported: 2, ignored: 0, rejected: 1 });
 
-    const third = policy.evaluate([rule(2, "nft(a=1)", 5n, 5n), rule(3, "nft(b=2)", 6n, 6n)]);
+    const third = evaluated(policy, [rule(2, "nft(a=1)", 5n, 5n), rule(3, "nft(b=2)", 6n, 6n)]);
     assert.deepEqual(third.keys, ["a", "b"]);
     assert.deepEqual(rows(third), [
       [["1", ""], 5n, 5n, 1],
@@ -183,7 +186,7 @@ describe("LabelPolicy.evaluate", () => {
       "earlier results are not mutated by later evaluations",
     );
 
-    const fourth = policy.evaluate([rule(2, "nft(a=1)", 5n, 5n), rule(3, "nft(a=1)", 6n, 6n)]);
+    const fourth = evaluated(policy, [rule(2, "nft(a=1)", 5n, 5n), rule(3, "nft(a=1)", 6n, 6n)]);
     assert.deepEqual(
       rows(fourth),
       [[["1"], 11n, 11n, 2]],
