@@ -6,11 +6,12 @@ import { runInNewContext } from "node:vm";
  * behind as garbage, and V8 grows the heap for a long while before it collects: measured at 100k rules, the
  * web process peaked at ~440 MiB with V8's defaults and at ~300 MiB with a full collection after each
  * scrape. Exporters sit idle between scrapes, so that is the moment to give the memory back. A full
- * collection costs ~15 ms of CPU at 10k rules and ~120 ms at 100k, so it only runs once memory has grown
- * well past what the last one left (small chains never pay for it). Memory here is the JS heap plus the
- * ArrayBuffers it holds: the exposition is one Buffer outside the heap (10–20 MB at 100k series), which
- * V8 would otherwise keep for several scrapes before it notices (web process at 100k set elements:
- * 330 → 240 MiB resident after a few scrapes).
+ * collection costs ~10–15 ms of CPU at 100k rules (2026-12: both processes keep ~20 MB of live heap), so
+ * it only runs above 32 MiB in use and once memory has grown 16 MiB past what the last one left: small
+ * chains never pay for it; at 100k rules it runs after most scrapes. Memory here is the JS heap plus the
+ * ArrayBuffers it holds: the exposition is one Buffer outside the heap (10–20 MB at 100k series), and
+ * each read's columns are ArrayBuffers too, which V8 lets pile up to 64 MiB before it collects them
+ * (web process at 100k set elements: 330 → 240 MiB resident after a few scrapes).
  */
 /**
  * V8 options both processes run with (Node takes them only on its command line: the reader re-executes
@@ -21,8 +22,8 @@ import { runInNewContext } from "node:vm";
  */
 export const V8_MEMORY_OPTIONS = ["--max-semi-space-size=1"];
 
-const MIN_BYTES = 64 * 1024 * 1024;
-const MIN_GROWTH_BYTES = 32 * 1024 * 1024;
+const MIN_BYTES = 32 * 1024 * 1024;
+const MIN_GROWTH_BYTES = 16 * 1024 * 1024;
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -31,7 +32,7 @@ let afterLastCollection = 0;
 
 /**
  * collectGarbageIfGrown, called when a scrape's work is done, schedules one full collection (after the
- * current I/O) when more than 64 MiB are in use and at least 32 MiB more than the last collection left.
+ * current I/O) when more than 32 MiB are in use and at least 16 MiB more than the last collection left.
  */
 export function collectGarbageIfGrown(): void {
   if (scheduled) return;

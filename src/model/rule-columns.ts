@@ -36,12 +36,24 @@ const WORDS_PER_RULE = 6;
  */
 export class RuleColumnsBuilder {
   count = 0;
-  families = new Uint8Array(256);
-  numbers = new BigUint64Array(3 * 256);
-  words = u64Words(this.numbers);
-  flags = new Uint8Array(256);
+  families: Uint8Array;
+  numbers: BigUint64Array;
+  words: Uint32Array;
+  flags: Uint8Array;
   comments: (string | undefined)[] = [];
   derived: (string[] | undefined)[] | undefined;
+
+  /**
+   * `capacity`: the rules expected. A reader passes its last read's count: a chain rarely changes size, and
+   * columns of exactly the right size are the snapshot as they are (finish), with no copy and no garbage.
+   */
+  constructor(capacity = 256) {
+    const size = capacity > 0 ? capacity : 256;
+    this.families = new Uint8Array(size);
+    this.numbers = new BigUint64Array(3 * size);
+    this.words = u64Words(this.numbers);
+    this.flags = new Uint8Array(size);
+  }
 
   /** add starts rule `count` (family, no counter, no comment) and returns its index. */
   add(family: number): number {
@@ -85,14 +97,18 @@ export class RuleColumnsBuilder {
     this.derived[i] = values;
   }
 
-  /** finish returns columns of exactly `count` rules (a typed array is cloned whole, spare room included). */
+  /**
+   * finish returns columns of exactly `count` rules: the builder's own when they are that size, copies
+   * otherwise (the IPC channel clones a typed array whole, spare room included, and a snapshot is kept).
+   */
   finish(): RuleColumns {
     const n = this.count;
+    const exact = n === this.families.length;
     const columns: RuleColumns = {
       count: n,
-      families: this.families.slice(0, n),
-      numbers: this.numbers.slice(0, 3 * n),
-      flags: this.flags.slice(0, n),
+      families: exact ? this.families : this.families.slice(0, n),
+      numbers: exact ? this.numbers : this.numbers.slice(0, 3 * n),
+      flags: exact ? this.flags : this.flags.slice(0, n),
       comments: this.comments,
     };
     if (this.derived) {

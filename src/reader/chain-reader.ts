@@ -30,6 +30,8 @@ export class ChainReader {
   readonly stats = { dumpInterrupted: 0, readErrors: {} as Partial<Record<ErrorCode, number>> };
   #sock: NetlinkSocket | undefined;
   #inflight: Promise<Snapshot> | undefined;
+  /** Rules of the last complete read: the next read's columns are allocated for that many. */
+  #lastCount = 0;
 
   constructor(
     readonly ref: ChainRef,
@@ -78,7 +80,7 @@ export class ChainReader {
 
   async #readOnce(started: number, hardDeadline: number, attempt: number): Promise<Snapshot> {
     const sock = this.#socket();
-    const rules = new RuleColumnsBuilder();
+    const rules = new RuleColumnsBuilder(this.#lastCount);
     const labeler = RuleLabeler.create(this.options.ruleLabels);
     // Derived labels interpret the match expressions: only then is every expression decoded.
     const collect = labeler
@@ -101,6 +103,7 @@ export class ChainReader {
         throw missing(this.ref);
     }
     await labeler?.finish(sock, pastDeadline, rules);
+    this.#lastCount = rules.count;
     const readAtMs = Date.now();
     return {
       family: familyName(this.ref.family),

@@ -134,3 +134,27 @@ test("RuleColumnsBuilder grows past its first room and finishes with exactly its
   assert.equal(columns.families.buffer.byteLength, 1000, "no spare room is cloned to the web process");
   assert.deepEqual(rulesFromColumns(columns), rules);
 });
+
+test("RuleColumnsBuilder of the right size finishes with its own columns; of another, with exact copies", () => {
+  const rules: RuleCounters[] = Array.from({ length: 300 }, (_, i) => ({
+    family: 1,
+    handle: BigInt(i + 2),
+    comment: `nft(i=${i})`,
+    bytes: BigInt(i),
+    packets: 1n,
+  }));
+  for (const [capacity, own] of [
+    [300, true],
+    [299, false],
+    [301, false],
+    [0, false],
+  ] as const) {
+    const builder = new RuleColumnsBuilder(capacity);
+    const allocated = builder.numbers;
+    for (const r of rules) builder.addRule(r);
+    const columns = builder.finish();
+    assert.equal(columns.numbers === allocated, own, `capacity ${capacity}`);
+    assert.equal(columns.numbers.buffer.byteLength, 300 * 24, `capacity ${capacity}: exactly the rules`);
+    assert.deepEqual(rulesFromColumns(columns), rules);
+  }
+});
