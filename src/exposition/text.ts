@@ -130,8 +130,9 @@ function* writeColumns(
 ): Generator<Buffer> {
   const { labels, values, offset, stride } = samples;
   const words = values instanceof BigUint64Array ? u64Words(values) : undefined;
+  const nameBytes = Buffer.from(name);
   for (let i = 0; i < labels.length; i++) {
-    out.text(name);
+    out.bytes(nameBytes);
     out.text(labels[i] as string);
     out.byte(SPACE);
     if (words) out.u64(words, offset + i * stride);

@@ -19,6 +19,16 @@ export class ExpositionWriter {
     this.#at += (this.#buf as unknown as Utf8Writable).utf8Write(s, this.#at);
   }
 
+  /**
+   * bytes appends bytes already encoded: a copy within the JS engine, where text() crosses into C++ (at
+   * 200k lines, once per line for the metric name was a fifth of the writing time).
+   */
+  bytes(b: Uint8Array): void {
+    this.#reserve(b.length);
+    this.#buf.set(b, this.#at);
+    this.#at += b.length;
+  }
+
   /** byte appends one ASCII character given as its code. */
   byte(code: number): void {
     this.#reserve(1);
