@@ -39,53 +39,79 @@ export interface SetElement {
 const NEWSETELEM = nftMessageType(NFT_MSG_NEWSETELEM);
 const NFGENMSG_LEN = 4;
 
-/** setElementsFromMessage decodes one NFT_MSG_NEWSETELEM message; malformed input throws NFPROM_DECODE. */
+/**
+ * setElementsFromMessage decodes one NFT_MSG_NEWSETELEM message; malformed input throws NFPROM_DECODE.
+ * One decoder walks the whole message (descend/ascend): a set of 100k elements is read on every scrape,
+ * and a child decoder and a closure per nesting level (~5 per element) were most of the reader's garbage.
+ */
 export function setElementsFromMessage(msg: NetlinkMessage): SetElement[] {
   if (msg.type !== NEWSETELEM || msg.payload.length < NFGENMSG_LEN) {
     throw new NfpromError(ErrorCodes.DECODE, `nftables: unexpected message type 0x${msg.type.toString(16)}`);
   }
   const elements: SetElement[] = [];
-  const ad = new AttributeDecoder(msg.payload.subarray(NFGENMSG_LEN), "big");
+  const ad = new AttributeDecoder(msg.payload, "big", NFGENMSG_LEN);
   while (ad.next()) {
     if (ad.type !== NFTA_SET_ELEM_LIST_ELEMENTS) continue;
-    ad.nested((list) => {
-      while (list.next()) if (list.type === NFTA_LIST_ELEM) list.nested((e) => elements.push(element(e)));
-    });
+    ad.descend();
+    listElements(ad, elements);
+    ad.ascend();
   }
   if (ad.err) throw new NfpromError(ErrorCodes.DECODE, `nftables: set elements: ${ad.err.message}`);
   return elements;
 }
 
+function listElements(list: AttributeDecoder, into: SetElement[]): void {
+  while (list.next()) {
+    if (list.type !== NFTA_LIST_ELEM) continue;
+    list.descend();
+    into.push(element(list));
+    list.ascend();
+  }
+}
+
 function element(ad: AttributeDecoder): SetElement {
-  const el: SetElement = { key: Buffer.alloc(0), keyEnd: undefined, flags: 0 };
+  const el: SetElement = { key: NO_KEY, keyEnd: undefined, flags: 0 };
   while (ad.next()) {
     if (ad.type === NFTA_SET_ELEM_KEY) el.key = decodeDataValue(ad);
     else if (ad.type === NFTA_SET_ELEM_KEY_END) el.keyEnd = decodeDataValue(ad);
     else if (ad.type === NFTA_SET_ELEM_FLAGS) el.flags = ad.u32();
-    else if (ad.type === NFTA_SET_ELEM_USERDATA) el.comment = commentFromUserdata(ad.view());
-    else if (ad.type === NFTA_SET_ELEM_EXPR) ad.nested((e) => counterInto(el, e));
-    else if (ad.type === NFTA_SET_ELEM_EXPRESSIONS) ad.nested((list) => counterInList(el, list));
+    else if (ad.type === NFTA_SET_ELEM_USERDATA) el.comment = ad.parsePayload(commentFromUserdata);
+    else if (ad.type === NFTA_SET_ELEM_EXPR || ad.type === NFTA_SET_ELEM_EXPRESSIONS) {
+      const list = ad.type === NFTA_SET_ELEM_EXPRESSIONS;
+      ad.descend();
+      if (list) counterInList(el, ad);
+      else counterInto(el, ad);
+      ad.ascend();
+    }
   }
   return el;
 }
+
+const NO_KEY = Buffer.alloc(0);
+const COUNTER_NAME = Buffer.from("counter\0");
 
 /**
  * counterInto reads one element expression (NFTA_EXPR_NAME, then NFTA_EXPR_DATA) and keeps it when it is a
  * counter. The kernel sends a lone expression as NFTA_SET_ELEM_EXPR and several as NFTA_SET_ELEM_EXPRESSIONS.
  */
 function counterInto(el: SetElement, expr: AttributeDecoder): void {
-  let name = "";
+  let counter = false;
   while (expr.next()) {
-    if (expr.type === NFTA_EXPR_NAME) name = expr.string();
-    else if (expr.type === NFTA_EXPR_DATA && name === "counter") {
-      expr.nested((data) => {
-        const { bytes, packets } = decodeCounter(data);
-        el.counter = { bytes, packets };
-      });
+    if (expr.type === NFTA_EXPR_NAME) counter = expr.payloadEquals(COUNTER_NAME);
+    else if (expr.type === NFTA_EXPR_DATA && counter) {
+      expr.descend();
+      const { bytes, packets } = decodeCounter(expr);
+      el.counter = { bytes, packets };
+      expr.ascend();
     }
   }
 }
 
 function counterInList(el: SetElement, list: AttributeDecoder): void {
-  while (list.next()) if (list.type === NFTA_LIST_ELEM) list.nested((expr) => counterInto(el, expr));
+  while (list.next()) {
+    if (list.type !== NFTA_LIST_ELEM) continue;
+    list.descend();
+    counterInto(el, list);
+    list.ascend();
+  }
 }

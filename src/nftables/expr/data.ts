@@ -7,8 +7,8 @@ import { NFTA_DATA_VALUE } from "../constants.js";
  */
 export function decodeDataValue(ad: AttributeDecoder): Buffer {
   let value: Buffer = Buffer.alloc(0);
-  ad.nested((data) => {
-    while (data.next()) if (data.type === NFTA_DATA_VALUE) value = data.bytes();
-  });
+  ad.descend();
+  while (ad.next()) if (ad.type === NFTA_DATA_VALUE) value = ad.bytes();
+  ad.ascend();
   return value;
 }
