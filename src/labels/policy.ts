@@ -1,4 +1,10 @@
-import { COUNTS_IN_OBJECT, columnsFromRules, HAS_COUNTER, type RuleColumns } from "../model/rule-columns.js";
+import {
+  COUNTS_IN_OBJECT,
+  columnsFromRules,
+  HAS_COUNTER,
+  locationOf,
+  type RuleColumns,
+} from "../model/rule-columns.js";
 import type { Location, RuleCounters } from "../model/snapshot.js";
 import { type ParsedComment, parseComment } from "./comment.js";
 import { type DuplicatePolicy, groupSeries } from "./duplicates.js";
@@ -144,7 +150,7 @@ export class LabelPolicy {
     if (!counted) return { ok: false, reason: "rule has no counter statement" };
     const derived = columns.derived?.[i];
     const own = derived ? withDerived(verdict.labels, derivedKeys, derived) : verdict.labels;
-    const location = columns.locations?.[i];
+    const location = locationOf(columns, i);
     return { ...verdict, labels: location ? located(own, location) : own };
   }
 
