@@ -18,6 +18,20 @@ function hostU16(b: Buffer, off: number): number {
 const EMPTY_STACK = new Int32Array(0);
 
 /**
+ * u64BETo stores the big-endian u64 at buf[off, off + 8) the way AttributeDecoder.u64To does, for a value
+ * whose place in a message is already known (rule-reuse.ts). The caller checks the bounds.
+ */
+export function u64BETo(buf: Buffer, off: number, words: Uint32Array, at: number): void {
+  storeWords(buf.readUInt32BE(off), buf.readUInt32BE(off + 4), words, at);
+}
+
+/** storeWords puts a u64's two halves where a BigUint64Array over `words` has element at/2 (host order). */
+function storeWords(high: number, low: number, words: Uint32Array, at: number): void {
+  words[at + (HOST_LITTLE ? 0 : 1)] = low;
+  words[at + (HOST_LITTLE ? 1 : 0)] = high;
+}
+
+/**
  * AttributeDecoder walks the netlink attributes (struct nlattr TLVs) of one buffer, cursor style:
  *
  *     const ad = new AttributeDecoder(buf, "big");
@@ -129,10 +143,12 @@ export class AttributeDecoder {
   u64To(words: Uint32Array, at: number): void {
     const ok = this.#sized(8, "u64");
     const big = this.byteOrder === "big";
-    const high = ok ? this.#u32At(big ? 0 : 4) : 0;
-    const low = ok ? this.#u32At(big ? 4 : 0) : 0;
-    words[at + (HOST_LITTLE ? 0 : 1)] = low;
-    words[at + (HOST_LITTLE ? 1 : 0)] = high;
+    storeWords(ok ? this.#u32At(big ? 0 : 4) : 0, ok ? this.#u32At(big ? 4 : 0) : 0, words, at);
+  }
+
+  /** offset is where the current attribute's payload begins in the buffer (not relative to `begin`). */
+  get offset(): number {
+    return this.#start;
   }
 
   #u32At(offset: number): number {

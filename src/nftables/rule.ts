@@ -89,41 +89,77 @@ export function ruleFromMessage(msg: NetlinkMessage, selection: ExprSelection = 
  * ruleFromMessage + counterOf + countsInNamedObject without an object, an expression list or a bigint per
  * rule (a unit test holds the two paths equal on kernel fixtures): at 100k rules a read, those were most of
  * the reader's decoding time and garbage. Malformed messages throw NFPROM_DECODE like ruleFromMessage.
+ * With `layout`, it also records where the rule's fields sit in its message (RuleLayout, rule-reuse.ts).
  */
-export function addRuleCounters(msg: NetlinkMessage, into: RuleColumnsBuilder): void {
+export function addRuleCounters(msg: NetlinkMessage, into: RuleColumnsBuilder, layout?: Int32Array): void {
   if (msg.type !== NEWRULE)
     throw decodeError(`expected NFT_MSG_NEWRULE, got message type 0x${msg.type.toString(16)}`);
   if (msg.payload.length < NFGENMSG_LEN) throw decodeError(`rule message of ${msg.payload.length} bytes`);
   const i = into.add(msg.payload[0] as number);
   const at = into.wordsOf(i);
+  const lo = LAYOUT_FIELDS * i;
+  if (layout) layout.set(UNKNOWN_LAYOUT, lo);
   const ad = new AttributeDecoder(msg.payload, "big", NFGENMSG_LEN);
   while (ad.next()) {
-    if (ad.type === NFTA_RULE_HANDLE) ad.u64To(into.words, at + HANDLE_WORD);
-    else if (ad.type === NFTA_RULE_USERDATA) into.comments[i] = ad.parsePayload(commentFromUserdata);
-    else if (ad.type === NFTA_RULE_EXPRESSIONS) into.flags[i] = counterExpressions(ad, into.words, at);
+    if (ad.type === NFTA_RULE_HANDLE) {
+      if (layout && ad.length === 8) layout[lo + LAYOUT_HANDLE] = ad.offset;
+      ad.u64To(into.words, at + HANDLE_WORD);
+    } else if (ad.type === NFTA_RULE_USERDATA) into.comments[i] = ad.parsePayload(commentFromUserdata);
+    else if (ad.type === NFTA_RULE_EXPRESSIONS)
+      into.flags[i] = counterExpressions(ad, into.words, at, layout, lo);
   }
   if (ad.err) throw decodeError(`rule ${into.numbers[3 * i]}: ${ad.err.message}`);
-  if ((into.flags[i] as number) & DATA_BEFORE_NAME) into.replace(i, ruleCounters(ruleFromMessage(msg)));
+  if ((into.flags[i] as number) & DATA_BEFORE_NAME) {
+    into.replace(i, ruleCounters(ruleFromMessage(msg)));
+    return; // its layout stays unknown: the next read decodes it again
+  }
+  if (layout) layout[lo + LAYOUT_LENGTH] = msg.payload.length;
 }
+
+/**
+ * RuleLayout, LAYOUT_FIELDS Int32 per rule: its message's payload length and the offsets in it of the
+ * handle's and the first counter's bytes and packets values (-1: none). A length of -1 means "unknown":
+ * the rule must be decoded anew.
+ */
+export const LAYOUT_FIELDS = 4;
+export const LAYOUT_LENGTH = 0;
+export const LAYOUT_HANDLE = 1;
+export const LAYOUT_BYTES = 2;
+export const LAYOUT_PACKETS = 3;
+const UNKNOWN_LAYOUT = [-1, -1, -1, -1];
 
 const COUNTER_NAME = Buffer.from("counter\0");
 const OBJREF_NAME = Buffer.from("objref\0");
 
 /**
  * counterExpressions walks NFTA_RULE_EXPRESSIONS (the decoder's current attribute) for the first counter,
- * whose bytes and packets it stores at words[at + BYTES_WORD / PACKETS_WORD], and for an objref. It returns
- * the rule's flags (HAS_COUNTER, COUNTS_IN_OBJECT; DATA_BEFORE_NAME to ask for the general decoder).
+ * whose bytes and packets it stores at words[at + BYTES_WORD / PACKETS_WORD] (and their offsets at
+ * layout[lo + LAYOUT_BYTES / LAYOUT_PACKETS], when given), and for an objref. It returns the rule's flags (HAS_COUNTER, COUNTS_IN_OBJECT;
+ * DATA_BEFORE_NAME to ask for the general decoder).
  */
-function counterExpressions(ad: AttributeDecoder, words: Uint32Array, at: number): number {
+function counterExpressions(
+  ad: AttributeDecoder,
+  words: Uint32Array,
+  at: number,
+  layout: Int32Array | undefined,
+  lo: number,
+): number {
   let flags = 0;
   ad.descend();
-  while (ad.next()) if (ad.type === NFTA_LIST_ELEM) flags = expressionFlags(ad, words, at, flags);
+  while (ad.next()) if (ad.type === NFTA_LIST_ELEM) flags = expressionFlags(ad, words, at, flags, layout, lo);
   ad.ascend();
   return flags;
 }
 
 /** expressionFlags reads one NFTA_LIST_ELEM (the current attribute) and returns `flags` updated by it. */
-function expressionFlags(ad: AttributeDecoder, words: Uint32Array, at: number, flags: number): number {
+function expressionFlags(
+  ad: AttributeDecoder,
+  words: Uint32Array,
+  at: number,
+  flags: number,
+  layout: Int32Array | undefined,
+  lo: number,
+): number {
   let name: "counter" | "objref" | "other" | undefined;
   ad.descend();
   while (ad.next()) {
@@ -136,8 +172,12 @@ function expressionFlags(ad: AttributeDecoder, words: Uint32Array, at: number, f
       flags |= HAS_COUNTER;
       ad.descend();
       while (ad.next()) {
-        if (ad.type === NFTA_COUNTER_BYTES) ad.u64To(words, at + BYTES_WORD);
-        else if (ad.type === NFTA_COUNTER_PACKETS) ad.u64To(words, at + PACKETS_WORD);
+        const field =
+          ad.type === NFTA_COUNTER_BYTES ? BYTES_WORD : ad.type === NFTA_COUNTER_PACKETS ? PACKETS_WORD : 0;
+        if (field === 0) continue;
+        if (layout && ad.length === 8)
+          layout[lo + (field === BYTES_WORD ? LAYOUT_BYTES : LAYOUT_PACKETS)] = ad.offset;
+        ad.u64To(words, at + field);
       }
       ad.ascend();
     }

@@ -7,7 +7,8 @@ import type { NetlinkMessage } from "../netlink/message.js";
 import { NetlinkSocket } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
-import { addRuleCounters, ruleCounters, ruleFromMessage } from "../nftables/rule.js";
+import { ruleCounters, ruleFromMessage } from "../nftables/rule.js";
+import { RepeatReader } from "../nftables/rule-reuse.js";
 import { RuleLabeler } from "./derive.js";
 
 export interface ChainReaderOptions {
@@ -32,6 +33,8 @@ export class ChainReader {
   #inflight: Promise<Snapshot> | undefined;
   /** Rules of the last complete read: the next read's columns are allocated for that many. */
   #lastCount = 0;
+  /** Decodes the dumps, taking from the last read what a message shows is unchanged (rule-reuse.ts). */
+  readonly #repeat = new RepeatReader();
 
   constructor(
     readonly ref: ChainRef,
@@ -90,7 +93,8 @@ export class ChainReader {
           const index = rules.addRule(counters);
           if (counters.bytes !== undefined) labeler.add(rule, index); // uncounted rules are not exported
         }
-      : (msg: NetlinkMessage) => addRuleCounters(msg, rules);
+      : (msg: NetlinkMessage) => this.#repeat.add(msg);
+    if (!labeler) this.#repeat.begin(rules);
     const pastDeadline = () => Date.now() > hardDeadline;
     if (this.ref.family === FAMILIES.all) {
       const families = await familiesWithChain(sock, this.ref);
@@ -104,6 +108,8 @@ export class ChainReader {
     }
     await labeler?.finish(sock, pastDeadline, rules);
     this.#lastCount = rules.count;
+    const columns = rules.finish();
+    if (!labeler) this.#repeat.finish(columns);
     const readAtMs = Date.now();
     return {
       family: familyName(this.ref.family),
@@ -112,7 +118,7 @@ export class ChainReader {
       readAtMs,
       readDurationMs: readAtMs - started,
       attempts: attempt,
-      rules: rules.finish(),
+      rules: columns,
       ...(labeler && { derivedLabels: [...labeler.names] }),
     };
   }
