@@ -149,3 +149,38 @@ test("runtime: a deleted rule's series disappears from the next scrape; added/re
     'nfprom_packets_total{svc="d"} 0',
   ]);
 });
+
+// The reader takes a rule over from its last read when the message carries the same ruleset generation,
+// length and handle (src/nftables/rule-reuse.ts). A rule replaced in place keeps its handle and, with a
+// comment of the same length, its message length: only the kernel's generation stamp tells them apart.
+test("runtime: a rule replaced in place by one of the same size (same handle) shows at the next scrape", async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = await Netns.create("samesize", { t });
+  await ns.nft(
+    accountingRuleset(
+      [
+        'tcp dport 1 counter packets 1 bytes 10 comment "nft(svc=a)"',
+        'tcp dport 2 counter packets 2 bytes 20 comment "nft(svc=b)"',
+      ],
+      { hooks: false },
+    ),
+  );
+  const h = await startNfprom(ns, []);
+  const before = ['nfprom_bytes_total{svc="a"} 10', 'nfprom_bytes_total{svc="b"} 20'];
+  assert.deepEqual(ruleLines(await scrapeUp(ns, h)).slice(0, 2), before);
+  assert.deepEqual(ruleLines(await scrapeUp(ns, h)).slice(0, 2), before, "a second read, nothing changed");
+  const b = (await readChainOracle(ns, "inet", "firewall", "accounting"))?.find(
+    (r) => r.comment === "nft(svc=b)",
+  );
+  assert.ok(b);
+
+  await ns.replaceAccountingRule(b.handle, 'tcp dport 2 counter packets 2 bytes 20 comment "nft(svc=x)"');
+  const after = await readChainOracle(ns, "inet", "firewall", "accounting");
+  assert.equal(after?.find((r) => r.comment === "nft(svc=x)")?.handle, b.handle, "replaced in place");
+  assert.deepEqual(ruleLines(await scrapeUp(ns, h)), [
+    'nfprom_bytes_total{svc="a"} 10',
+    'nfprom_bytes_total{svc="x"} 20',
+    'nfprom_packets_total{svc="a"} 1',
+    'nfprom_packets_total{svc="x"} 2',
+  ]);
+});
