@@ -100,7 +100,8 @@ export class RepeatReader {
     const [bytesAt, packetsAt] = [layout[lo + LAYOUT_BYTES] as number, layout[lo + LAYOUT_PACKETS] as number];
     if (bytesAt >= 0) u64BETo(payload, bytesAt, into.words, at + BYTES_WORD);
     if (packetsAt >= 0) u64BETo(payload, packetsAt, into.words, at + PACKETS_WORD);
-    this.#nextLayout.set(layout.subarray(lo, lo + LAYOUT_FIELDS), lo);
+    const next = this.#nextLayout;
+    for (let f = lo; f < lo + LAYOUT_FIELDS; f++) next[f] = layout[f] as number;
     return true;
   }
 
