@@ -257,8 +257,13 @@ function seriesValues(plan: RulePlan, numbers: BigUint64Array): BigUint64Array |
   for (let i = 0; i < count; i++) {
     const [first, end] = [starts[i] as number, starts[i + 1] as number];
     if (end - first === 1) {
-      const m = 6 * (members[first] as number);
-      to.set(from.subarray(m + 2, m + 6), 4 * i);
+      // Word by word: a subarray per series was most of this loop's time and garbage at 100k series.
+      const m = 6 * (members[first] as number) + 2;
+      const o = 4 * i;
+      to[o] = from[m] as number;
+      to[o + 1] = from[m + 1] as number;
+      to[o + 2] = from[m + 2] as number;
+      to[o + 3] = from[m + 3] as number;
       continue;
     }
     const [bytes, packets] = sumOf(members.subarray(first, end), numbers);
