@@ -25,6 +25,9 @@ const debug = debuglog("nfprom");
 export const RECV_BUFFER_SIZE = 64 * 1024;
 const MSG_TRUNC = 0x20;
 const MSG_WAITFORONE = 0x10000;
+const MSG_DONTWAIT = 0x40;
+/** The longest a receive may block the event loop before a socket's receives go to the worker thread. */
+const QUICK_CALL_MS = 0.5;
 /**
  * Datagrams one recvMany() call can return. A koffi async call costs the event loop 25–170 µs (measured:
  * more under load), once per datagram with recv(); a 100k-rule read is ~1,540 datagrams. With recvmmsg the
@@ -146,6 +149,8 @@ export class NetlinkSocket {
   /** The same for recvMany(), allocated on its first use (dumps only). */
   readonly #batches: BatchBuffers[] = [];
   #batchTurn = 0;
+  /** recvMany receives on the event loop while this request's calls stay cheap (see #quickBatch). */
+  #quick = true;
   #busy = false;
   #closeWhenIdle = false;
   closed = false;
@@ -189,6 +194,7 @@ export class NetlinkSocket {
   async send(request: Buffer): Promise<void> {
     debug("send %d bytes: %s", request.length, request.toString("hex"));
     this.#checkFree();
+    this.#quick = true; // a new request: its first receives are cheap until one is not
     for (;;) {
       const result = Number(sys.send(this.#fd, request, request.length, 0));
       if (result >= 0) return;
@@ -229,6 +235,8 @@ export class NetlinkSocket {
       this.#batchTurn ^= 1;
       this.#batches[this.#batchTurn] ??= new BatchBuffers();
       const batch = this.#batches[this.#batchTurn] as BatchBuffers;
+      const quick = this.#quickBatch(batch);
+      if (quick) return quick;
       const { result, errno } = await this.#exclusive(() =>
         callAsync(sys.recvmmsg, this.#fd, batch.headers, RECV_BATCH, MSG_WAITFORONE | MSG_TRUNC, null),
       );
@@ -238,6 +246,32 @@ export class NetlinkSocket {
       }
       if (errno !== EINTR) throw receiveError("recvmmsg", errno);
     }
+  }
+
+  /**
+   * #quickBatch receives a batch on the event loop (MSG_DONTWAIT) while the kernel's calls on this socket
+   * are cheap: a dump's datagrams are built inside the receiving call, so they are always there, and a
+   * small dump then costs no trip through koffi's worker thread (0.1–0.2 ms each, more on an idle machine
+   * whose cores sleep). Once a call takes longer than QUICK_CALL_MS (a large chain: the kernel re-walks it
+   * for every datagram), the rest of that request's receives wait on the worker thread, and the event loop
+   * stays free. Measured at 100 rules, a scrape every 50 ms: p50 4.7–5.1 → 4.2 ms, p90 8.7–9.2 → 7.0 ms.
+   * Returns undefined when the slow path must run (nothing queued, an error, or not cheap).
+   */
+  #quickBatch(batch: BatchBuffers): Buffer[] | undefined {
+    if (!this.#quick) return undefined;
+    this.#checkFree();
+    const started = performance.now();
+    const result = sys.recvmmsg(
+      this.#fd,
+      batch.headers,
+      RECV_BATCH,
+      MSG_DONTWAIT | MSG_TRUNC,
+      null,
+    ) as number;
+    if (performance.now() - started > QUICK_CALL_MS) this.#quick = false;
+    if (result <= 0) return undefined;
+    debug("recvmmsg %d datagrams (quick)", result);
+    return batch.datagrams(result);
   }
 
   /** close releases the descriptor, deferred until an in-flight call returns (never close under a call). */
