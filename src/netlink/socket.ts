@@ -255,7 +255,7 @@ export class NetlinkSocket {
    * whose cores sleep). Once a call takes longer than QUICK_CALL_MS (a large chain: the kernel re-walks it
    * for every datagram), the rest of that request's receives wait on the worker thread, and the event loop
    * stays free. Measured at 100 rules, a scrape every 50 ms: p50 4.7–5.1 → 4.2 ms, p90 8.7–9.2 → 7.0 ms.
-   * Returns undefined when the slow path must run (nothing queued, an error, or not cheap).
+   * Returns undefined when the slow path must run (nothing queued yet, or not cheap); a socket error throws.
    */
   #quickBatch(batch: BatchBuffers): Buffer[] | undefined {
     if (!this.#quick) return undefined;
@@ -269,7 +269,13 @@ export class NetlinkSocket {
       null,
     ) as number;
     if (performance.now() - started > QUICK_CALL_MS) this.#quick = false;
-    if (result <= 0) return undefined;
+    if (result < 0) {
+      // Nothing queued yet: wait on the worker thread. A real error is the socket's, reported once: now.
+      const errno = koffi.errno();
+      if (errno === EAGAIN || errno === EINTR) return undefined;
+      throw receiveError("recvmmsg", errno);
+    }
+    if (result === 0) return undefined;
     debug("recvmmsg %d datagrams (quick)", result);
     return batch.datagrams(result);
   }

@@ -134,8 +134,8 @@ const OBJREF_NAME = Buffer.from("objref\0");
 /**
  * counterExpressions walks NFTA_RULE_EXPRESSIONS (the decoder's current attribute) for the first counter,
  * whose bytes and packets it stores at words[at + BYTES_WORD / PACKETS_WORD] (and their offsets at
- * layout[lo + LAYOUT_BYTES / LAYOUT_PACKETS], when given), and for an objref. It returns the rule's flags (HAS_COUNTER, COUNTS_IN_OBJECT;
- * DATA_BEFORE_NAME to ask for the general decoder).
+ * layout[lo + LAYOUT_BYTES / LAYOUT_PACKETS], when given), and for an objref. It returns the rule's flags
+ * (HAS_COUNTER, COUNTS_IN_OBJECT; DATA_BEFORE_NAME to ask for the general decoder).
  */
 function counterExpressions(
   ad: AttributeDecoder,
