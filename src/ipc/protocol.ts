@@ -1,4 +1,5 @@
 import type { ErrorInfo } from "../errors.js";
+import { u64Column, u64Words } from "../model/columns.js";
 import type { ReaderStats, Snapshot } from "../model/snapshot.js";
 import type { WebSecurity } from "../webconfig/model.js";
 
@@ -22,10 +23,18 @@ export type ReadReply =
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
 
 /**
- * On the wire a snapshot travels as it is: its large sections are columns already (model/rule-columns.ts,
- * model/source-columns.ts), which the web process works on directly, less the columns it already has.
+ * On the wire a snapshot travels nearly as it is: its large sections are columns already
+ * (model/rule-columns.ts, model/source-columns.ts), which the web process works on directly, less the
+ * columns it already has. The one change: each 64-bit column (rule, counter and element numbers) travels
+ * as its 32-bit words. Node's IPC deserializer gives a Uint32Array as a view of the message it received,
+ * but builds a BigUint64Array value by value: 100k rules' numbers took ~11 ms of every scrape.
  */
-export type WireSnapshot = Snapshot & {
+type Words<T extends { numbers: BigUint64Array }> = Omit<T, "numbers"> & { numbers: Uint32Array };
+
+export type WireSnapshot = Omit<Snapshot, "rules" | "counters" | "sets"> & {
+  rules: Words<Snapshot["rules"]>;
+  counters?: Words<NonNullable<Snapshot["counters"]>>;
+  sets?: Words<NonNullable<Snapshot["sets"]>[number]>[];
   /** Columns left out because the web process has them from the last reply (see elision.ts). */
   elided?: string[];
 };
@@ -42,11 +51,25 @@ export function toWire(reply: ReadReply): WireReadReply {
 export function toWireSnapshot(snapshot: Snapshot): WireSnapshot {
   // Shallow copies of the column holders: elision (elision.ts) empties columns of the wire form in place,
   // and the snapshot itself may be answered again (stale serving, the JSON file).
-  const { counters, sets, ...rest } = snapshot;
-  const wire: WireSnapshot = { ...rest, rules: { ...rest.rules } };
-  if (counters) wire.counters = { ...counters };
-  if (sets) wire.sets = sets.map((set) => ({ ...set }));
+  const { counters, sets, rules, ...rest } = snapshot;
+  const wire: WireSnapshot = { ...rest, rules: { ...rules, numbers: u64Words(rules.numbers) } };
+  if (counters) wire.counters = { ...counters, numbers: u64Words(counters.numbers) };
+  if (sets) wire.sets = sets.map((set) => ({ ...set, numbers: u64Words(set.numbers) }));
   return wire;
+}
+
+/** fromWire turns a reply as received (after elision.ts restored its columns) back into a ReadReply. */
+export function fromWire(reply: WireReadReply): ReadReply {
+  if (reply.type !== "snapshot") return reply;
+  return { ...reply, snapshot: fromWireSnapshot(reply.snapshot) };
+}
+
+export function fromWireSnapshot(wire: WireSnapshot): Snapshot {
+  const { counters, sets, rules, elided: _, ...rest } = wire;
+  const snapshot: Snapshot = { ...rest, rules: { ...rules, numbers: u64Column(rules.numbers) } };
+  if (counters) snapshot.counters = { ...counters, numbers: u64Column(counters.numbers) };
+  if (sets) snapshot.sets = sets.map((set) => ({ ...set, numbers: u64Column(set.numbers) }));
+  return snapshot;
 }
 
 /** WebConfigMessage carries the settings the reader read from --web.config.file (or NO_SECURITY). */

@@ -16,6 +16,15 @@ export function u64Words(numbers: BigUint64Array): Uint32Array {
   return new Uint32Array(numbers.buffer, numbers.byteOffset, 2 * numbers.length);
 }
 
+/**
+ * u64Column is the 64-bit column whose words `words` are (u64Words' inverse): a view when their place in
+ * memory allows one (a multiple of 8 bytes), a copy otherwise.
+ */
+export function u64Column(words: Uint32Array): BigUint64Array {
+  const source = words.byteOffset % 8 === 0 ? words : words.slice();
+  return new BigUint64Array(source.buffer, source.byteOffset, source.length / 2);
+}
+
 /** grown copies a column into a larger one of the same kind and returns the larger one. */
 export function grown<T extends Uint8Array | BigUint64Array>(old: T, bigger: T): T {
   bigger.set(old as never);

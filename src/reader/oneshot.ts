@@ -1,6 +1,6 @@
 import type { Config } from "../cli/flags.js";
 import { toErrorInfo } from "../errors.js";
-import { type ReadReply, toWire } from "../ipc/protocol.js";
+import type { ReadReply } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { Scraper } from "../web/scrape.js";
 import type { RulesReader } from "./collector.js";
@@ -84,7 +84,7 @@ async function render(
   } catch (err) {
     reply = { type: "error", id: 0, error: toErrorInfo(err), stats: readerStats(reader) };
   }
-  return { text: String(scraper.render(toWire(reply), started)), ok: reply.type === "snapshot" };
+  return { text: String(scraper.render(reply, started)), ok: reply.type === "snapshot" };
 }
 
 /** loopUntilSignal runs `step` now and then every intervalMs (from the start of each step) until a signal. */

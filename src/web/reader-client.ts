@@ -1,6 +1,6 @@
 import { ErrorCodes, type ErrorInfo } from "../errors.js";
 import { ColumnRestorer } from "../ipc/elision.js";
-import type { ReadRequest, WireReadReply } from "../ipc/protocol.js";
+import { fromWire, type ReadReply, type ReadRequest, type WireReadReply } from "../ipc/protocol.js";
 
 /** Extra time the web process waits beyond the read deadline for the reader's answer to arrive. */
 const REPLY_GRACE_MS = 250;
@@ -12,7 +12,7 @@ const REPLY_GRACE_MS = 250;
 export class ReaderClient {
   #nextId = 0;
   readonly #restorer = new ColumnRestorer();
-  #pending = new Map<number, (reply: WireReadReply | { type: "lost"; error: ErrorInfo }) => void>();
+  #pending = new Map<number, (reply: ReadReply | { type: "lost"; error: ErrorInfo }) => void>();
 
   constructor(private readonly send: (msg: ReadRequest) => void) {}
 
@@ -24,10 +24,10 @@ export class ReaderClient {
     const resolve = this.#pending.get(reply?.id);
     if (!resolve || (reply.type !== "snapshot" && reply.type !== "error")) return;
     this.#pending.delete(reply.id);
-    resolve(reply);
+    resolve(fromWire(reply));
   }
 
-  read(timeoutMs: number): Promise<WireReadReply | { type: "lost"; error: ErrorInfo }> {
+  read(timeoutMs: number): Promise<ReadReply | { type: "lost"; error: ErrorInfo }> {
     const id = this.#nextId;
     this.#nextId = (this.#nextId + 1) % 2 ** 31;
     return new Promise((resolve) => {

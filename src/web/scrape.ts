@@ -8,7 +8,7 @@ import {
   type Sample,
   TEXT_FORMAT,
 } from "../exposition/text.js";
-import type { WireReadReply, WireSnapshot } from "../ipc/protocol.js";
+import type { ReadReply } from "../ipc/protocol.js";
 import {
   DEFAULT_POLICY_OPTIONS,
   LabelPolicy,
@@ -20,11 +20,11 @@ import {
 import type { Logger } from "../log.js";
 import { sameStrings, u64Words } from "../model/columns.js";
 import { type RuleColumns, sameStructure } from "../model/rule-columns.js";
-import type { ReaderStats } from "../model/snapshot.js";
+import type { ReaderStats, Snapshot } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
 import { SourceRenderer } from "./sources.js";
 
-export type ScrapeInput = WireReadReply | { type: "lost"; error: ErrorInfo };
+export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
 
 /**
  * RulePlan is what the label policy decided for one structure of a chain's rules (handles, comments,
@@ -119,7 +119,7 @@ export class Scraper {
   }
 
   /** #ruleSeries applies the label policy, or reuses its last result when only counter values changed. */
-  #ruleSeries(snapshot: WireSnapshot): RuleSeries {
+  #ruleSeries(snapshot: Snapshot): RuleSeries {
     const derivedLabels = snapshot.derivedLabels ?? [];
     let plan = this.#plan;
     if (

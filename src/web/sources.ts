@@ -1,7 +1,7 @@
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
-import type { WireSnapshot } from "../ipc/protocol.js";
+
 import { sameBytes, sameStrings } from "../model/columns.js";
-import type { Quota } from "../model/snapshot.js";
+import type { Quota, Snapshot } from "../model/snapshot.js";
 import type { CounterColumns, SetColumns } from "../model/source-columns.js";
 import { type ItemGroup, ItemLabelTexts } from "./label-texts.js";
 
@@ -20,7 +20,7 @@ export class SourceRenderer {
 
   constructor(readonly ns: string) {}
 
-  *families(snapshot: WireSnapshot | undefined): Generator<MetricFamily> {
+  *families(snapshot: Snapshot | undefined): Generator<MetricFamily> {
     const ns = this.ns;
     if (snapshot?.ageMs !== undefined) {
       yield {

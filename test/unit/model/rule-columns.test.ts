@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { deserialize, serialize } from "node:v8";
-import { type ReadReply, toWire } from "../../../src/ipc/protocol.js";
+import { fromWire, type ReadReply, toWire } from "../../../src/ipc/protocol.js";
 import {
   columnsFromRules,
   concatColumns,
@@ -52,10 +52,17 @@ test("a snapshot reply survives the structured clone of the IPC channel exactly"
     stats: { dumpInterrupted: 0, readErrors: {}, residentBytes: 1, cpuSeconds: 0.5 },
   };
   const wire = toWire(reply);
-  assert.deepEqual(deserialize(serialize(wire)), wire);
-  assert.ok(wire.type === "snapshot");
-  assert.deepEqual(rulesFromColumns(wire.snapshot.rules), RULES);
-  assert.deepEqual(wire.snapshot.derivedLabels, ["address", "port"]);
+  const received = deserialize(serialize(wire)) as typeof wire;
+  assert.deepEqual(received, wire);
+  assert.ok(wire.type === "snapshot" && received.type === "snapshot");
+  // The 64-bit column travels as its 32-bit words (a view on arrival, not a value-by-value copy).
+  assert.ok(wire.snapshot.rules.numbers instanceof Uint32Array);
+  const back = fromWire(received);
+  assert.ok(back.type === "snapshot");
+  assert.ok(back.snapshot.rules.numbers instanceof BigUint64Array);
+  assert.deepEqual(rulesFromColumns(back.snapshot.rules), RULES);
+  assert.deepEqual(back.snapshot.derivedLabels, ["address", "port"]);
+  assert.equal("elided" in back.snapshot, false);
 });
 
 test("error replies pass unchanged", () => {

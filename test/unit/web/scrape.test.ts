@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { toWire, type WireReadReply } from "../../../src/ipc/protocol.js";
+import { fromWire, type ReadReply, toWire } from "../../../src/ipc/protocol.js";
 import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { ReaderStats, RuleCounters } from "../../../src/model/snapshot.js";
 import { Scraper } from "../../../src/web/scrape.js";
@@ -24,24 +24,27 @@ const BASIC: RuleCounters[] = loadFixture("basic").rules.map((r) => ({
   packets: bigOrUndefined(r.packets),
 }));
 
-function snapshot(rules: RuleCounters[], id = 1): WireReadReply {
-  return toWire({
-    type: "snapshot",
-    id,
-    snapshot: {
-      family: "inet",
-      table: "firewall",
-      chain: "accounting",
-      readAtMs: 1_700_000_000_500,
-      readDurationMs: 1,
-      attempts: 1,
-      rules: columnsFromRules(rules),
-    },
-    stats: STATS,
-  });
+/** snapshot is a reply as the web process has it: through the wire form, as from the reader. */
+function snapshot(rules: RuleCounters[], id = 1): ReadReply {
+  return fromWire(
+    toWire({
+      type: "snapshot",
+      id,
+      snapshot: {
+        family: "inet",
+        table: "firewall",
+        chain: "accounting",
+        readAtMs: 1_700_000_000_500,
+        readDurationMs: 1,
+        attempts: 1,
+        rules: columnsFromRules(rules),
+      },
+      stats: STATS,
+    }),
+  );
 }
 
-const ERROR: WireReadReply = {
+const ERROR: ReadReply = {
   type: "error",
   id: 2,
   error: {

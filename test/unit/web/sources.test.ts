@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderText as renderTextBuffer } from "../../../src/exposition/text.js";
-import { toWireSnapshot } from "../../../src/ipc/protocol.js";
+import { fromWireSnapshot, toWireSnapshot } from "../../../src/ipc/protocol.js";
 import { SourceRenderer } from "../../../src/web/sources.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
 import { columnar, type SnapshotObjects as Snapshot } from "../helpers/snapshot.js";
@@ -11,7 +11,7 @@ const renderText = (...args: Parameters<typeof renderTextBuffer>) => String(rend
 
 /** sourceFamilies renders a snapshot's sources as the web process does, from the wire form. */
 function sourceFamilies(ns: string, snapshot: Snapshot | undefined, renderer = new SourceRenderer(ns)) {
-  return renderer.families(snapshot && toWireSnapshot(columnar(snapshot)));
+  return renderer.families(snapshot && fromWireSnapshot(toWireSnapshot(columnar(snapshot))));
 }
 
 const BASE: Snapshot = {
