@@ -42,6 +42,9 @@ export class RepeatReader {
   /** The last complete read's generation; -1: unknown or not one generation throughout. */
   #generation = -1;
 
+  /** The layout before the last, whose array the next read fills (no 16 bytes per rule of garbage a read). */
+  #spare = new Int32Array(0);
+
   // The read in progress.
   #into: RuleColumnsBuilder | undefined;
   #nextLayout = new Int32Array(0);
@@ -51,7 +54,8 @@ export class RepeatReader {
   /** begin starts a read into `into` (also a retry after an interrupted dump: the last read is kept). */
   begin(into: RuleColumnsBuilder): void {
     this.#into = into;
-    this.#nextLayout = new Int32Array(LAYOUT_FIELDS * Math.max(1, this.#last?.count ?? 256));
+    const needed = LAYOUT_FIELDS * Math.max(1, this.#last?.count ?? 256);
+    this.#nextLayout = this.#spare.length >= needed ? this.#spare : new Int32Array(needed);
     this.#nextGeneration = -1;
     this.#reusing = this.#last !== undefined && this.#generation !== -1;
   }
@@ -74,6 +78,7 @@ export class RepeatReader {
   finish(columns: RuleColumns): void {
     this.#last = columns;
     this.#lastWords = u64Words(columns.numbers);
+    this.#spare = this.#layout;
     this.#layout = this.#nextLayout;
     this.#generation = this.#nextGeneration;
     this.#into = undefined;
