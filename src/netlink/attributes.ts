@@ -9,7 +9,7 @@ const HOST_LITTLE = HOST_ORDER === "little";
  * hostU16 reads a host-order u16 by plain indexing, which is cheaper than readUInt16* (no argument checks);
  * it runs for every attribute header, and callers have checked the bounds.
  */
-function hostU16(b: Buffer, off: number): number {
+export function hostU16(b: Buffer, off: number): number {
   const first = b[off] as number;
   const second = b[off + 1] as number;
   return HOST_LITTLE ? first | (second << 8) : (first << 8) | second;

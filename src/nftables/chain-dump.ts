@@ -4,6 +4,7 @@ import type { NetlinkSocket } from "../netlink/socket.js";
 import { FAMILIES, familyName, NFT_MSG_NEWCHAIN, nftMessageType } from "./constants.js";
 import { dumpMessages, nextSequence, permissionError } from "./dump.js";
 import { getChainRequest, getRulesRequest } from "./requests.js";
+import { RuleOrder } from "./rule-order.js";
 
 const EPERM = 1;
 const ENOENT = 2;
@@ -30,7 +31,7 @@ const LOOKUP_ORDER = [
  * dumpRules streams the rule messages of a chain to `onRule`, datagram by datagram, and resolves at
  * NLMSG_DONE; the caller decodes them (rule.ts: addRuleCounters, or ruleFromMessage when it needs the
  * expressions). `shouldStop` is checked after every datagram (the deadline). Errors: NFPROM_DUMP_INTR when the ruleset
- * changed during the dump, NFPROM_EPERM without CAP_NET_ADMIN, NFPROM_TIMEOUT, NFPROM_DECODE. After any
+ * changed during the dump (flagged by the kernel, or rules out of order: rule-order.ts), NFPROM_EPERM without CAP_NET_ADMIN, NFPROM_TIMEOUT, NFPROM_DECODE. After any
  * error the socket is mid-dump and must be closed by the caller.
  */
 export async function dumpRules(
@@ -40,12 +41,16 @@ export async function dumpRules(
   shouldStop: () => boolean,
 ): Promise<void> {
   const s = nextSequence();
+  const order = new RuleOrder(describe(ref));
   await dumpMessages(
     sock,
     getRulesRequest(s, ref.family, ref.table, ref.chain),
     s,
     "dump rules",
-    onRule,
+    (msg) => {
+      order.follow(msg.payload);
+      onRule(msg);
+    },
     shouldStop,
     (err) => mapKernelError(err, ref),
   );

@@ -194,7 +194,7 @@ export class Scraper {
       yield single(
         "counter",
         `${ns}_dump_interrupted_total`,
-        "Dumps restarted because the ruleset changed while they ran (NLM_F_DUMP_INTR).",
+        "Dumps restarted because the ruleset changed while they ran (NLM_F_DUMP_INTR, or rules out of order).",
         stats.dumpInterrupted,
       );
       yield {
