@@ -84,6 +84,8 @@ export interface SetCounters {
   size: number;
   /** Elements with counters beyond the per-set cap (-sets.max-elements), not exported. */
   leftOut: number;
+  /** Elements the dump sent more than once, kept once (SetColumns.repeated); 0 when absent. */
+  repeated?: number;
   elements: SetElementCounters[];
 }
 

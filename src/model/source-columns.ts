@@ -27,6 +27,8 @@ export interface SetColumns {
   name: string;
   size: number;
   leftOut: number;
+  /** Elements the dump sent more than once (a set changing during its dump), kept once. */
+  repeated: number;
   keys: string[];
   comments: (string | undefined)[];
   /** bytes, packets per element. */
@@ -141,8 +143,8 @@ export function counterColumns(counters: readonly NamedCounter[]): CounterColumn
 
 /** setColumns turns a set and its element objects into columns. */
 export function setColumns(set: SetCounters): SetColumns {
-  const { elements, ...identity } = set;
+  const { elements, repeated = 0, ...identity } = set;
   const builder = new ElementColumnsBuilder();
   for (const e of elements) builder.add(e.key, e.comment, e.bytes, e.packets);
-  return builder.finish(identity);
+  return builder.finish({ ...identity, repeated });
 }

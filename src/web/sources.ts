@@ -116,6 +116,11 @@ export class SourceRenderer {
       "Elements with counters not exported because the set has more than -sets.max-elements.",
       (s) => s.leftOut,
     );
+    yield perSetGauge(
+      "set_elements_repeated",
+      "Elements the set's dump sent more than once, exported once: the set changed during the dump, which may also have missed some (see the README).",
+      (s) => s.repeated,
+    );
   }
 }
 

@@ -32,7 +32,8 @@ export function collectorFor(config: Config, options: ChainReaderOptions, log: L
   if (config.counterPatterns.length > 0 || config.quotaPatterns.length > 0) {
     sources.push(objectsSource(config.counterPatterns, config.quotaPatterns));
   }
-  if (config.setPatterns.length > 0) sources.push(setsSource(config.setPatterns, config.setMaxElements));
+  if (config.setPatterns.length > 0)
+    sources.push(setsSource(config.setPatterns, config.setMaxElements, options.maxAttempts));
   return new Collector(
     rules,
     sources.map((source) => new SourceRunner(source, options)),

@@ -20,7 +20,11 @@ import type { Sections, Source } from "./source.js";
  */
 const ENOENT = 2;
 
-export function setsSource(patterns: readonly NamePattern[], maxElements: number): Source {
+export function setsSource(
+  patterns: readonly NamePattern[],
+  maxElements: number,
+  maxAttempts: number,
+): Source {
   return {
     name: "sets",
     async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<Sections> {
@@ -41,7 +45,7 @@ export function setsSource(patterns: readonly NamePattern[], maxElements: number
       );
       const sets: SetColumns[] = [];
       for (const set of selected) {
-        const read = await readSet(sock, set, maxElements, shouldStop);
+        const read = await readSet(sock, set, { maxElements, maxAttempts }, shouldStop);
         if (read) sets.push(read);
       }
       return { sets };
@@ -49,7 +53,29 @@ export function setsSource(patterns: readonly NamePattern[], maxElements: number
   };
 }
 
+/**
+ * readSet dumps one set, again while its dump repeats elements (up to maxAttempts dumps, and only
+ * before the deadline), and keeps the dump with the fewest repeats. A set that changes all the time (a
+ * busy `update @set`) may never give a clean dump: then the last best one is served, each element once,
+ * and nfprom_set_elements_repeated says how torn it was. Undefined: the set is gone.
+ */
 async function readSet(
+  sock: NetlinkSocket,
+  set: NftSet,
+  limits: { maxElements: number; maxAttempts: number },
+  shouldStop: () => boolean,
+): Promise<SetColumns | undefined> {
+  let best: SetColumns | undefined;
+  for (let attempt = 1; attempt <= limits.maxAttempts && !(attempt > 1 && shouldStop()); attempt++) {
+    const read = await dumpSet(sock, set, limits.maxElements, shouldStop);
+    if (!read) return undefined;
+    if (!best || read.repeated < best.repeated) best = read;
+    if (best.repeated === 0) break;
+  }
+  return best;
+}
+
+async function dumpSet(
   sock: NetlinkSocket,
   set: NftSet,
   maxElements: number,
@@ -60,6 +86,8 @@ async function readSet(
   const interval = (set.flags & NFT_SET_INTERVAL) !== 0;
   const boundaries: SetElement[] = [];
   const exported = new ElementColumnsBuilder();
+  const seen = new Set<number | string>();
+  let repeated = 0;
   let size = 0;
   let counted = 0;
   const keep = (keyed: [string, SetElement][]) => {
@@ -69,8 +97,17 @@ async function readSet(
     }
   };
   const collect = (m: Parameters<typeof setElementsFromMessage>[0]) => {
-    const elements = setElementsFromMessage(m);
-    for (const e of elements) if (!(e.flags & NFT_SET_ELEM_INTERVAL_END)) size++;
+    const elements: SetElement[] = [];
+    for (const e of setElementsFromMessage(m)) {
+      const id = elementIdentity(e);
+      if (seen.has(id)) {
+        repeated++;
+        continue;
+      }
+      seen.add(id);
+      elements.push(e);
+      if (!(e.flags & NFT_SET_ELEM_INTERVAL_END)) size++;
+    }
     if (interval) for (const e of elements) boundaries.push(e);
     else keep(keyedElements(set, elements));
   };
@@ -90,5 +127,20 @@ async function readSet(
     name: set.name,
     size,
     leftOut: Math.max(0, counted - maxElements),
+    repeated,
   });
+}
+
+/**
+ * elementIdentity tells a set's elements apart within one dump. The kernel goes on with a set dump, one
+ * datagram after the other, by counting elements from the start of its walk, and no generation count sees
+ * elements added or removed from the packet path (`update @set`, timeouts): an element added or removed
+ * meanwhile shifts the count, elements come twice or not at all, and nothing is flagged. Measured on
+ * Linux 6.18, a dynamic set of 20,000 elements while `nft add element` added ~600 a second: 100 of 100
+ * dumps repeated elements (48 a dump on average), and one missed 2,179 (the hash table grew mid-dump).
+ * An IPv4 key is its number; any other its bytes with the flags (an interval's end is another element).
+ */
+function elementIdentity(e: SetElement): number | string {
+  if (e.key.length === 4 && e.flags === 0 && !e.keyEnd) return e.key.readUInt32BE(0);
+  return `${e.flags}/${e.key.toString("latin1")}/${e.keyEnd?.toString("latin1") ?? ""}`;
 }

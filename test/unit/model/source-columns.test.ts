@@ -55,6 +55,7 @@ test("setColumns: the set's identity and its elements in order", () => {
       name: "s",
       size: 310,
       leftOut: 10,
+      repeated: 0,
       keys: 300,
       comments: s.comments,
       numbers: [29900n, 299n],

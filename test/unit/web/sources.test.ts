@@ -50,6 +50,7 @@ const FULL: Snapshot = {
       name: "clients",
       size: 3,
       leftOut: 1,
+      repeated: 2,
       elements: [{ key: "10.0.0.0/8", comment: 'nft(who=a "b")', bytes: 5n, packets: 1n }],
     },
   ],
@@ -85,6 +86,7 @@ test("objects, quotas, set elements, source status: labels, comment keys, clashe
     ),
   );
   assert.ok(lines.includes('nfprom_set_elements_left_out{family="inet",table="firewall",set="clients"} 1'));
+  assert.ok(lines.includes('nfprom_set_elements_repeated{family="inet",table="firewall",set="clients"} 2'));
   assert.ok(lines.includes('nfprom_source_success{source="sets"} 0'));
   assert.ok(lines.includes('nfprom_source_duration_seconds{source="objects"} 0.012'));
 });
