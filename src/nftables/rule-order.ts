@@ -32,7 +32,10 @@ export class RuleOrder {
   follow(payload: Buffer): void {
     let handleAt = NONE;
     let positionAt = NONE;
-    for (let off = NFGENMSG_LEN; off + NLA_HDRLEN <= payload.length; ) {
+    for (
+      let off = NFGENMSG_LEN;
+      off + NLA_HDRLEN <= payload.length && (handleAt === NONE || positionAt === NONE);
+    ) {
       const len = hostU16(payload, off);
       const type = hostU16(payload, off + 2) & NLA_TYPE_MASK;
       if (len < NLA_HDRLEN) break; // malformed: the decoder reports it
