@@ -1,6 +1,6 @@
 import { NFT_SET_ELEM_CATCHALL, NFT_SET_ELEM_INTERVAL_END } from "../nftables/constants.js";
 import { NFT_SET_INTERVAL } from "../nftables/constants-sources.js";
-import type { SetElement } from "../nftables/setelem.js";
+import type { ElementView, SetElement } from "../nftables/setelem.js";
 import { bigToBuffer, formatAddress, formatAddressRange } from "./addr.js";
 import { toBig } from "./derived.js";
 
@@ -14,17 +14,24 @@ export interface SetKeyShape {
 interface PartType {
   len: number;
   format: (b: Buffer) => string;
+  /** format for a value at b[at], for the most common keys (elementKeyText). */
+  formatAt?: (b: Buffer, at: number) => string;
   /** Addresses print a CIDR block as a/len (formatAddressRange). */
   address?: true;
 }
 
 /** nft datatype ids (nftables include/datatype.h enum datatypes) whose values nfprom prints like nft. */
 const PART_TYPES: Record<number, PartType> = {
-  7: { len: 4, format: formatAddress, address: true }, // ipv4_addr
+  7: {
+    len: 4,
+    format: formatAddress,
+    formatAt: (b, at) => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`,
+    address: true,
+  }, // ipv4_addr
   8: { len: 16, format: formatAddress, address: true }, // ipv6_addr
   9: { len: 6, format: (b) => [...b].map((x) => x.toString(16).padStart(2, "0")).join(":") }, // ether_addr
   12: { len: 1, format: (b) => String(b.readUInt8(0)) }, // inet_proto
-  13: { len: 2, format: (b) => String(b.readUInt16BE(0)) }, // inet_service
+  13: { len: 2, format: (b) => String(b.readUInt16BE(0)), formatAt: (b, at) => String(b.readUInt16BE(at)) }, // inet_service
   41: { len: 16, format: (b) => b.toString("utf8", 0, b.indexOf(0) === -1 ? b.length : b.indexOf(0)) }, // ifname
 };
 const TYPE_BITS = 6;
@@ -54,6 +61,24 @@ export function keyedElements(shape: SetKeyShape, elements: readonly SetElement[
     out.push([keyText(e.key, to, e.flags), e]);
   });
   return out;
+}
+
+/**
+ * elementKeyText returns the function that prints the key of an element view (setelem.ts) of a set that is
+ * not an interval set, as keyedElements would, straight from the datagram: no key copy, and for a single
+ * IPv4 address or port not even a view of it.
+ */
+export function elementKeyText(shape: SetKeyShape): (v: ElementView) => string {
+  const keyText = keyRenderer(shape.keyType);
+  const parts = partTypes(shape.keyType);
+  const single = parts?.length === 1 ? (parts[0] as PartType) : undefined;
+  return (v) => {
+    const p = v.payload;
+    const plain = v.keyEndAt < 0 && !(v.flags & NFT_SET_ELEM_CATCHALL) && v.keyLen === single?.len;
+    if (plain && single.formatAt) return single.formatAt(p, v.keyAt);
+    const from = p.subarray(v.keyAt, v.keyAt + v.keyLen);
+    return keyText(from, v.keyEndAt < 0 ? from : p.subarray(v.keyEndAt, v.keyEndAt + v.keyEndLen), v.flags);
+  };
 }
 
 /** byKeyEndsFirst orders boundaries by key; at equal keys the end of one interval precedes the next start. */

@@ -128,6 +128,11 @@ export class ElementColumnsBuilder {
     this.#items.add(key, comment, bytes, packets);
   }
 
+  /** addWords is add() with bytes and packets as 32-bit words (see CountedItems.addWords). */
+  addWords(key: string, comment: string | undefined, words: Uint32Array): void {
+    this.#items.addWords(key, comment, words);
+  }
+
   finish(set: Omit<SetColumns, "keys" | "comments" | "numbers">): SetColumns {
     const items = this.#items;
     return { ...set, keys: items.names, comments: items.comments, numbers: items.numbers() };

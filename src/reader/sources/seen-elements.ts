@@ -1,4 +1,4 @@
-import type { SetElement } from "../../nftables/setelem.js";
+import type { ElementView } from "../../nftables/setelem.js";
 
 /**
  * SeenElements remembers which elements of one set dump were already received, to drop repeats (see
@@ -17,11 +17,13 @@ export class SeenElements {
   #others: Set<string> | undefined;
 
   /** add records the element; false when it was already there (a repeat). */
-  add(e: SetElement): boolean {
-    if (e.key.length === 4 && e.flags === 0 && e.keyEnd === undefined)
-      return this.#addWord(e.key.readUInt32BE(0));
+  add(e: ElementView): boolean {
+    const p = e.payload;
+    if (e.keyLen === 4 && e.flags === 0 && e.keyEndAt < 0) return this.#addWord(p.readUInt32BE(e.keyAt));
     this.#others ??= new Set();
-    const id = `${e.flags}/${e.key.toString("latin1")}/${e.keyEnd?.toString("latin1") ?? ""}`;
+    const key = e.keyAt < 0 ? "" : p.toString("latin1", e.keyAt, e.keyAt + e.keyLen);
+    const end = e.keyEndAt < 0 ? "" : p.toString("latin1", e.keyEndAt, e.keyEndAt + e.keyEndLen);
+    const id = `${e.flags}/${key}/${end}`;
     if (this.#others.has(id)) return false;
     this.#others.add(id);
     return true;

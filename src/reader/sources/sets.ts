@@ -1,14 +1,14 @@
-import { keyedElements } from "../../labels/setkey.js";
+import { elementKeyText, keyedElements } from "../../labels/setkey.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
 import { ElementColumnsBuilder, type SetColumns } from "../../model/source-columns.js";
-import { KernelError } from "../../netlink/message.js";
+import { KernelError, type NetlinkMessage } from "../../netlink/message.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName, NFT_SET_ELEM_INTERVAL_END } from "../../nftables/constants.js";
 import { NFT_SET_ANONYMOUS, NFT_SET_INTERVAL } from "../../nftables/constants-sources.js";
 import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { getSetElemsRequest, getSetsRequest } from "../../nftables/requests.js";
 import { type NftSet, setFromMessage } from "../../nftables/set.js";
-import { type SetElement, setElementsFromMessage } from "../../nftables/setelem.js";
+import { type ElementView, elementOf, type SetElement, visitSetElements } from "../../nftables/setelem.js";
 import { SeenElements } from "./seen-elements.js";
 import type { Sections, Source } from "./source.js";
 
@@ -91,33 +91,25 @@ async function dumpSet(
   shouldStop: () => boolean,
 ): Promise<SetColumns | undefined> {
   // An interval set's elements are boundaries, paired only once all are in (keyedElements sorts them).
-  // Any other set's elements are keyed datagram by datagram, while the kernel builds the next one.
+  // Any other set's elements go into the columns as they come, while the kernel builds the next datagram.
   const interval = (set.flags & NFT_SET_INTERVAL) !== 0;
+  const keyText = elementKeyText(set);
   const boundaries: SetElement[] = [];
   const exported = new ElementColumnsBuilder();
   const seen = new SeenElements();
   let repeated = 0;
   let size = 0;
   let counted = 0;
-  const keep = (keyed: [string, SetElement][]) => {
-    for (const [key, e] of keyed) {
-      if (counted++ >= maxElements) continue;
-      exported.add(key, e.comment, e.counter?.bytes ?? 0n, e.counter?.packets ?? 0n);
+  const visit = (v: ElementView) => {
+    if (!seen.add(v)) {
+      repeated++;
+      return;
     }
+    if (!(v.flags & NFT_SET_ELEM_INTERVAL_END)) size++;
+    if (interval) boundaries.push(elementOf(v));
+    else if (v.counted && counted++ < maxElements) exported.addWords(keyText(v), v.comment, v.counter);
   };
-  const collect = (m: Parameters<typeof setElementsFromMessage>[0]) => {
-    const elements: SetElement[] = [];
-    for (const e of setElementsFromMessage(m)) {
-      if (!seen.add(e)) {
-        repeated++;
-        continue;
-      }
-      elements.push(e);
-      if (!(e.flags & NFT_SET_ELEM_INTERVAL_END)) size++;
-    }
-    if (interval) for (const e of elements) boundaries.push(e);
-    else keep(keyedElements(set, elements));
-  };
+  const collect = (m: NetlinkMessage) => visitSetElements(m, visit);
   const seq = nextSequence();
   const request = getSetElemsRequest(seq, set.family, set.table, set.name);
   try {
@@ -127,7 +119,12 @@ async function dumpSet(
     if (err instanceof KernelError && err.errno === ENOENT) return undefined;
     throw err;
   }
-  if (interval) keep(keyedElements(set, boundaries));
+  if (interval) {
+    for (const [key, e] of keyedElements(set, boundaries)) {
+      if (counted++ >= maxElements) continue;
+      exported.add(key, e.comment, e.counter?.bytes ?? 0n, e.counter?.packets ?? 0n);
+    }
+  }
   return exported.finish({
     family: familyName(set.family),
     table: set.table,

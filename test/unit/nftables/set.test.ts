@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { keyedElements } from "../../../src/labels/setkey.js";
+import { elementKeyText, keyedElements } from "../../../src/labels/setkey.js";
 import { FAMILIES } from "../../../src/nftables/constants.js";
 import { NFT_SET_INTERVAL } from "../../../src/nftables/constants-sources.js";
 import { type NftSet, setFromMessage } from "../../../src/nftables/set.js";
-import { setElementsFromMessage } from "../../../src/nftables/setelem.js";
+import { setElementsFromMessage, visitSetElements } from "../../../src/nftables/setelem.js";
 import { fixtureMessages } from "../helpers/messages.js";
 
 const sets = new Map(
@@ -101,4 +101,38 @@ describe("key shapes beyond plain values (test/fixtures/sources/sets-shapes.json
     assert.deepEqual(keys("v6n"), [["2001:db8::/32", 40n]]);
     assert.deepEqual(keys("eth"), [["02:00:00:00:00:01", 50n]]);
   });
+});
+
+describe("elementKeyText (the sets source's path) prints every key as keyedElements does", () => {
+  const shapes = new Map(
+    fixtureMessages("sources/sets-shapes").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
+  );
+  const cases: [NftSet, string][] = [
+    ...["clients", "v6", "ports", "pairs"].map((n): [NftSet, string] => [
+      sets.get(n) as NftSet,
+      `sources/setelem-counters-${n}`,
+    ]),
+    ...["vm", "cc", "eth", "v6n"].map((n): [NftSet, string] => [
+      shapes.get(n) as NftSet,
+      `sources/setelem-shapes-${n}`,
+    ]),
+  ];
+  for (const [set, fixture] of cases) {
+    test(`${set.name} (${fixture})`, () => {
+      const { messages } = fixtureMessages(fixture);
+      const expected = keyedElements(set, messages.flatMap(setElementsFromMessage));
+      if (set.flags & NFT_SET_INTERVAL && !expected.some(([, e]) => e.keyEnd)) return; // boundaries: keyedElements
+      const keyText = elementKeyText(set);
+      const got: [string, bigint[]][] = [];
+      for (const m of messages)
+        visitSetElements(m, (v) => {
+          if (v.counted) got.push([keyText(v), [...new BigUint64Array(v.counter.slice().buffer)]]);
+        });
+      assert.ok(got.length > 0);
+      assert.deepEqual(
+        got,
+        expected.map(([k, e]) => [k, [e.counter?.bytes, e.counter?.packets]]),
+      );
+    });
+  }
 });

@@ -1,12 +1,28 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SetElement } from "../../../src/nftables/setelem.js";
+import type { ElementView } from "../../../src/nftables/setelem.js";
 import { SeenElements } from "../../../src/reader/sources/seen-elements.js";
 
-const ipv4 = (n: number): SetElement => {
+/** view places key (and keyEnd) inside a payload after some other bytes, as a datagram holds them. */
+function view(key: Buffer, flags = 0, keyEnd?: Buffer): ElementView {
+  const payload = Buffer.concat([Buffer.from([0xaa, 0xbb, 0xcc]), key, keyEnd ?? Buffer.alloc(0)]);
+  return {
+    payload,
+    keyAt: 3,
+    keyLen: key.length,
+    keyEndAt: keyEnd ? 3 + key.length : -1,
+    keyEndLen: keyEnd?.length ?? 0,
+    flags,
+    comment: undefined,
+    counted: true,
+    counter: new Uint32Array(4),
+  };
+}
+
+const ipv4 = (n: number): ElementView => {
   const key = Buffer.alloc(4);
   key.writeUInt32BE(n >>> 0);
-  return { key, keyEnd: undefined, flags: 0 };
+  return view(key);
 };
 
 test("SeenElements: every IPv4 key once, through the table's growth, 0.0.0.0 and 255.255.255.255 included", () => {
@@ -20,12 +36,11 @@ test("SeenElements: every IPv4 key once, through the table's growth, 0.0.0.0 and
 test("SeenElements: other keys by their bytes, flags and end; an interval's end is not its start", () => {
   const seen = new SeenElements();
   const v6 = Buffer.from("20010db8000000000000000000000001", "hex");
-  const start: SetElement = { key: Buffer.from([10, 0, 0, 0]), keyEnd: undefined, flags: 0 };
-  const end: SetElement = { key: Buffer.from([10, 0, 0, 0]), keyEnd: undefined, flags: 1 };
-  const range: SetElement = { key: Buffer.from([10, 0, 0, 0]), keyEnd: Buffer.from([10, 0, 0, 9]), flags: 0 };
-  for (const e of [start, end, range, { key: v6, keyEnd: undefined, flags: 0 }])
-    assert.equal(seen.add(e), true);
-  assert.equal(seen.add({ key: Buffer.from(v6), keyEnd: undefined, flags: 0 }), false);
-  assert.equal(seen.add({ ...end, key: Buffer.from([10, 0, 0, 0]) }), false);
-  assert.equal(seen.add({ ...range }), false);
+  const ten = () => Buffer.from([10, 0, 0, 0]);
+  for (const v of [view(ten()), view(ten(), 1), view(ten(), 0, Buffer.from([10, 0, 0, 9])), view(v6)])
+    assert.equal(seen.add(v), true);
+  assert.equal(seen.add(view(Buffer.from(v6))), false);
+  assert.equal(seen.add(view(ten(), 1)), false);
+  assert.equal(seen.add(view(ten(), 0, Buffer.from([10, 0, 0, 9]))), false);
+  assert.equal(seen.add(view(ten(), 0, Buffer.from([10, 0, 0, 8]))), true);
 });
