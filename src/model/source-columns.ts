@@ -40,7 +40,14 @@ class CountedItems {
   count = 0;
   readonly names: string[] = [];
   readonly comments: (string | undefined)[] = [];
-  #numbers = new BigUint64Array(2 * 256);
+  #numbers: BigUint64Array;
+  #words: Uint32Array;
+
+  /** capacity: items expected (the last read's count), so that a read of the same size never regrows. */
+  constructor(capacity = 256) {
+    this.#numbers = new BigUint64Array(2 * (capacity > 0 ? capacity : 256));
+    this.#words = u64Words(this.#numbers);
+  }
 
   add(name: string, comment: string | undefined, bytes: bigint, packets: bigint): void {
     this.#room();
@@ -51,17 +58,23 @@ class CountedItems {
 
   /**
    * addWords is add() with bytes and packets given as the four 32-bit words of two BigUint64Array
-   * elements (AttributeDecoder.u64To): no bigint is made.
+   * elements (AttributeDecoder.u64To): no bigint is made, and no view either (100k items a read).
    */
   addWords(name: string, comment: string | undefined, words: Uint32Array): void {
     this.#room();
-    u64Words(this.#numbers).set(words.subarray(0, 4), 4 * this.count);
+    const to = this.#words;
+    const at = 4 * this.count;
+    to[at] = words[0] as number;
+    to[at + 1] = words[1] as number;
+    to[at + 2] = words[2] as number;
+    to[at + 3] = words[3] as number;
     this.#push(name, comment);
   }
 
   #room(): void {
     if (2 * this.count < this.#numbers.length) return;
     this.#numbers = grown(this.#numbers, new BigUint64Array(2 * this.#numbers.length));
+    this.#words = u64Words(this.#numbers);
   }
 
   #push(name: string, comment: string | undefined): void {
@@ -70,9 +83,10 @@ class CountedItems {
     this.count++;
   }
 
-  /** numbers of exactly `count` items (a typed array is cloned whole, spare room included). */
+  /** numbers of exactly `count` items: the column itself when it is full, else a copy of its used part. */
   numbers(): BigUint64Array {
-    return this.#numbers.slice(0, 2 * this.count);
+    const used = 2 * this.count;
+    return used === this.#numbers.length ? this.#numbers : this.#numbers.slice(0, used);
   }
 }
 
@@ -122,7 +136,12 @@ export class CounterColumnsBuilder {
 
 /** ElementColumnsBuilder appends one set's elements. */
 export class ElementColumnsBuilder {
-  readonly #items = new CountedItems();
+  readonly #items: CountedItems;
+
+  /** capacity: elements expected (see CountedItems). */
+  constructor(capacity?: number) {
+    this.#items = new CountedItems(capacity);
+  }
 
   add(key: string, comment: string | undefined, bytes: bigint, packets: bigint): void {
     this.#items.add(key, comment, bytes, packets);

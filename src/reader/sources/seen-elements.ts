@@ -11,10 +11,17 @@ import type { ElementView } from "../../nftables/setelem.js";
 export class SeenElements {
   /** The table: 2^bits slots, at most half of them used, each key at its hash or after it. */
   #bits = 10;
-  #slots = new Uint32Array(1 << this.#bits);
-  #used = new Uint8Array(1 << this.#bits);
+  #slots: Uint32Array;
+  #used: Uint8Array;
   #count = 0;
   #others: Set<string> | undefined;
+
+  /** expected: elements the dump should hold (the last dump's count), so that the table never regrows. */
+  constructor(expected = 0) {
+    while (1 << this.#bits < 2 * expected) this.#bits++;
+    this.#slots = new Uint32Array(1 << this.#bits);
+    this.#used = new Uint8Array(1 << this.#bits);
+  }
 
   /** add records the element; false when it was already there (a repeat). */
   add(e: ElementView): boolean {

@@ -26,6 +26,8 @@ export function setsSource(
   maxElements: number,
   maxAttempts: number,
 ): Source {
+  /** Each set's size at its last read, by family/table/name: the next read's tables are sized for it. */
+  let lastSizes = new Map<string, number>();
   return {
     name: "sets",
     async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<Sections> {
@@ -45,10 +47,15 @@ export function setsSource(
         shouldStop,
       );
       const sets: SetColumns[] = [];
+      const sizes = new Map<string, number>();
       for (const set of selected) {
-        const read = await readSet(sock, set, { maxElements, maxAttempts }, shouldStop);
+        const id = `${set.family}/${set.table}/${set.name}`;
+        const limits = { maxElements, maxAttempts, expected: lastSizes.get(id) ?? 0 };
+        const read = await readSet(sock, set, limits, shouldStop);
         if (read) sets.push(read);
+        if (read) sizes.set(id, read.size);
       }
+      lastSizes = sizes;
       return { sets };
     },
   };
@@ -63,12 +70,12 @@ export function setsSource(
 async function readSet(
   sock: NetlinkSocket,
   set: NftSet,
-  limits: { maxElements: number; maxAttempts: number },
+  limits: { maxElements: number; maxAttempts: number; expected: number },
   shouldStop: () => boolean,
 ): Promise<SetColumns | undefined> {
   let best: SetColumns | undefined;
   for (let attempt = 1; attempt <= limits.maxAttempts && !(attempt > 1 && shouldStop()); attempt++) {
-    const read = await dumpSet(sock, set, limits.maxElements, shouldStop);
+    const read = await dumpSet(sock, set, limits, shouldStop);
     if (!read) return undefined;
     if (!best || read.repeated < best.repeated) best = read;
     if (best.repeated === 0) break;
@@ -87,7 +94,7 @@ async function readSet(
 async function dumpSet(
   sock: NetlinkSocket,
   set: NftSet,
-  maxElements: number,
+  { maxElements, expected }: { maxElements: number; expected: number },
   shouldStop: () => boolean,
 ): Promise<SetColumns | undefined> {
   // An interval set's elements are boundaries, paired only once all are in (keyedElements sorts them).
@@ -95,8 +102,8 @@ async function dumpSet(
   const interval = (set.flags & NFT_SET_INTERVAL) !== 0;
   const keyText = elementKeyText(set);
   const boundaries: SetElement[] = [];
-  const exported = new ElementColumnsBuilder();
-  const seen = new SeenElements();
+  const exported = new ElementColumnsBuilder(Math.min(expected, maxElements));
+  const seen = new SeenElements(expected);
   let repeated = 0;
   let size = 0;
   let counted = 0;
