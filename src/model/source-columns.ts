@@ -92,9 +92,15 @@ class CountedItems {
 
 /** CounterColumnsBuilder appends named counters, in the kernel's order. */
 export class CounterColumnsBuilder {
-  readonly #items = new CountedItems();
+  readonly #items: CountedItems;
   readonly #tables: { family: string; table: string }[] = [];
-  #tableOf: number[] = [];
+  #tableOf: Uint32Array;
+
+  /** capacity: counters expected (see CountedItems). */
+  constructor(capacity?: number) {
+    this.#items = new CountedItems(capacity);
+    this.#tableOf = new Uint32Array(capacity || 256);
+  }
 
   add(
     family: string,
@@ -117,13 +123,19 @@ export class CounterColumnsBuilder {
   #table(family: string, table: string): void {
     const last = this.#tables[this.#tables.length - 1];
     if (last?.family !== family || last.table !== table) this.#tables.push({ family, table });
-    this.#tableOf.push(this.#tables.length - 1);
+    const i = this.#items.count; // the item being added
+    if (i === this.#tableOf.length) {
+      const bigger = new Uint32Array(2 * i);
+      bigger.set(this.#tableOf);
+      this.#tableOf = bigger;
+    }
+    this.#tableOf[i] = this.#tables.length - 1;
   }
 
   finish(): CounterColumns {
     const items = this.#items;
-    const tableOf = Uint32Array.from(this.#tableOf);
-    this.#tableOf = [];
+    const count = items.count;
+    const tableOf = count === this.#tableOf.length ? this.#tableOf : this.#tableOf.slice(0, count);
     return {
       tables: this.#tables,
       tableOf,

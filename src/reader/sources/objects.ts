@@ -15,10 +15,12 @@ import type { Sections, Source } from "./source.js";
  * object type off: its section stays absent from the snapshot.
  */
 export function objectsSource(counters: readonly NamePattern[], quotas: readonly NamePattern[]): Source {
+  /** Named counters at the last read: the next read's columns are sized for as many. */
+  let lastCount = 0;
   return {
     name: "objects",
     async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<Sections> {
-      const named = counters.length > 0 ? new CounterColumnsBuilder() : undefined;
+      const named = counters.length > 0 ? new CounterColumnsBuilder(lastCount) : undefined;
       const words = new Uint32Array(4);
       const found: { quotas?: Quota[] } = {};
       if (quotas.length > 0) found.quotas = [];
@@ -52,7 +54,10 @@ export function objectsSource(counters: readonly NamePattern[], quotas: readonly
         },
         shouldStop,
       );
-      return named ? { ...found, counters: named.finish() } : found;
+      if (!named) return found;
+      const columns = named.finish();
+      lastCount = columns.names.length;
+      return { ...found, counters: columns };
     },
   };
 }
