@@ -32,18 +32,21 @@ let afterLastCollection = 0;
 
 /**
  * collectGarbageIfGrown, called when a scrape's work is done, schedules one full collection (after the
- * current I/O) when more than 32 MiB are in use and at least 16 MiB more than the last collection left.
+ * current I/O, or `delayMs` later) when more than 32 MiB are in use and at least 16 MiB more than the last
+ * collection left. The timer does not keep the process alive.
  */
-export function collectGarbageIfGrown(): void {
+export function collectGarbageIfGrown(delayMs = 0): void {
   if (scheduled) return;
   const threshold = Math.max(MIN_BYTES, afterLastCollection + MIN_GROWTH_BYTES);
   if (inUse() < threshold) return;
   scheduled = true;
-  setImmediate(() => {
+  const collect = () => {
     gc();
     afterLastCollection = inUse();
     scheduled = false;
-  });
+  };
+  if (delayMs > 0) setTimeout(collect, delayMs).unref();
+  else setImmediate(collect);
 }
 
 function inUse(): number {

@@ -43,6 +43,8 @@ export async function runReader(config: Config): Promise<void> {
   await probe(reader, config, log);
 
   const jsonGid = identity?.gid;
+  /** About how long the web process takes to answer a scrape of 100k series once it has the reply. */
+  const AFTER_SCRAPE_MS = 300;
   const stats = () => readerStats(reader);
   // One elider per web process: a fresh process has none of the columns (see ipc/elision.ts).
   const eliders = new WeakMap<ChildProcess, ColumnElider>();
@@ -53,10 +55,14 @@ export async function runReader(config: Config): Promise<void> {
       elider = new ColumnElider();
       eliders.set(child, elider);
     }
-    child.send(
-      elider.elide(toWire(reply)),
-      (err) => err && log.debug("reply not delivered", { err: err.message }),
-    );
+    child.send(elider.elide(toWire(reply)), (err) => {
+      if (err) log.debug("reply not delivered", { err: err.message });
+      // What the read allocated is garbage now (see memory.ts), but the scrape is not over: the web process
+      // renders and compresses it on both cores. Collecting right away held the reply back (a large one
+      // takes several writes: ~27 ms of a 100k-element scrape went by between two of them) or, once it
+      // was written, took a core from the web process. So the collection waits until the scrape is done.
+      collectGarbageIfGrown(AFTER_SCRAPE_MS);
+    });
   };
   const onMessage = (child: ChildProcess, raw: unknown) => {
     const req = parseReadRequest(raw);
@@ -68,8 +74,6 @@ export async function runReader(config: Config): Promise<void> {
       (snapshot) => {
         if (config.jsonfile) writeJson(config.jsonfile, snapshotJson(snapshot), jsonGid, log);
         answer(child, { type: "snapshot", id: req.id, snapshot, stats: stats() });
-        // The reply is serialised by now; what the read allocated is garbage (see memory.ts).
-        collectGarbageIfGrown();
       },
       (err: unknown) => {
         log.warn("read failed", { code: toErrorInfo(err).code, err: toErrorInfo(err).message });
