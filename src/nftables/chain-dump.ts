@@ -30,9 +30,10 @@ const LOOKUP_ORDER = [
 /**
  * dumpRules streams the rule messages of a chain to `onRule`, datagram by datagram, and resolves at
  * NLMSG_DONE; the caller decodes them (rule.ts: addRuleCounters, or ruleFromMessage when it needs the
- * expressions). `shouldStop` is checked after every datagram (the deadline). Errors: NFPROM_DUMP_INTR when the ruleset
- * changed during the dump (flagged by the kernel, or rules out of order: rule-order.ts), NFPROM_EPERM without CAP_NET_ADMIN, NFPROM_TIMEOUT, NFPROM_DECODE. After any
- * error the socket is mid-dump and must be closed by the caller.
+ * expressions). `shouldStop` is checked after every datagram (the deadline). Errors: NFPROM_DUMP_INTR when
+ * the ruleset changed during the dump (flagged by the kernel, or rules out of order: rule-order.ts),
+ * NFPROM_EPERM without CAP_NET_ADMIN, NFPROM_TIMEOUT, NFPROM_DECODE. After any error the socket is mid-dump
+ * and must be closed by the caller.
  */
 export async function dumpRules(
   sock: NetlinkSocket,

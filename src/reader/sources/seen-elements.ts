@@ -3,10 +3,10 @@ import type { ElementView } from "../../nftables/setelem.js";
 /**
  * SeenElements remembers which elements of one set dump were already received, to drop repeats (see
  * sets.ts: the kernel repeats elements of a set that changes during its dump). Most large sets are keyed
- * by IPv4 address: those keys go into an open-addressing table of 32-bit words, which costs ~3 ms per
- * 100k elements and no garbage, where a JS Set cost ~25 ms plus its growth (measured: a read of a
- * 100k-element set took ~75 ms more user and ~160 ms more system time with one). Any other element (IPv6,
- * concatenations, interval boundaries) is told apart by its bytes in a Set of strings.
+ * by IPv4 address: those keys go into an open-addressing table of 32-bit words, which takes 4–14 ms per
+ * 100k elements and makes no garbage, where a JS Set of numbers took ~27 ms (measured alone, 2026-12-02).
+ * Any other element (IPv6, concatenations, interval boundaries) is told apart by its bytes in a Set of
+ * strings.
  */
 export class SeenElements {
   /** The table: 2^bits slots, at most half of them used, each key at its hash or after it. */
