@@ -73,7 +73,7 @@ export class Collector {
       );
     });
     try {
-      const sections = await Promise.race([runner.collect(), late]);
+      const sections = await Promise.race([runner.collect(deadlineAt), late]);
       return { status: { name, ok: true, durationMs: Date.now() - started }, sections };
     } catch (err) {
       this.onSourceError(name, err);

@@ -30,7 +30,7 @@ export function setsSource(
   let lastSizes = new Map<string, number>();
   return {
     name: "sets",
-    async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<Sections> {
+    async collect(sock: NetlinkSocket, shouldStop: () => boolean, deadlineAt: number): Promise<Sections> {
       const selected: NftSet[] = [];
       const keep = (set: NftSet) => {
         if (!(set.flags & NFT_SET_ANONYMOUS) && matchesAny(patterns, set.family, set.table, set.name)) {
@@ -50,7 +50,7 @@ export function setsSource(
       const sizes = new Map<string, number>();
       for (const set of selected) {
         const id = `${set.family}/${set.table}/${set.name}`;
-        const limits = { maxElements, maxAttempts, expected: lastSizes.get(id) ?? 0 };
+        const limits = { maxElements, maxAttempts, expected: lastSizes.get(id) ?? 0, deadlineAt };
         const read = await readSet(sock, set, limits, shouldStop);
         if (read) sets.push(read);
         if (read) sizes.set(id, read.size);
@@ -62,25 +62,31 @@ export function setsSource(
 }
 
 /**
- * readSet dumps one set, again while its dump repeats elements (up to maxAttempts dumps, and only
- * before the deadline), and keeps the dump with the fewest repeats. A set that changes all the time (a
- * busy `update @set`) may never give a clean dump: then the last best one is served, each element once,
- * and nfprom_set_elements_repeated says how torn it was. Undefined: the set is gone.
+ * readSet dumps one set, again while its dump repeats elements (up to maxAttempts dumps, each only when
+ * it should end well before the scrape's deadline), and keeps the dump with the fewest repeats. A set that
+ * changes all the time (a busy `update @set`) may never give a clean dump: then the best one is served,
+ * each element once, and nfprom_set_elements_repeated says how torn it was. Undefined: the set is gone.
  */
 async function readSet(
   sock: NetlinkSocket,
   set: NftSet,
-  limits: { maxElements: number; maxAttempts: number; expected: number },
+  limits: { maxElements: number; maxAttempts: number; expected: number; deadlineAt: number },
   shouldStop: () => boolean,
 ): Promise<SetColumns | undefined> {
   let best: SetColumns | undefined;
-  for (let attempt = 1; attempt <= limits.maxAttempts && !(attempt > 1 && shouldStop()); attempt++) {
+  for (let attempt = 1; attempt <= limits.maxAttempts; attempt++) {
+    const started = Date.now();
     const read = await dumpSet(sock, set, limits, shouldStop);
     if (!read) return undefined;
     if (!best || read.repeated < best.repeated) best = read;
-    if (best.repeated === 0) break;
+    if (best.repeated === 0 || !timeForAnother(Date.now() - started, limits.deadlineAt)) break;
   }
   return best;
+}
+
+/** timeForAnother: one more dump like the last (taking `lastMs`) should end with room to spare. */
+function timeForAnother(lastMs: number, deadlineAt: number): boolean {
+  return Date.now() + 2 * lastMs < deadlineAt;
 }
 
 /**

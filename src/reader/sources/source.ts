@@ -9,11 +9,13 @@ export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
 /**
  * Source is one node_exporter-style collector: a name (the `source` label of nfprom_source_success) and
  * a collect function that dumps what it needs over the socket it is given, checking `shouldStop` (the
- * deadline) between datagrams. It throws NfpromError; NFPROM_DUMP_INTR makes the runner retry it.
+ * runner's hard bound) between datagrams. `deadlineAt` (epoch ms) is when the scrape that asked stops
+ * waiting: work that is optional (another dump of a set that came out torn) must fit before it. It throws
+ * NfpromError; NFPROM_DUMP_INTR makes the runner retry it.
  */
 export interface Source<T = Sections> {
   readonly name: string;
-  collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<T>;
+  collect(sock: NetlinkSocket, shouldStop: () => boolean, deadlineAt: number): Promise<T>;
 }
 
 export interface SourceRunnerOptions {
@@ -37,9 +39,12 @@ export class SourceRunner<T = Sections> {
     readonly options: SourceRunnerOptions,
   ) {}
 
-  /** collect shares the run in flight between concurrent callers (single-flight). */
-  collect(): Promise<T> {
-    this.#inflight ??= this.#withRetries().finally(() => {
+  /**
+   * collect shares the run in flight between concurrent callers (single-flight); the first caller's
+   * deadline (epoch ms; none: Infinity) is the one the source sees.
+   */
+  collect(deadlineAt = Number.POSITIVE_INFINITY): Promise<T> {
+    this.#inflight ??= this.#withRetries(deadlineAt).finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
@@ -50,7 +55,7 @@ export class SourceRunner<T = Sections> {
     this.#sock = undefined;
   }
 
-  async #withRetries(): Promise<T> {
+  async #withRetries(deadlineAt: number): Promise<T> {
     const stopAt = Date.now() + this.options.maxReadMs;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -58,7 +63,7 @@ export class SourceRunner<T = Sections> {
           protocol: NETLINK_NETFILTER,
           recvTimeoutMs: this.options.recvTimeoutMs,
         });
-        return await this.source.collect(this.#sock, () => Date.now() > stopAt);
+        return await this.source.collect(this.#sock, () => Date.now() > stopAt, deadlineAt);
       } catch (err) {
         this.close();
         const interrupted = err instanceof NfpromError && err.code === ErrorCodes.DUMP_INTR;
