@@ -188,5 +188,7 @@ test("a set growing during its dumps: each element exported once, values exact, 
     assert.equal(e.get("nfprom_set_element_packets_total", labels), el.packets, el.key);
     assert.equal(e.get("nfprom_set_element_bytes_total", labels), el.bytes, el.key);
   }
-  t.diagnostic(`scrapes with repeats during growth: ${tornScrapes} of ${SCRAPES}; elements after: ${oracle.length}`);
+  t.diagnostic(
+    `scrapes with repeats during growth: ${tornScrapes} of ${SCRAPES}; elements after: ${oracle.length}`,
+  );
 });
