@@ -12,6 +12,8 @@ import { type ElementView, elementOf, type SetElement, visitSetElements } from "
 import { SeenElements } from "./seen-elements.js";
 import type { Sections, Source } from "./source.js";
 
+const ENOENT = 2;
+
 /**
  * setsSource exports the per-element counters of the named sets and maps the patterns select (anonymous
  * sets belong to rules and are never selected): one NFT_MSG_GETSET dump of every family, then one
@@ -19,8 +21,6 @@ import type { Sections, Source } from "./source.js";
  * kernel's order; the rest are counted as left out, so a set filled by `update @set` cannot flood
  * Prometheus with series.
  */
-const ENOENT = 2;
-
 export function setsSource(
   patterns: readonly NamePattern[],
   maxElements: number,
