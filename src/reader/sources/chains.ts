@@ -17,10 +17,12 @@ function chainListSource(patterns: readonly NamePattern[]): Source<ChainRef[]> {
   return {
     name: "chains",
     async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<ChainRef[]> {
-      const found: ChainRef[] = [];
+      const found = new Map<string, ChainRef>();
       const seq = nextSequence();
+      // By key: a listing torn by a chain added or deleted meanwhile can name a chain twice, and a chain
+      // read twice would count its rules twice (sets.ts tells how dumps tear).
       const keep = (ref: ChainRef) => {
-        if (matchesAny(patterns, ref.family, ref.table, ref.chain)) found.push(ref);
+        if (matchesAny(patterns, ref.family, ref.table, ref.chain)) found.set(keyOf(ref), ref);
       };
       await dumpMessages(
         sock,
@@ -30,7 +32,7 @@ function chainListSource(patterns: readonly NamePattern[]): Source<ChainRef[]> {
         (m) => keep(chainFromMessage(m)),
         shouldStop,
       );
-      return found;
+      return [...found.values()];
     },
   };
 }

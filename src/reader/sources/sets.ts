@@ -31,10 +31,11 @@ export function setsSource(
   return {
     name: "sets",
     async collect(sock: NetlinkSocket, shouldStop: () => boolean, deadlineAt: number): Promise<Sections> {
-      const selected: NftSet[] = [];
+      // By identity: a listing torn by a set added or deleted meanwhile can name a set twice.
+      const selected = new Map<string, NftSet>();
       const keep = (set: NftSet) => {
         if (!(set.flags & NFT_SET_ANONYMOUS) && matchesAny(patterns, set.family, set.table, set.name)) {
-          selected.push(set);
+          selected.set(`${set.family}/${set.table}/${set.name}`, set);
         }
       };
       const seq = nextSequence();
@@ -48,8 +49,7 @@ export function setsSource(
       );
       const sets: SetColumns[] = [];
       const sizes = new Map<string, number>();
-      for (const set of selected) {
-        const id = `${set.family}/${set.table}/${set.name}`;
+      for (const [id, set] of selected) {
         const limits = { maxElements, maxAttempts, expected: lastSizes.get(id) ?? 0, deadlineAt };
         const read = await readSet(sock, set, limits, shouldStop);
         if (read) sets.push(read);
