@@ -19,8 +19,8 @@ function chainListSource(patterns: readonly NamePattern[]): Source<ChainRef[]> {
     async collect(sock: NetlinkSocket, shouldStop: () => boolean): Promise<ChainRef[]> {
       const found = new Map<string, ChainRef>();
       const seq = nextSequence();
-      // By key: a listing torn by a chain added or deleted meanwhile can name a chain twice, and a chain
-      // read twice would count its rules twice (sets.ts tells how dumps tear).
+      // By key, so that no chain is ever read twice (its rules would count twice): the kernel appends new
+      // chains, so a listing torn by a change should skip one at worst, but dumps do tear (rule-order.ts).
       const keep = (ref: ChainRef) => {
         if (matchesAny(patterns, ref.family, ref.table, ref.chain)) found.set(keyOf(ref), ref);
       };

@@ -31,7 +31,8 @@ export function setsSource(
   return {
     name: "sets",
     async collect(sock: NetlinkSocket, shouldStop: () => boolean, deadlineAt: number): Promise<Sections> {
-      // By identity: a listing torn by a set added or deleted meanwhile can name a set twice.
+      // By identity, so that no set is read twice (its series would come twice), whatever a torn listing
+      // holds: the kernel appends new sets, so it should skip one at worst.
       const selected = new Map<string, NftSet>();
       const keep = (set: NftSet) => {
         if (!(set.flags & NFT_SET_ANONYMOUS) && matchesAny(patterns, set.family, set.table, set.name)) {
