@@ -144,11 +144,11 @@ async function metrics(req: IncomingMessage, res: ServerResponse, options: Serve
     const first = pieces.next();
     const second = first.done ? first : pieces.next();
     if (second.done || req.method === "HEAD") {
-      // One piece (every exposition but the largest), or HEAD: sent whole, with its length.
-      const body = Buffer.concat([
-        ...[first, second].flatMap((r) => (r.done ? [] : [r.value])),
-        ...rest(pieces),
-      ]);
+      // One piece (every exposition but the largest), or HEAD: sent whole, with its length. A single
+      // piece goes as it is: Buffer.concat copies even one, into a fresh buffer (at 10k rules ~1 MB, and
+      // ~2.4 ms of each scrape, most of it the new memory's page faults).
+      const parts = [...[first, second].flatMap((r) => (r.done ? [] : [r.value])), ...rest(pieces)];
+      const body = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
       send(res, 200, format.contentType, gzipped ? await compress(body) : body);
     } else {
       await stream(res, format.contentType, gzipped, [first.value, second.value], pieces);
