@@ -95,8 +95,8 @@ export class ExpositionWriter {
 }
 
 /**
- * Spare piece buffers, by size. The streaming server gives each piece back (releasePiece) once the
- * compressor or the socket is done with it, and a later piece is written into it. Without them a 20 MB
+ * Spare piece buffers, by size. The server gives each piece back (releasePiece) once the compressor or
+ * the socket is done with it, and a later piece is written into it. Without them a 20 MB
  * exposition took 20 fresh 1 MiB buffers per scrape, which V8 frees only at its next collection: measured,
  * up to 50 MB of the web process's peak. Only buffers made here are taken back, each at most once.
  */
@@ -104,7 +104,14 @@ const spare = new Map<number, ArrayBuffer[]>();
 const ours = new WeakSet<ArrayBuffer>();
 const MAX_SPARE_PER_SIZE = 8;
 
-function pieceBuffer(size: number): Buffer {
+/**
+ * Piece sizes are rounded up to this, so that the buffer of one scrape's exposition fits the next one's
+ * (a one-piece exposition is sized from the last one's length, which moves with every counter digit).
+ */
+const PIECE_GRANULE = 64 * 1024;
+
+function pieceBuffer(wanted: number): Buffer {
+  const size = Math.ceil(wanted / PIECE_GRANULE) * PIECE_GRANULE;
   const reused = spare.get(size)?.pop();
   if (reused) return Buffer.from(reused);
   const fresh = Buffer.allocUnsafeSlow(size);

@@ -47,3 +47,16 @@ test("a piece given back (releasePiece) takes a later piece; foreign or twice-gi
   assert.equal(String(second), "second");
   assert.equal(String(third), "third");
 });
+
+test("pieces are sized in steps of 64 KiB, so one exposition's buffer fits the next one of about its size", () => {
+  const out = new ExpositionWriter(1_000_000);
+  out.text("one");
+  const one = out.finish();
+  assert.equal(one.buffer.byteLength % (64 * 1024), 0);
+  releasePiece(one);
+  const next = new ExpositionWriter(1_000_700); // the last length plus a few digits
+  next.text("two");
+  const two = next.finish();
+  assert.equal(two.buffer, one.buffer, "the given-back buffer is reused");
+  assert.equal(String(two), "two");
+});
