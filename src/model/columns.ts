@@ -26,7 +26,7 @@ export function u64Column(words: Uint32Array): BigUint64Array {
 }
 
 /** grown copies a column into a larger one of the same kind and returns the larger one. */
-export function grown<T extends Uint8Array | BigUint64Array>(old: T, bigger: T): T {
+export function grown<T extends Uint8Array | Uint32Array | BigUint64Array>(old: T, bigger: T): T {
   bigger.set(old as never);
   return bigger;
 }

@@ -124,11 +124,7 @@ export class CounterColumnsBuilder {
     const last = this.#tables[this.#tables.length - 1];
     if (last?.family !== family || last.table !== table) this.#tables.push({ family, table });
     const i = this.#items.count; // the item being added
-    if (i === this.#tableOf.length) {
-      const bigger = new Uint32Array(2 * i);
-      bigger.set(this.#tableOf);
-      this.#tableOf = bigger;
-    }
+    if (i === this.#tableOf.length) this.#tableOf = grown(this.#tableOf, new Uint32Array(2 * i));
     this.#tableOf[i] = this.#tables.length - 1;
   }
 

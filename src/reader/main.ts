@@ -23,6 +23,9 @@ import { WebSecuritySource } from "./web-security.js";
 
 export { FatalError } from "./setup.js";
 
+/** About how long the web process takes to answer a scrape of 100k series once it has the reply. */
+const AFTER_SCRAPE_MS = 300;
+
 /**
  * runReader is the privileged process: it holds CAP_NET_ADMIN, reads the chain when the web process asks,
  * optionally writes the JSON file, and supervises the web process. Throws FatalError when it cannot run.
@@ -43,8 +46,6 @@ export async function runReader(config: Config): Promise<void> {
   await probe(reader, config, log);
 
   const jsonGid = identity?.gid;
-  /** About how long the web process takes to answer a scrape of 100k series once it has the reply. */
-  const AFTER_SCRAPE_MS = 300;
   const stats = () => readerStats(reader);
   // One elider per web process: a fresh process has none of the columns (see ipc/elision.ts).
   const eliders = new WeakMap<ChildProcess, ColumnElider>();

@@ -137,7 +137,7 @@ async function metrics(req: IncomingMessage, res: ServerResponse, options: Serve
   try {
     const format = negotiateFormat(req.headers.accept);
     const pieces = await options.scrape(scrapeTimeoutMs(req, options.readTimeoutMs), format, CHUNK_BYTES);
-    res.once("close", collectGarbageIfGrown);
+    res.once("close", () => collectGarbageIfGrown());
     res.setHeader("Vary", "Accept, Accept-Encoding");
     const gzipped = acceptsGzip(req.headers["accept-encoding"]);
     if (gzipped) res.setHeader("Content-Encoding", "gzip");
