@@ -42,7 +42,9 @@ function chainListSource(patterns: readonly NamePattern[]): Source<ChainRef[]> {
  * dump and socket), concurrently, under one deadline. The kernel re-walks a chain from its head for
  * every ~32 KiB datagram (design.md §3), so ten chains of 10k rules cost a fraction of one of 100k.
  * Every rule carries its chain's location, which becomes the family/table/chain labels. A chain that
- * disappears between the listing and its dump is simply gone from this read.
+ * disappears between the listing and its dump is simply gone from this read. All chains are dumped at
+ * once: dumping at most as many at a time as there are cores (2 here) measured slower, not faster
+ * (10 chains × 10k rules: e2e p50 245–256 instead of 225–241 ms, for ~15 ms less CPU a scrape).
  */
 export class ChainsReader implements RulesReader {
   readonly #lister: SourceRunner<ChainRef[]>;
