@@ -1,6 +1,7 @@
 // Set elements with counters on the real kernel: a dynamic set filled by `update @set` from traffic, an
-// interval set, values compared with `nft -j list set` read right after the scrape; elements removed
-// while nfprom runs disappear; the per-set cap leaves elements out and says how many.
+// interval set, maps and a concatenated key, values compared with `nft -j list set|map` read right after
+// the scrape; elements removed while nfprom runs disappear; the per-set cap leaves elements out and says
+// how many.
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,24 +25,28 @@ interface OracleElement {
   packets: bigint;
 }
 
-/** `nft -j list set inet firewall NAME`: element keys in nft's words (address, prefix, range) and counters. */
-async function readSet(ns: Netns, name: string): Promise<OracleElement[]> {
-  const raw = await ns.nftCmd(["-j", "list", "set", "inet", "firewall", name]);
+/**
+ * `nft -j list set|map inet firewall NAME`: element keys in nft's words (address, prefix, range,
+ * `a . b`) and counters. A map lists each element as [element, data].
+ */
+async function readSet(ns: Netns, name: string, kind: "set" | "map" = "set"): Promise<OracleElement[]> {
+  const raw = await ns.nftCmd(["-j", "list", kind, "inet", "firewall", name]);
   type Elem = { elem: { val: unknown; counter: { bytes: unknown; packets: unknown } } };
-  const doc = parseNftJson(raw) as { nftables: { set?: { elem?: Elem[] } }[] };
-  const elems = doc.nftables.find((i) => i.set)?.set?.elem ?? [];
-  return elems.map(({ elem }) => ({
-    key: keyText(elem.val),
-    bytes: u64(elem.counter.bytes),
-    packets: u64(elem.counter.packets),
-  }));
+  type Listed = { elem?: (Elem | [Elem, unknown])[] };
+  const doc = parseNftJson(raw) as { nftables: { set?: Listed; map?: Listed }[] };
+  const elems = doc.nftables.find((i) => i[kind])?.[kind]?.elem ?? [];
+  return elems.map((listed) => {
+    const { elem } = Array.isArray(listed) ? listed[0] : listed;
+    return { key: keyText(elem.val), bytes: u64(elem.counter.bytes), packets: u64(elem.counter.packets) };
+  });
 }
 
 function keyText(val: unknown): string {
   if (typeof val === "string" || typeof val === "number") return String(val);
-  const v = val as { prefix?: { addr: string; len: number }; range?: [string, string] };
+  const v = val as { prefix?: { addr: string; len: number }; range?: [string, string]; concat?: unknown[] };
   if (v.prefix) return `${v.prefix.addr}/${v.prefix.len}`;
   if (v.range) return `${v.range[0]}-${v.range[1]}`;
+  if (v.concat) return v.concat.map(keyText).join(" . ");
   throw new Error(`unexpected element ${JSON.stringify(val)}`);
 }
 
@@ -102,6 +107,55 @@ test("set elements: traffic through a dynamic and an interval set, exact values,
     .map((s) => `${s.labels.set} ${s.labels.element}`);
   assert.ok(!keys.includes("clients 198.51.100.7"));
   assert.ok(keys.includes("clients 127.0.0.1"));
+});
+
+test("maps and concatenated keys: a verdict map, a data map, an address . port set; exact values", async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = await NetnsClass.create("src-maps", { t });
+  const port = ns.freePort();
+  const declarations = [
+    `map ports { type inet_service : verdict; counter; elements = { ${port} : continue } }`,
+    "map marks { type ipv4_addr : mark; counter; elements = { 127.0.0.1 : 0x2a } }",
+    `set pairs { type ipv4_addr . inet_service; counter; elements = { 127.0.0.1 . ${port} comment "nft(app=lab)" } }`,
+  ];
+  // Each matches only the test's UDP traffic: the scrapes (TCP to 127.0.0.1) must not move the counters.
+  const rules = [
+    "udp dport vmap @ports",
+    `udp dport ${port} meta mark set ip daddr map @marks`,
+    "ip daddr . udp dport @pairs",
+  ];
+  await ns.nft(accountingRuleset(rules, { declarations }));
+  const nf = await startNfprom(ns, ["-sets", "firewall/*"]);
+  await sendTraffic(ns, { proto: "udp", host: "127.0.0.1", port, bytes: 12_000 });
+
+  const res = await nf.scrape();
+  const oracle = {
+    ports: await readSet(ns, "ports", "map"),
+    marks: await readSet(ns, "marks", "map"),
+    pairs: await readSet(ns, "pairs"),
+  };
+  const e = parseExposition(res.body);
+  assert.deepEqual(e.duplicates, []);
+  assert.equal((await promtoolCheck(res.body)).code, 0);
+  assert.deepEqual(
+    Object.values(oracle).map((elements) => elements.map((el) => el.key)),
+    [[String(port)], ["127.0.0.1"], [`127.0.0.1 . ${port}`]],
+  );
+  for (const [set, elements] of Object.entries(oracle)) {
+    for (const el of elements) {
+      assert.ok(el.packets > 0n, `${set} ${el.key}: the traffic did not go through it`);
+      const labels = {
+        family: "inet",
+        table: "firewall",
+        set,
+        element: el.key,
+        app: set === "pairs" ? "lab" : "",
+      };
+      assert.equal(e.get("nfprom_set_element_bytes_total", labels), el.bytes, `${set} ${el.key}`);
+      assert.equal(e.get("nfprom_set_element_packets_total", labels), el.packets, `${set} ${el.key}`);
+    }
+    assert.equal(e.get("nfprom_set_elements", { family: "inet", table: "firewall", set }), 1n);
+  }
 });
 
 test("-sets.max-elements caps the series per set and reports the rest as left out", async (t) => {
