@@ -109,7 +109,7 @@ test("set elements: traffic through a dynamic and an interval set, exact values,
   assert.ok(keys.includes("clients 127.0.0.1"));
 });
 
-test("maps and concatenated keys: a verdict map, a data map, an address . port set; exact values", async (t) => {
+test("maps and concatenated keys: a verdict map, a data map, an address . port set; exact values; sets come and go", async (t) => {
   if (!requireRoot(t)) return;
   const ns = await NetnsClass.create("src-maps", { t });
   const port = ns.freePort();
@@ -156,7 +156,42 @@ test("maps and concatenated keys: a verdict map, a data map, an address . port s
     }
     assert.equal(e.get("nfprom_set_elements", { family: "inet", table: "firewall", set }), 1n);
   }
+
+  // A set added while nfprom runs appears on the next scrape; a deleted map's series disappear.
+  await ns.nftCmd([
+    "delete",
+    "rule",
+    "inet",
+    "firewall",
+    "accounting",
+    "handle",
+    await ruleHandle(ns, "@marks"),
+  ]);
+  await ns.nftCmd(["delete", "map", "inet", "firewall", "marks"]);
+  await ns.nftCmd([
+    "add",
+    "set",
+    "inet",
+    "firewall",
+    "late",
+    "{ type ipv4_addr; counter; elements = { 192.0.2.1 } }",
+  ]);
+  const sets = new Set(
+    parseExposition((await nf.scrape()).body)
+      .byName("nfprom_set_elements")
+      .map((s) => s.labels.set),
+  );
+  assert.deepEqual([...sets].sort(), ["late", "pairs", "ports"]);
 });
+
+/** ruleHandle: the handle of the accounting rule whose text contains `text` (nft -a list chain). */
+async function ruleHandle(ns: Netns, text: string): Promise<string> {
+  const listing = await ns.nftCmd(["-a", "list", "chain", "inet", "firewall", "accounting"]);
+  const line = listing.split("\n").find((l) => l.includes(text));
+  const handle = line && /# handle (\d+)/.exec(line)?.[1];
+  if (!handle) throw new Error(`no rule with ${text} in:\n${listing}`);
+  return handle;
+}
 
 test("-sets.max-elements caps the series per set and reports the rest as left out", async (t) => {
   if (!requireRoot(t)) return;
