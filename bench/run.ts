@@ -16,11 +16,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import {
-  chmodSync,
   closeSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -39,13 +37,13 @@ import { getRulesRequest } from "../src/nftables/requests.js";
 import { ChainReader } from "../src/reader/chain-reader.js";
 import { floorDump } from "./floor.js";
 import { type HttpResult, httpGet } from "./http.js";
+import { PhaseLog, phaseSection } from "./phases.js";
 import { childrenOf, cpuMs, statusKiB } from "./proc.js";
 import { BENCH_CHAIN, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
+import { type Dist, dist, fmtMs } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NFPROM_MAIN = join(REPO_ROOT, "dist/src/cli/main.js");
-const PHASE_HOOK = new URL("./phase-hook.js", import.meta.url).href;
-const PHASES = process.env.BENCH_PHASES === "1";
 const DEFAULT_SIZES = [100, 10_000, 100_000];
 const PORT = 9830;
 const IDLE_MS = 5_000;
@@ -59,29 +57,6 @@ function plan(n: number): { k: number; nftRuns: number; warmup: number } {
 
 // ---------------------------------------------------------------------------------------------------------
 // small helpers
-
-interface Dist {
-  p50: number;
-  p95: number;
-  min: number;
-  max: number;
-  runs: number[];
-}
-
-function dist(runs: number[]): Dist {
-  const s = [...runs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const p50 = s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-  const p95 = s[Math.max(0, Math.ceil(0.95 * s.length) - 1)] as number;
-  return { p50, p95, min: s[0] as number, max: s[s.length - 1] as number, runs };
-}
-
-function fmtMs(ms: number): string {
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms >= 100) return `${ms.toFixed(0)} ms`;
-  if (ms >= 10) return `${ms.toFixed(1)} ms`;
-  return `${ms.toFixed(2)} ms`;
-}
 
 const fmtMiB = (kib: number) => `${(kib / MIB).toFixed(1)} MiB`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -153,7 +128,7 @@ interface Exporter {
 let current: Exporter | undefined;
 let workDir: string | undefined;
 
-async function startExporter(dir: string, n: number, phasesDir: string | undefined): Promise<Exporter> {
+async function startExporter(dir: string, n: number, phases: PhaseLog): Promise<Exporter> {
   const logPath = join(dir, `exporter-${n}.log`);
   const fd = openSync(logPath, "w");
   const args = [
@@ -169,14 +144,7 @@ async function startExporter(dir: string, n: number, phasesDir: string | undefin
     "-read-timeout",
     "60s",
   ];
-  const env = phasesDir
-    ? {
-        ...process.env,
-        BENCH_PHASES_DIR: phasesDir,
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${PHASE_HOOK}`.trim(),
-      }
-    : process.env;
-  const child = spawn(process.execPath, args, { stdio: ["ignore", fd, fd], env });
+  const child = spawn(process.execPath, args, { stdio: ["ignore", fd, fd], env: phases.env() });
   closeSync(fd);
   const readerPid = child.pid;
   if (readerPid === undefined) throw new Error("cannot start the exporter");
@@ -320,10 +288,9 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
 
     // 3: end to end through the real exporter, each scrape right after a floor run (the exporter is idle
     // then), so that e2e and floor are compared under the same conditions even if the machine drifts.
-    const phasesDir = PHASES ? mkdtempSync(join(tmpdir(), "nfprom-bench-phases-")) : undefined;
-    if (phasesDir) chmodSync(phasesDir, 0o777); // the web process (nobody) appends its events here
+    const phaseLog = new PhaseLog();
     const t0 = performance.now();
-    exp = await startExporter(dir, n, phasesDir);
+    exp = await startExporter(dir, n, phaseLog);
     const exporterStartMs = performance.now() - t0;
     const e2eRuns: number[] = [];
     const scrapes: HttpResult[] = [];
@@ -362,8 +329,7 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
       `N=${n}: e2e p50 ${fmtMs(e2e.p50)} p95 ${fmtMs(e2e.p95)}; floor p50 over ${floorRuns.length} runs ${fmtMs(floor.p50)}`,
     );
     await stopExporter(exp);
-    const phases = phasesDir ? phaseTable(phasesDir, scrapes) : undefined;
-    if (phasesDir) rmSync(phasesDir, { recursive: true, force: true });
+    const phases = phaseLog.table(scrapes);
 
     // 4: the nft -j baseline.
     const nftRunsMs: number[] = [];
@@ -411,59 +377,6 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
     reader.close();
     if (exp) await stopExporter(exp);
   }
-}
-
-/**
- * phaseTable pairs each scrape (client timestamps) with the events bench/phase-hook.ts recorded in the
- * reader and the web process, and returns markdown rows of the per-phase medians.
- */
-function phaseTable(phasesDir: string, scrapes: HttpResult[]): string {
-  const events = (role: string): [string, number][] => {
-    const out: [string, number][] = [];
-    for (const f of readdirSync(phasesDir).filter((x) => x.startsWith(`${role}-`))) {
-      for (const line of readFileSync(join(phasesDir, f), "utf8").split("\n")) {
-        if (line) out.push(JSON.parse(line) as [string, number]);
-      }
-    }
-    return out.sort((a, b) => a[1] - b[1]);
-  };
-  const reader = events("reader");
-  const web = events("web");
-  const at = (list: [string, number][], name: string, after: number | undefined) =>
-    after === undefined ? undefined : list.find(([n, t]) => n === name && t >= after)?.[1];
-  const names = [
-    "client → web 'request' event",
-    "web: request → read request sent (IPC)",
-    "IPC web → reader",
-    "reader: read + decode (ChainReader)",
-    "reader: serialise + queue reply (IPC)",
-    "IPC reader → web, incl. deserialise",
-    "web: label policy + exposition, until res.end() is called",
-    "res.end() called → client has the last byte",
-  ];
-  const cols: number[][] = names.map(() => []);
-  const endCalls: number[] = [];
-  for (const s of scrapes) {
-    const httpReq = at(web, "httpReq", s.sentAt);
-    const reqSend = at(web, "reqSend", httpReq);
-    const reqRecv = at(reader, "reqRecv", reqSend);
-    const replySend = at(reader, "replySend", reqRecv);
-    const replySent = at(reader, "replySent", replySend);
-    const replyRecv = at(web, "replyRecv", replySent);
-    const endCall = at(web, "endCall", replyRecv);
-    const endRet = at(web, "endRet", endCall);
-    const points = [s.sentAt, httpReq, reqSend, reqRecv, replySend, replySent, replyRecv, endCall, s.doneAt];
-    if (points.some((p) => p === undefined) || endRet === undefined) continue;
-    for (let i = 0; i < names.length; i++)
-      (cols[i] as number[]).push((points[i + 1] as number) - (points[i] as number));
-    endCalls.push(endRet - (endCall as number));
-  }
-  const row = (name: string, c: number[]) =>
-    c.length ? `| ${name} | ${fmtMs(dist(c).p50)} | ${fmtMs(dist(c).p95)} |` : `| ${name} | – | – |`;
-  return [
-    ...names.map((name, i) => row(name, cols[i] as number[])),
-    row("(within the last: the res.end() call itself, which can outlast delivery)", endCalls),
-  ].join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -574,15 +487,12 @@ function loadavg(): string {
 }
 
 function report(results: SizeResult[], info: RunInfo): string {
-  const phases = results.filter((r) => r.phases);
-  const phaseSection = phases.length
-    ? `\n## Where a scrape's time goes (BENCH_PHASES=1)\n\nTimestamps from bench/phase-hook.ts, which wraps Node's IPC and HTTP entry points in both processes\n(this run's e2e figures include its small overhead). Median / p95 per phase.\n\n${phases
-        .map(
-          (r) =>
-            `### N = ${r.n.toLocaleString("en-US")}\n\n| phase | p50 | p95 |\n|---|---:|---:|\n${r.phases}`,
-        )
-        .join("\n\n")}\n`
-    : "";
+  const phases = phaseSection(
+    "Where a scrape's time goes (BENCH_PHASES=1)",
+    results.flatMap((r) =>
+      r.phases ? [{ title: `N = ${r.n.toLocaleString("en-US")}`, rows: r.phases }] : [],
+    ),
+  );
   return `# nfprom benchmark results
 
 Generated by \`npm run bench\` (scripts/bench.sh → dist/bench/run.js) on ${info.startedAt.toISOString()}; the
@@ -621,7 +531,7 @@ ${details(results)}
 ## Targets
 
 ${targets(results)}
-${phaseSection}`;
+${phases}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------

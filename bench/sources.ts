@@ -19,6 +19,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,8 +28,10 @@ import { NetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
 import { getObjectsRequest, getRulesRequest, getSetElemsRequest } from "../src/nftables/requests.js";
 import { floorDump } from "./floor.js";
-import { httpGet } from "./http.js";
+import { type HttpResult, httpGet } from "./http.js";
+import { PhaseLog, phaseSection } from "./phases.js";
 import { childrenOf, cpuMs, statusKiB } from "./proc.js";
+import { dist, fmtMs } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NFPROM_MAIN = join(REPO_ROOT, "dist/src/cli/main.js");
@@ -136,6 +139,7 @@ async function floorOnFreshSocket(request: (seq: number) => Buffer): Promise<num
 async function startExporter(
   args: string[],
   logPath: string,
+  phases: PhaseLog,
 ): Promise<{ child: ChildProcess; webPid: number }> {
   const fd = openSync(logPath, "w");
   const all = [
@@ -152,7 +156,7 @@ async function startExporter(
     "60s",
     ...args,
   ];
-  const child = spawn(process.execPath, all, { stdio: ["ignore", fd, fd] });
+  const child = spawn(process.execPath, all, { stdio: ["ignore", fd, fd], env: phases.env() });
   closeSync(fd);
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -177,11 +181,15 @@ async function stopExporter(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 
-async function benchOne(s: Scenario, dir: string): Promise<string> {
+/** One row of the table, and with BENCH_PHASES=1 where its scrapes' time went. */
+interface Row {
+  row: string;
+  phases?: { title: string; rows: string };
+}
+
+async function benchOne(s: Scenario, dir: string): Promise<Row> {
   const file = join(dir, "ruleset.nft");
   writeFileSync(file, s.ruleset());
   const t0 = performance.now();
@@ -190,9 +198,13 @@ async function benchOne(s: Scenario, dir: string): Promise<string> {
   if (code !== 0) throw new Error(`nft -f failed for ${s.name}`);
   const loadMs = performance.now() - t0;
   rmSync(file);
-  const { child, webPid } = await startExporter(s.args, join(dir, "exporter.log"));
+  const phaseLog = new PhaseLog();
+  const { child, webPid } = await startExporter(s.args, join(dir, "exporter.log"), phaseLog);
+  const timed: HttpResult[] = [];
+  // One keep-alive connection, as Prometheus scrapes.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    for (let i = 0; i < WARMUP; i++) await httpGet(PORT, "/metrics");
+    for (let i = 0; i < WARMUP; i++) await httpGet(PORT, "/metrics", agent);
     const floors: number[] = [];
     const scrapes: number[] = [];
     let floorCpuMs = 0;
@@ -206,7 +218,7 @@ async function benchOne(s: Scenario, dir: string): Promise<string> {
       const c = process.cpuUsage(c0);
       floorCpuMs += (c.user + c.system) / 1000;
       const e0 = exporterCpu();
-      const r = await httpGet(PORT, "/metrics");
+      const r = await httpGet(PORT, "/metrics", agent);
       exporterCpuMs += exporterCpu() - e0;
       const series = r.body.split("\n").filter((l) => l.startsWith(`${s.series.metric}{`)).length;
       if (r.status !== 200 || !r.body.includes("\nnfprom_up 1\n") || series !== s.series.count) {
@@ -215,17 +227,22 @@ async function benchOne(s: Scenario, dir: string): Promise<string> {
         );
       }
       scrapes.push(r.ms);
+      timed.push(r);
     }
     const rssReader = statusKiB(child.pid as number, "VmHWM");
     const rssWeb = statusKiB(webPid, "VmHWM");
-    const [floor, e2e] = [median(floors), median(scrapes)];
+    const [floor, e2e] = [dist(floors).p50, dist(scrapes).p50];
     const ratio = e2e / floor;
     process.stderr.write(
-      `bench sources: ${s.name}: floor ${fmt(floor)}, e2e ${fmt(e2e)} (${ratio.toFixed(2)}×)\n`,
+      `bench sources: ${s.name}: floor ${fmtMs(floor)}, e2e ${fmtMs(e2e)} (${ratio.toFixed(2)}×)\n`,
     );
     const cores = floorCpuMs / floors.reduce((a, b) => a + b, 0);
-    return `| ${s.name} | ${fmt(loadMs)} | ${fmt(floor)} | ${cores.toFixed(2)} | ${fmt(floorCpuMs / K)} | ${fmt(exporterCpuMs / K)} | ${fmt(e2e)} | ${ratio.toFixed(2)}× ${ratio <= 1.2 ? "met" : "**MISSED**"} | ${mib(rssReader)} | ${mib(rssWeb)} | ${mib(rssReader + rssWeb)} ${rssReader + rssWeb <= 250 * 1024 ? "met" : "**MISSED**"} |`;
+    await stopExporter(child); // first: the hook writes a scrape's events just after it, all written by the exit
+    const phases = phaseLog.table(timed);
+    const row = `| ${s.name} | ${fmtMs(loadMs)} | ${fmtMs(floor)} | ${cores.toFixed(2)} | ${fmtMs(floorCpuMs / K)} | ${fmtMs(exporterCpuMs / K)} | ${fmtMs(e2e)} | ${ratio.toFixed(2)}× ${ratio <= 1.2 ? "met" : "**MISSED**"} | ${mib(rssReader)} | ${mib(rssWeb)} | ${mib(rssReader + rssWeb)} ${rssReader + rssWeb <= 250 * 1024 ? "met" : "**MISSED**"} |`;
+    return { row, ...(phases && { phases: { title: s.name, rows: phases } }) };
   } finally {
+    agent.destroy();
     await stopExporter(child);
   }
 }
@@ -236,7 +253,7 @@ async function main(): Promise<void> {
     throw new Error("run me through scripts/bench.sh: refusing to touch the caller's ruleset");
   }
   const dir = mkdtempSync(join(tmpdir(), "nfprom-bench-sources-"));
-  const rows: string[] = [];
+  const rows: Row[] = [];
   try {
     const only = process.env.BENCH_SCENARIOS?.split(",");
     for (const s of SCENARIOS) {
@@ -260,8 +277,11 @@ adds competes with the kernel for them: e2e ≥ exporter CPU / cores.
 
 | source | load (nft -f) | floor p50 | floor cores | floor CPU | exporter CPU | e2e p50 | e2e/floor | RSS reader | RSS web | RSS total |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${rows.join("\n")}
-`;
+${rows.map((r) => r.row).join("\n")}
+${phaseSection(
+  "Where a scrape's time goes, sources (BENCH_PHASES=1)",
+  rows.flatMap((r) => (r.phases ? [r.phases] : [])),
+)}`;
   const out = process.env.BENCH_OUT || join(REPO_ROOT, "bench/RESULTS.md");
   appendFileSync(out, section);
   process.stdout.write(section);
