@@ -5,8 +5,8 @@
  * to the report run.js wrote.
  *
  * floor: the same dump requests nfprom sends, on NetlinkSocket, headers walked, nothing decoded
- * (src/nftables/dump.ts with a counting callback); for the chains row, the 10 dumps run concurrently on
- * 10 sockets, as nfprom runs them. e2e: the real exporter, K scrapes after WARMUP untimed ones.
+ * (bench/floor.ts); for the chains row, the 10 dumps run concurrently on 10 sockets, as nfprom runs them.
+ * e2e: the real exporter, K scrapes after WARMUP untimed ones, over one keep-alive connection.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import {
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
 Median of ${K} runs after ${WARMUP} untimed scrapes. **floor**: the dumps nfprom needs (10 concurrent rule dumps;
 one NFT_MSG_GETOBJ dump; one NFT_MSG_GETSETELEM dump), headers walked, nothing decoded, in the bench process,
 one floor run before each scrape. **e2e**: \`GET /metrics\` of the real exporter (reader as root, web as
-nobody) with Prometheus' headers (gzip, text format), checked for N series and \`nfprom_up 1\`. Targets: e2e ≤ 1.2 × floor, peak RSS of both processes
+nobody) over one keep-alive connection with Prometheus' headers (gzip, text format), checked for N series and \`nfprom_up 1\`. Targets: e2e ≤ 1.2 × floor, peak RSS of both processes
 together ≤ 250 MiB. **floor cores**: CPU time of the floor runs (nearly all of it the kernel's, as system
 time) over their wall time; **floor CPU** and **exporter CPU** per run (exporter: reader + web, user +
 system, from /proc, 10 ms ticks). When the floor already keeps every core busy, whatever the exporter
