@@ -61,8 +61,8 @@ describe("set elements with counters: decoded and keyed as nft prints them", () 
     assert.deepEqual(keyed("pairs"), [["192.0.2.7 . 53", { bytes: 700n, packets: 7n }, undefined]]);
   });
 
-  test("a key type nfprom does not know is printed as hex", () => {
-    const shape = { keyType: 19, keyLen: 4, flags: 0 };
+  test("a key type nfprom does not know is printed as hex, byte by byte", () => {
+    const shape = { keyType: 22, keyLen: 4, flags: 0 }; // realm
     const el = {
       key: Buffer.from("0000002a", "hex"),
       keyEnd: undefined,
@@ -103,9 +103,39 @@ describe("key shapes beyond plain values (test/fixtures/sources/sets-shapes.json
   });
 });
 
+describe("keys in host byte order and named values (test/fixtures/sources/sets-keys.json)", () => {
+  const declared = new Map(
+    fixtureMessages("sources/sets-keys").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
+  );
+  const keys = (name: string) =>
+    keyedElements(
+      declared.get(name) as NftSet,
+      fixtureMessages(`sources/setelem-keys-${name}`).messages.flatMap(setElementsFromMessage),
+    ).map(([k, e]) => [k, e.counter?.bytes]);
+
+  test("a mark, kept by the kernel in host byte order, prints as nft prints it", () => {
+    assert.deepEqual([declared.get("mk")?.keyType, declared.get("mk")?.keyLen], [19, 4]);
+    assert.deepEqual(keys("mk"), [["0x0000002a", 60n]]);
+  });
+
+  test("a mark . inet_service concatenation", () => {
+    assert.deepEqual(keys("mkp"), [["0x00000007 . 22", 70n]]);
+  });
+
+  test("ether types: nft's names where it has one, else 0x and 4 hex digits", () => {
+    assert.deepEqual(keys("et").sort(), [
+      ["0x1234", 90n],
+      ["ip6", 80n],
+    ]);
+  });
+});
+
 describe("elementKeyText (the sets source's path) prints every key as keyedElements does", () => {
   const shapes = new Map(
     fixtureMessages("sources/sets-shapes").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
+  );
+  const keySets = new Map(
+    fixtureMessages("sources/sets-keys").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
   );
   const cases: [NftSet, string][] = [
     ...["clients", "v6", "ports", "pairs"].map((n): [NftSet, string] => [
@@ -115,6 +145,10 @@ describe("elementKeyText (the sets source's path) prints every key as keyedEleme
     ...["vm", "cc", "eth", "v6n"].map((n): [NftSet, string] => [
       shapes.get(n) as NftSet,
       `sources/setelem-shapes-${n}`,
+    ]),
+    ...["mk", "mkp", "et"].map((n): [NftSet, string] => [
+      keySets.get(n) as NftSet,
+      `sources/setelem-keys-${n}`,
     ]),
   ];
   for (const [set, fixture] of cases) {
