@@ -69,11 +69,12 @@ SHAPES = """table inet firewall {
 }
 """
 # Keys beyond addresses and ports: a mark (the kernel keeps it in host byte order), a mark . inet_service
-# concatenation, and ether types (nft prints some by name).
+# concatenation, ether types and protocols (nft prints some by name).
 KEYS = """table inet firewall {
 \tset mk { type mark; counter; elements = { 0x0000002a counter packets 6 bytes 60 } }
 \tset mkp { type mark . inet_service; counter; elements = { 0x00000007 . 22 counter packets 7 bytes 70 } }
 \tset et { type ether_type; counter; elements = { ip6 counter packets 8 bytes 80, 0x1234 counter packets 9 bytes 90 } }
+\tset pr { type inet_proto; counter; elements = { tcp counter packets 1 bytes 10, 253 counter packets 2 bytes 20 } }
 }
 """
 # clients gets its elements (with counters) from `nft add element`, as `update @clients` would add them.
@@ -105,9 +106,9 @@ for _name in ("vm", "cc", "v6n", "eth"):
         f"GETSETELEM dump of {_name} (see sets-shapes)", SHAPES, GETSETELEM, 1, "firewall", _name,
         ["list", "set" if _name != "vm" else "map", "inet", "firewall", _name])
 
-SCENARIOS["sets-keys"] = ("GETSET dump (family 0): a mark set, a mark . inet_service concatenation and an ether_type "
-                          "set, all with counters", KEYS, GETSET, 0, None, None, ["list", "sets"])
-for _name in ("mk", "mkp", "et"):
+SCENARIOS["sets-keys"] = ("GETSET dump (family 0): a mark set, a mark . inet_service concatenation, an ether_type "
+                          "set and an inet_proto set, all with counters", KEYS, GETSET, 0, None, None, ["list", "sets"])
+for _name in ("mk", "mkp", "et", "pr"):
     SCENARIOS[f"setelem-keys-{_name}"] = (
         f"GETSETELEM dump of {_name} (see sets-keys)", KEYS, GETSETELEM, 1, "firewall", _name,
         ["list", "set", "inet", "firewall", _name])

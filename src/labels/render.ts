@@ -175,7 +175,7 @@ const PROTOCOL_NAMES: Record<number, string> = {
   136: "udplite",
 };
 
-function protocolName(n: number): string {
+export function protocolName(n: number): string {
   return PROTOCOL_NAMES[n] ?? String(n);
 }
 

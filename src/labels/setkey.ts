@@ -1,9 +1,10 @@
-import { endianness } from "node:os";
+import { HOST_ORDER } from "../netlink/byteorder.js";
 import { NFT_SET_ELEM_CATCHALL, NFT_SET_ELEM_INTERVAL_END } from "../nftables/constants.js";
 import { NFT_SET_INTERVAL } from "../nftables/constants-sources.js";
 import type { ElementView, SetElement } from "../nftables/setelem.js";
 import { bigToBuffer, formatAddress, formatAddressRange } from "./addr.js";
 import { toBig } from "./derived.js";
+import { protocolName } from "./render.js";
 
 /** SetKeyShape is what rendering a set's keys needs from its declaration (see nftables/set.ts). */
 export interface SetKeyShape {
@@ -29,7 +30,6 @@ const ETHER_TYPES = new Map([
   [0x8100, "8021q"],
   [0x88a8, "8021ad"],
 ]);
-const HOST_LE = endianness() === "LE";
 
 /** nft datatype ids (nftables include/datatype.h enum datatypes) whose values nfprom prints like nft. */
 const PART_TYPES: Record<number, PartType> = {
@@ -42,10 +42,10 @@ const PART_TYPES: Record<number, PartType> = {
   8: { len: 16, format: formatAddress, address: true }, // ipv6_addr
   9: { len: 6, format: (b) => [...b].map((x) => x.toString(16).padStart(2, "0")).join(":") }, // ether_addr
   10: { len: 2, format: (b) => ETHER_TYPES.get(b.readUInt16BE(0)) ?? hexWord(b.readUInt16BE(0), 4) }, // ether_type
-  12: { len: 1, format: (b) => String(b.readUInt8(0)) }, // inet_proto
+  12: { len: 1, format: (b) => protocolName(b.readUInt8(0)) }, // inet_proto
   13: { len: 2, format: (b) => String(b.readUInt16BE(0)), formatAt: (b, at) => String(b.readUInt16BE(at)) }, // inet_service
   // mark (meta mark, ct mark): the kernel keeps it in host byte order, nft prints 0x and 8 hex digits.
-  19: { len: 4, format: (b) => hexWord(HOST_LE ? b.readUInt32LE(0) : b.readUInt32BE(0), 8) },
+  19: { len: 4, format: (b) => hexWord(HOST_ORDER === "little" ? b.readUInt32LE(0) : b.readUInt32BE(0), 8) },
   41: { len: 16, format: (b) => b.toString("utf8", 0, b.indexOf(0) === -1 ? b.length : b.indexOf(0)) }, // ifname
 };
 const TYPE_BITS = 6;

@@ -122,6 +122,13 @@ describe("keys in host byte order and named values (test/fixtures/sources/sets-k
     assert.deepEqual(keys("mkp"), [["0x00000007 . 22", 70n]]);
   });
 
+  test("protocols by the names nft prints for the common ones, others by number", () => {
+    assert.deepEqual(keys("pr").sort(), [
+      ["253", 20n],
+      ["tcp", 10n],
+    ]);
+  });
+
   test("ether types: nft's names where it has one, else 0x and 4 hex digits", () => {
     assert.deepEqual(keys("et").sort(), [
       ["0x1234", 90n],
@@ -146,7 +153,7 @@ describe("elementKeyText (the sets source's path) prints every key as keyedEleme
       shapes.get(n) as NftSet,
       `sources/setelem-shapes-${n}`,
     ]),
-    ...["mk", "mkp", "et"].map((n): [NftSet, string] => [
+    ...["mk", "mkp", "et", "pr"].map((n): [NftSet, string] => [
       keySets.get(n) as NftSet,
       `sources/setelem-keys-${n}`,
     ]),
