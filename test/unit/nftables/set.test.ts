@@ -7,9 +7,20 @@ import { type NftSet, setFromMessage } from "../../../src/nftables/set.js";
 import { setElementsFromMessage, visitSetElements } from "../../../src/nftables/setelem.js";
 import { fixtureMessages } from "../helpers/messages.js";
 
-const sets = new Map(
-  fixtureMessages("sources/sets").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
-);
+/** The sets a GETSET dump fixture declares, by name. */
+function declaredSets(fixture: string): Map<string, NftSet> {
+  return new Map(fixtureMessages(fixture).messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]));
+}
+
+/** [key, bytes] of each element of an element dump fixture, keyed like the sets source does it. */
+function keyedBytes(set: NftSet | undefined, fixture: string): [string, bigint | undefined][] {
+  const elements = fixtureMessages(fixture).messages.flatMap(setElementsFromMessage);
+  return keyedElements(set as NftSet, elements).map(([k, e]) => [k, e.counter?.bytes]);
+}
+
+const sets = declaredSets("sources/sets");
+const shapes = declaredSets("sources/sets-shapes");
+const keySets = declaredSets("sources/sets-keys");
 
 /** Elements of fixture setelem-counters-<name>, keyed like the sets source does it. */
 function keyed(name: string): [string, { bytes: bigint; packets: bigint } | undefined, string | undefined][] {
@@ -76,74 +87,56 @@ describe("set elements with counters: decoded and keyed as nft prints them", () 
   });
 });
 
-describe("key shapes beyond plain values (test/fixtures/sources/sets-shapes.json)", () => {
-  const shapes = new Map(
-    fixtureMessages("sources/sets-shapes").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
-  );
-  const keys = (name: string) =>
-    keyedElements(
-      shapes.get(name) as NftSet,
-      fixtureMessages(`sources/setelem-shapes-${name}`).messages.flatMap(setElementsFromMessage),
-    ).map(([k, e]) => [k, e.counter?.bytes]);
+describe("keys beyond plain values, as nft prints them (sets-shapes.json, sets-keys.json)", () => {
+  const cases: [string, NftSet | undefined, string, [string, bigint][]][] = [
+    [
+      "a verdict map's key (the verdict is not a label)",
+      shapes.get("vm"),
+      "shapes-vm",
+      [["192.0.2.1", 200n]],
+    ],
+    [
+      "concatenated intervals (pipapo sends an inclusive KEY_END): a prefix and a port range",
+      shapes.get("cc"),
+      "shapes-cc",
+      [
+        ["10.0.0.0/24 . 1000-2000", 10n],
+        ["192.0.2.5 . 22", 30n],
+      ],
+    ],
+    ["an IPv6 prefix", shapes.get("v6n"), "shapes-v6n", [["2001:db8::/32", 40n]]],
+    ["an ether_addr", shapes.get("eth"), "shapes-eth", [["02:00:00:00:00:01", 50n]]],
+    ["a mark, kept by the kernel in host byte order", keySets.get("mk"), "keys-mk", [["0x0000002a", 60n]]],
+    ["a mark . inet_service concatenation", keySets.get("mkp"), "keys-mkp", [["0x00000007 . 22", 70n]]],
+    [
+      "protocols by the names nft prints for the common ones, others by number",
+      keySets.get("pr"),
+      "keys-pr",
+      [
+        ["253", 20n],
+        ["tcp", 10n],
+      ],
+    ],
+    [
+      "ether types by nft's names where it has one, else 0x and 4 hex digits",
+      keySets.get("et"),
+      "keys-et",
+      [
+        ["0x1234", 90n],
+        ["ip6", 80n],
+      ],
+    ],
+  ];
+  for (const [title, set, fixture, expected] of cases) {
+    test(title, () => assert.deepEqual(keyedBytes(set, `sources/setelem-${fixture}`).sort(), expected));
+  }
 
-  test("a verdict map's keys and counters (the verdict is not a label)", () => {
-    assert.deepEqual(keys("vm"), [["192.0.2.1", 200n]]);
-  });
-
-  test("concatenated intervals (pipapo sends an inclusive KEY_END): a prefix and a port range", () => {
-    assert.deepEqual(keys("cc").sort(), [
-      ["10.0.0.0/24 . 1000-2000", 10n],
-      ["192.0.2.5 . 22", 30n],
-    ]);
-  });
-
-  test("an IPv6 prefix and an ether_addr", () => {
-    assert.deepEqual(keys("v6n"), [["2001:db8::/32", 40n]]);
-    assert.deepEqual(keys("eth"), [["02:00:00:00:00:01", 50n]]);
-  });
-});
-
-describe("keys in host byte order and named values (test/fixtures/sources/sets-keys.json)", () => {
-  const declared = new Map(
-    fixtureMessages("sources/sets-keys").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
-  );
-  const keys = (name: string) =>
-    keyedElements(
-      declared.get(name) as NftSet,
-      fixtureMessages(`sources/setelem-keys-${name}`).messages.flatMap(setElementsFromMessage),
-    ).map(([k, e]) => [k, e.counter?.bytes]);
-
-  test("a mark, kept by the kernel in host byte order, prints as nft prints it", () => {
-    assert.deepEqual([declared.get("mk")?.keyType, declared.get("mk")?.keyLen], [19, 4]);
-    assert.deepEqual(keys("mk"), [["0x0000002a", 60n]]);
-  });
-
-  test("a mark . inet_service concatenation", () => {
-    assert.deepEqual(keys("mkp"), [["0x00000007 . 22", 70n]]);
-  });
-
-  test("protocols by the names nft prints for the common ones, others by number", () => {
-    assert.deepEqual(keys("pr").sort(), [
-      ["253", 20n],
-      ["tcp", 10n],
-    ]);
-  });
-
-  test("ether types: nft's names where it has one, else 0x and 4 hex digits", () => {
-    assert.deepEqual(keys("et").sort(), [
-      ["0x1234", 90n],
-      ["ip6", 80n],
-    ]);
+  test("a mark set is declared with nft's mark type", () => {
+    assert.deepEqual([keySets.get("mk")?.keyType, keySets.get("mk")?.keyLen], [19, 4]);
   });
 });
 
 describe("elementKeyText (the sets source's path) prints every key as keyedElements does", () => {
-  const shapes = new Map(
-    fixtureMessages("sources/sets-shapes").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
-  );
-  const keySets = new Map(
-    fixtureMessages("sources/sets-keys").messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
-  );
   const cases: [NftSet, string][] = [
     ...["clients", "v6", "ports", "pairs"].map((n): [NftSet, string] => [
       sets.get(n) as NftSet,
