@@ -21,18 +21,38 @@ export interface ItemGroup {
 
 type Pairs = [string, string][] | undefined;
 
-/** Entry is what is kept of an item between scrapes: its comment, the comment's labels, its text. */
-interface Entry {
-  comment: string | undefined;
+/** CommentLabels: a comment's label pairs, or why its nft(...) was refused (then it adds no labels). */
+interface CommentLabels {
   pairs: Pairs;
+  refused?: string;
+}
+
+/** Entry is what is kept of an item between scrapes: its comment, the comment's labels, its text. */
+interface Entry extends CommentLabels {
+  comment: string | undefined;
   text: string | undefined;
+}
+
+/** ItemRejection: an item exported with its identity labels alone, because its nft(...) comment is malformed. */
+export interface ItemRejection {
+  /** The item's identity: the group's labels and the item label (e.g. family, table, set, element). */
+  labels: Record<string, string>;
+  comment: string;
+  reason: string;
+}
+
+/** RenderedTexts: the label text of every item, and the items whose comment was refused. */
+export interface RenderedTexts {
+  texts: string[];
+  rejected: ItemRejection[];
 }
 
 /**
  * ItemLabelTexts (one per kind: its groups share label names) renders the label text of every item of
  * one kind, over the union of the label names of all its items (a key an item lacks is the empty value,
- * as for rules). A comment key that clashes with the group's labels is kept as `exported_<key>`; an
- * invalid comment adds no labels, since the identity alone already makes the series unique.
+ * as for rules). A comment key that clashes with the group's labels is kept as `exported_<key>`; a
+ * malformed nft(...) comment adds no labels, since the identity alone already makes the series unique,
+ * and is returned among the rejections, to be reported.
  *
  * It keeps, per group, each item's entry under its value (an item's value is unique in its group: a set
  * element's key, a counter's name): a dynamic set that gained or lost a few elements since the last
@@ -43,12 +63,12 @@ export class ItemLabelTexts {
   #names = "";
   #groups = new Map<string, Map<string, Entry>>();
 
-  /** render returns the texts aligned with the columns: out[at + i - from] for every item i of a group. */
-  render(groups: readonly ItemGroup[], count: number): string[] {
+  /** render returns the texts aligned with the columns: texts[at + i - from] for every item i of a group. */
+  render(groups: readonly ItemGroup[], count: number): RenderedTexts {
     const entries = new Array<Entry>(count);
     const keys = new Set<string>();
     const kept = new Map<string, Map<string, Entry>>();
-    const parsed = new Map<string, Pairs>();
+    const parsed = new Map<string, CommentLabels>();
     for (const g of groups) {
       const previous = this.#groups.get(g.id);
       const current = kept.get(g.id) ?? new Map<string, Entry>();
@@ -60,12 +80,12 @@ export class ItemLabelTexts {
         const comment = g.comments[i];
         let entry = previous?.get(item);
         if (!entry || entry.comment !== comment) {
-          let pairs = comment === undefined ? undefined : parsed.get(comment);
-          if (comment !== undefined && !parsed.has(comment)) {
-            pairs = commentLabels(comment, taken);
-            parsed.set(comment, pairs);
+          let labels: CommentLabels = { pairs: undefined };
+          if (comment !== undefined) {
+            labels = parsed.get(comment) ?? commentLabels(comment, taken);
+            parsed.set(comment, labels);
           }
-          entry = { comment, pairs, text: undefined };
+          entry = { comment, ...labels, text: undefined };
         }
         for (const [k] of entry.pairs ?? []) keys.add(k);
         current.set(item, entry);
@@ -79,9 +99,14 @@ export class ItemLabelTexts {
     this.#groups = kept;
     const index = new Map(names.map((k, i) => [k, i]));
     const out = new Array<string>(count);
+    const rejected: ItemRejection[] = [];
     for (const g of groups) {
       for (let i = g.from; i < g.to; i++) {
         const entry = entries[g.at + i - g.from] as Entry;
+        if (entry.refused !== undefined) {
+          const labels = Object.fromEntries([...g.base, [g.itemLabel, g.items[i] as string]]);
+          rejected.push({ labels, comment: entry.comment as string, reason: entry.refused });
+        }
         if (entry.text === undefined || renamed) {
           const values = new Array<string>(names.length).fill("");
           for (const [k, v] of g.base) values[index.get(k) as number] = v;
@@ -92,14 +117,21 @@ export class ItemLabelTexts {
         out[g.at + i - g.from] = entry.text;
       }
     }
-    return out;
+    return { texts: out, rejected };
   }
 }
 
-/** commentLabels: the label pairs of a valid `nft(...)` comment, renamed `exported_<key>` on a clash. */
-function commentLabels(comment: string, taken: ReadonlySet<string>): Pairs {
+/**
+ * commentLabels: the label pairs of a valid `nft(...)` comment, renamed `exported_<key>` on a clash; none
+ * for a comment that is not `nft(...)`; none and the reason for a malformed one.
+ */
+function commentLabels(comment: string, taken: ReadonlySet<string>): CommentLabels {
   const parsed = parseComment(comment);
-  if (parsed.kind !== "labels") return undefined;
-  if ([...parsed.labels.keys()].some((k) => labelNameProblem(k))) return undefined;
-  return [...parsed.labels].map(([k, v]) => [taken.has(k) ? `exported_${k}` : k, v]);
+  if (parsed.kind === "invalid") return { pairs: undefined, refused: parsed.reason };
+  if (parsed.kind !== "labels") return { pairs: undefined };
+  for (const k of parsed.labels.keys()) {
+    const problem = labelNameProblem(k);
+    if (problem) return { pairs: undefined, refused: problem };
+  }
+  return { pairs: [...parsed.labels].map(([k, v]) => [taken.has(k) ? `exported_${k}` : k, v]) };
 }

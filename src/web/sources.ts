@@ -1,24 +1,44 @@
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
-
+import type { Logger } from "../log.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota, Snapshot } from "../model/snapshot.js";
 import type { CounterColumns, SetColumns } from "../model/source-columns.js";
-import { type ItemGroup, ItemLabelTexts } from "./label-texts.js";
+import { type ItemGroup, ItemLabelTexts, type ItemRejection } from "./label-texts.js";
+
+/** The kinds of items with comments, as the `kind` label of nfprom_comments_rejected and in the log. */
+type Kind = "counter" | "quota" | "set_element";
+const KIND_WORDS: Record<Kind, string> = {
+  counter: "named counter",
+  quota: "quota",
+  set_element: "set element",
+};
 
 /**
  * SourceRenderer renders the optional sources' sections of a snapshot (named counters, quotas, set
  * elements), their per-source success and duration, and the snapshot's age when stale serving is on.
  * Nothing at all when neither is enabled, so the seed's exposition is unchanged. It keeps each kind's
- * label text from one scrape to the next (see KindLabels).
+ * label text from one scrape to the next (see KindLabels). An item whose nft(...) comment is malformed
+ * is exported with its identity labels alone, logged once, and counted in nfprom_comments_rejected.
  */
 export class SourceRenderer {
-  readonly #counters = new KindLabels<CounterColumns>(sameCounterIdentity);
-  readonly #quotas = new KindLabels<Quota[]>(() => false);
+  readonly #counters = new KindLabels<CounterColumns>(sameCounterIdentity, (r) =>
+    this.#reportOnce("counter", r),
+  );
+  readonly #quotas = new KindLabels<Quota[]>(
+    () => false,
+    (r) => this.#reportOnce("quota", r),
+  );
   readonly #sets = new KindLabels<SetColumns[]>(
     (a, b) => a.length === b.length && a.every((set, i) => sameSetIdentity(set, b[i] as SetColumns)),
+    (r) => this.#reportOnce("set_element", r),
   );
+  /** The rejections logged, per kind: each one when it first appears, not on every scrape. */
+  readonly #reported = new Map<Kind, Set<string>>();
 
-  constructor(readonly ns: string) {}
+  constructor(
+    readonly ns: string,
+    readonly log?: Logger,
+  ) {}
 
   *families(snapshot: Snapshot | undefined): Generator<MetricFamily> {
     const ns = this.ns;
@@ -34,6 +54,7 @@ export class SourceRenderer {
     if (snapshot.counters) yield* this.#counterFamilies(snapshot.counters);
     if (snapshot.quotas) yield* this.#quotaFamilies(snapshot.quotas);
     if (snapshot.sets) yield* this.#setFamilies(snapshot.sets);
+    yield* this.#rejectedFamily(snapshot);
     const sources = snapshot.sources;
     yield {
       name: `${ns}_source_success`,
@@ -50,6 +71,37 @@ export class SourceRenderer {
         value: s.durationMs / 1000,
       })),
     };
+  }
+
+  /** #rejectedFamily: the comments refused in the kinds this snapshot has (their texts are rendered by now). */
+  *#rejectedFamily(snapshot: Snapshot): Generator<MetricFamily> {
+    const counts: [Kind, number][] = [];
+    if (snapshot.counters) counts.push(["counter", this.#counters.rejected.length]);
+    if (snapshot.quotas) counts.push(["quota", this.#quotas.rejected.length]);
+    if (snapshot.sets) counts.push(["set_element", this.#sets.rejected.length]);
+    if (counts.length === 0) return;
+    yield {
+      name: `${this.ns}_comments_rejected`,
+      help: "Named counters, quotas and set elements whose nft(...) comment is malformed (see the log): exported with their identity labels alone.",
+      type: "gauge",
+      samples: counts.map(([kind, n]) => ({ labels: formatLabels(["kind"], [kind]), value: n })),
+    };
+  }
+
+  #reportOnce(kind: Kind, rejected: readonly ItemRejection[]): void {
+    const before = this.#reported.get(kind);
+    const now = new Set<string>();
+    for (const r of rejected) {
+      const key = JSON.stringify([r.labels, r.comment, r.reason]);
+      now.add(key);
+      if (!before?.has(key))
+        this.log?.warn(`${KIND_WORDS[kind]} comment rejected`, {
+          ...r.labels,
+          comment: r.comment,
+          reason: r.reason,
+        });
+    }
+    this.#reported.set(kind, now);
   }
 
   *#counterFamilies(counters: CounterColumns): Generator<MetricFamily> {
@@ -158,19 +210,30 @@ function concat(parts: readonly BigUint64Array[]): BigUint64Array {
  * KindLabels keeps one kind's rendered label texts (named counters, quotas or set elements) with the
  * identity columns they were rendered from. While a new read has the same identity (the common case:
  * only counter values moved), the texts are reused without looking at an item; otherwise they are
- * rendered again by ItemLabelTexts, which still reuses what it can item by item.
+ * rendered again by ItemLabelTexts, which still reuses what it can item by item, and the items whose
+ * comment was refused go to `report`.
  */
 class KindLabels<C> {
   #identity: C | undefined;
   #texts: string[] = [];
+  #rejected: ItemRejection[] = [];
   readonly #items = new ItemLabelTexts();
 
-  constructor(readonly same: (a: C, b: C) => boolean) {}
+  constructor(
+    readonly same: (a: C, b: C) => boolean,
+    readonly report: (rejected: readonly ItemRejection[]) => void,
+  ) {}
+
+  /** rejected: the items of the last texts whose comment was refused. */
+  get rejected(): readonly ItemRejection[] {
+    return this.#rejected;
+  }
 
   texts(identity: C, count: number, groups: () => ItemGroup[]): string[] {
     if (this.#identity === undefined || !this.same(this.#identity, identity)) {
-      this.#texts = this.#items.render(groups(), count);
+      ({ texts: this.#texts, rejected: this.#rejected } = this.#items.render(groups(), count));
       this.#identity = identity;
+      this.report(this.#rejected);
     }
     return this.#texts;
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderText as renderTextBuffer } from "../../../src/exposition/text.js";
 import { fromWireSnapshot, toWireSnapshot } from "../../../src/ipc/protocol.js";
+import type { LogFields, Logger } from "../../../src/log.js";
 import { SourceRenderer } from "../../../src/web/sources.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
 import { columnar, type SnapshotObjects as Snapshot } from "../helpers/snapshot.js";
@@ -99,6 +100,57 @@ test("stale serving: the age gauge", () => {
 test("the exposition passes promtool check metrics", { skip: promtoolMissing }, () => {
   const { status, output } = checkMetrics(renderText(sourceFamilies("nfprom", { ...FULL, ageMs: 0 })));
   assert.equal(status, 0, output);
+});
+
+test("malformed nft(...) comments: the items keep their series, are counted by kind and logged once", () => {
+  const warned: [string, LogFields | undefined][] = [];
+  const log = { warn: (msg: string, fields?: LogFields) => warned.push([msg, fields]) } as unknown as Logger;
+  const renderer = new SourceRenderer("nfprom", log);
+  const lines = (snapshot: Snapshot) => renderText(sourceFamilies("nfprom", snapshot, renderer)).split("\n");
+  const element = { key: "10.0.0.1", comment: "nft(a=1;a=2)", bytes: 1n, packets: 1n };
+  const sets = (FULL.sets ?? []).map((set) => ({ ...set, elements: [element] }));
+  const counters = FULL.counters ?? [];
+  const bad: Snapshot = { ...FULL, sets };
+
+  const first = lines(bad);
+  assert.ok(first.includes('nfprom_comments_rejected{kind="counter"} 1'));
+  assert.ok(first.includes('nfprom_comments_rejected{kind="quota"} 0'));
+  assert.ok(first.includes('nfprom_comments_rejected{kind="set_element"} 1'));
+  assert.ok(
+    first.includes(
+      'nfprom_set_element_bytes_total{element="10.0.0.1",family="inet",set="clients",table="firewall"} 1',
+    ),
+  );
+  const where = { family: "inet", table: "firewall" };
+  assert.deepEqual(warned, [
+    [
+      "named counter comment rejected",
+      {
+        ...where,
+        name: "b",
+        comment: "nft(bad-key=1)",
+        reason: '"bad-key" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)',
+      },
+    ],
+    [
+      "set element comment rejected",
+      {
+        ...where,
+        set: "clients",
+        element: "10.0.0.1",
+        comment: "nft(a=1;a=2)",
+        reason: 'key "a" given twice',
+      },
+    ],
+  ]);
+
+  lines(bad);
+  // Another item's comment changes: the kind is labelled again, and the rejection stays logged once.
+  const note = (c: (typeof counters)[number]) => (c.name === "c" ? { ...c, comment: "another note" } : c);
+  lines({ ...bad, counters: counters.map(note) });
+  assert.equal(warned.length, 2, "each rejection is logged once, not on every scrape");
+  const fixed = lines({ ...bad, counters: counters.map((c) => ({ ...c, comment: "nft(svc=b)" })) });
+  assert.ok(fixed.includes('nfprom_comments_rejected{kind="counter"} 0'));
 });
 
 test("successive scrapes: new values under unchanged labels; changed items re-labelled, gone items dropped", () => {
