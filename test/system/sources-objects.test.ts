@@ -3,6 +3,7 @@
 // traffic in between), objects added and removed while nfprom runs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { logLines } from "./core-common.js";
 import {
   accountingRuleset,
   type Netns,
@@ -127,6 +128,17 @@ test("named counters added and removed while running appear and disappear", asyn
     what: "late to disappear",
   });
   assert.deepEqual(await names(), ["tcp_any", "udp_in"]);
+
+  // A malformed nft(...) comment: the counter is still exported, by its name; counted, and logged once.
+  await ns.nftCmd(["add", "counter", "inet", "firewall", "bad", '{ comment "nft(bad-key=1)" }']);
+  await nf.scrape();
+  const withBad = parseExposition((await nf.scrape()).body);
+  assert.equal(withBad.get("nfprom_comments_rejected", { kind: "counter" }), 1n);
+  assert.ok(withBad.byName("nfprom_object_bytes_total").some((s) => s.labels.name === "bad"));
+  assert.equal(
+    logLines(nf, "named counter comment rejected", { name: "bad", comment: "nft(bad-key=1)" }).length,
+    1,
+  );
 });
 
 test("several chains: one series per chain with family/table/chain labels; one chain keeps the seed's labels", async (t) => {
