@@ -158,6 +158,27 @@ test("malformed nft(...) comments: the items keep their series, are counted by k
   assert.ok(fixed.includes('nfprom_comments_rejected{kind="counter"} 0'));
 });
 
+test("many malformed comments at once: ten logged one by one, the rest as one count", () => {
+  const warned: [string, LogFields | undefined][] = [];
+  const log = { warn: (msg: string, fields?: LogFields) => warned.push([msg, fields]) } as unknown as Logger;
+  const elements = Array.from({ length: 15 }, (_, i) => ({
+    key: `10.0.0.${i}`,
+    comment: "nft(oops)",
+    bytes: 1n,
+    packets: 1n,
+  }));
+  const sets = [{ ...where, name: "clients", size: 15, leftOut: 0, elements }];
+  const text = renderText(
+    sourceFamilies("nfprom", { ...BASE, sets, sources: [] }, new SourceRenderer("nfprom", log)),
+  );
+  assert.match(text, /\nnfprom_comments_rejected\{kind="set_element"\} 15\n/);
+  assert.equal(warned.filter(([msg]) => msg === "set element comment rejected").length, 10);
+  assert.deepEqual(warned.at(-1), [
+    "set element comments rejected",
+    { more: 5, metric: "nfprom_comments_rejected" },
+  ]);
+});
+
 test("successive scrapes: new values under unchanged labels; changed items re-labelled, gone items dropped", () => {
   const renderer = new SourceRenderer("nfprom");
   const scrape = (snapshot: Snapshot) =>
