@@ -27,9 +27,19 @@ interface CommentLabels {
   refused?: string;
 }
 
-/** Entry is what is kept of an item between scrapes: its comment, the comment's labels, its text. */
-interface Entry extends CommentLabels {
+const NO_LABELS: CommentLabels = { pairs: undefined };
+const NO_KEYS: readonly string[] = [];
+
+/**
+ * Entry is what is kept of an item between scrapes: its comment, the names of the comment's labels and its
+ * text. Not the label values: the text has them, and a text to render again parses its comment again
+ * (100k named counters kept as pairs held ~15 MB of the web process's heap).
+ */
+interface Entry {
   comment: string | undefined;
+  /** One array for every entry whose comment has the same label names (see #interned). */
+  keys: readonly string[];
+  refused: string | undefined;
   text: string | undefined;
 }
 
@@ -62,32 +72,29 @@ export interface RenderedTexts {
 export class ItemLabelTexts {
   #names = "";
   #groups = new Map<string, Map<string, Entry>>();
+  readonly #keySets = new Map<string, readonly string[]>();
 
   /** render returns the texts aligned with the columns: texts[at + i - from] for every item i of a group. */
   render(groups: readonly ItemGroup[], count: number): RenderedTexts {
     const entries = new Array<Entry>(count);
     const keys = new Set<string>();
     const kept = new Map<string, Map<string, Entry>>();
-    const parsed = new Map<string, CommentLabels>();
+    const takenOf = (g: ItemGroup) => new Set([...g.base.map(([k]) => k), g.itemLabel]);
     for (const g of groups) {
       const previous = this.#groups.get(g.id);
       const current = kept.get(g.id) ?? new Map<string, Entry>();
       kept.set(g.id, current);
-      const taken = new Set([...g.base.map(([k]) => k), g.itemLabel]);
+      const taken = takenOf(g);
       for (const k of taken) keys.add(k);
       for (let i = g.from; i < g.to; i++) {
         const item = g.items[i] as string;
         const comment = g.comments[i];
         let entry = previous?.get(item);
         if (!entry || entry.comment !== comment) {
-          let labels: CommentLabels = { pairs: undefined };
-          if (comment !== undefined) {
-            labels = parsed.get(comment) ?? commentLabels(comment, taken);
-            parsed.set(comment, labels);
-          }
-          entry = { comment, ...labels, text: undefined };
+          const { pairs, refused } = labelsOf(comment, taken);
+          entry = { comment, keys: this.#interned(pairs), refused, text: undefined };
         }
-        for (const [k] of entry.pairs ?? []) keys.add(k);
+        for (const k of entry.keys) keys.add(k);
         current.set(item, entry);
         entries[g.at + i - g.from] = entry;
       }
@@ -101,6 +108,7 @@ export class ItemLabelTexts {
     const out = new Array<string>(count);
     const rejected: ItemRejection[] = [];
     for (const g of groups) {
+      const taken = takenOf(g);
       for (let i = g.from; i < g.to; i++) {
         const entry = entries[g.at + i - g.from] as Entry;
         if (entry.refused !== undefined) {
@@ -111,7 +119,7 @@ export class ItemLabelTexts {
           const values = new Array<string>(names.length).fill("");
           for (const [k, v] of g.base) values[index.get(k) as number] = v;
           values[index.get(g.itemLabel) as number] = g.items[i] as string;
-          for (const [k, v] of entry.pairs ?? []) values[index.get(k) as number] = v;
+          for (const [k, v] of labelsOf(entry.comment, taken).pairs ?? []) values[index.get(k) as number] = v;
           entry.text = formatLabels(names, values);
         }
         out[g.at + i - g.from] = entry.text;
@@ -119,6 +127,27 @@ export class ItemLabelTexts {
     }
     return { texts: out, rejected };
   }
+
+  /** #interned: one shared array per set of label names (most items of a kind have the same ones). */
+  #interned(pairs: Pairs): readonly string[] {
+    if (!pairs) return NO_KEYS;
+    const names = pairs.map(([k]) => k);
+    const id = names.join("\0");
+    let shared = this.#keySets.get(id);
+    if (!shared) {
+      shared = names;
+      this.#keySets.set(id, shared);
+    }
+    return shared;
+  }
+}
+
+/**
+ * labelsOf parses a comment where its labels are needed, twice for an item whose text is rendered: kept
+ * for the whole render, the parsed labels of 100k named counters raised the web process's peak by ~17 MB.
+ */
+function labelsOf(comment: string | undefined, taken: ReadonlySet<string>): CommentLabels {
+  return comment === undefined ? NO_LABELS : commentLabels(comment, taken);
 }
 
 /**
