@@ -1,6 +1,7 @@
 import { parseComment } from "../labels/comment.js";
-import { LabelPolicy, type PolicyOptions } from "../labels/policy.js";
+import { commentProblem, LabelPolicy, type PolicyOptions } from "../labels/policy.js";
 import type { RuleCounters } from "../model/snapshot.js";
+import type { CommentedItem } from "./items.js";
 
 /**
  * Severity of a finding. `error`: the exporter drops the rule; `warning`: it exports the rule, but not as
@@ -9,8 +10,10 @@ import type { RuleCounters } from "../model/snapshot.js";
  */
 export type Severity = "error" | "warning" | "info";
 
+/** Finding: a problem of a rule (by handle) or of a named counter, quota or set element (by item). */
 export interface Finding {
-  handle: bigint;
+  handle?: bigint;
+  item?: string;
   comment: string | undefined;
   severity: Severity;
   problem: string;
@@ -23,6 +26,8 @@ export interface CheckResult {
   keys: string[];
   series: number;
   findings: Finding[];
+  /** Named counters, quotas and set elements checked (-counters, -quotas, -sets), when any is selected. */
+  items?: number;
 }
 
 /** nft stores at most 128 bytes of comment (NFT_USERDATA_MAXLEN is 256, but nft(8) refuses more than 128). */
@@ -52,8 +57,27 @@ export function diagnose(
   for (const [rule, problem] of keySetFindings(rules.filter((r) => !rejected.has(r.handle)))) {
     add(rule, "warning", problem);
   }
-  findings.sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0));
+  findings.sort((a, b) => Number((a.handle ?? 0n) - (b.handle ?? 0n)));
   return { rules: rules.length, counts: set.counts, keys: set.keys, series: set.values.length, findings };
+}
+
+/**
+ * itemFindings: the named counters, quotas and set elements whose nft(...) comment the exporter refuses.
+ * A warning, not an error: the exporter still exports the item, by its identity labels alone.
+ */
+export function itemFindings(items: readonly CommentedItem[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const { item, comment } of items) {
+    const problem = commentProblem(parseComment(comment));
+    if (problem)
+      findings.push({
+        item,
+        comment,
+        severity: "warning",
+        problem: `${problem}; exported without its comment's labels`,
+      });
+  }
+  return findings;
 }
 
 function commentFindings(rule: RuleCounters, allRules: boolean): [Severity, string][] {

@@ -6,26 +6,33 @@ import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
 import { createChainReader, FatalError, requireNetAdmin } from "../reader/setup.js";
-import { diagnose } from "./diagnose.js";
-import { rulesFromNftJson } from "./nft-json.js";
+import { diagnose, itemFindings } from "./diagnose.js";
+import { type CommentedItem, itemsFromSnapshot } from "./items.js";
+import { itemsFromNftJson, rulesFromNftJson } from "./nft-json.js";
 import { formatReport, isClean } from "./report.js";
 
 /**
  * runCheck is `nfprom check`: read the chain from the kernel (same flags as the exporter, needs
  * CAP_NET_ADMIN) or from `nft -j list ruleset` JSON (-input FILE or -input -), judge every rule with the
- * exporter's label policy and print the findings. Resolves 0 when clean, 1 with problems; a chain that
+ * exporter's label policy, and the comments of the named counters, quotas and set elements that -counters,
+ * -quotas and -sets select, and print the findings. Resolves 0 when clean, 1 with problems; a chain that
  * cannot be read throws FatalError (exit 1 with the reason, like the exporter itself).
  */
 export async function runCheck(config: Config): Promise<number> {
-  const { rules, derivedKeys, source } =
+  const { rules, items, derivedKeys, source } =
     config.input === undefined ? await fromKernel(config) : fromJson(config);
   const result = diagnose(rules, { allRules: config.allRules, duplicates: config.duplicates }, derivedKeys);
+  if (selectsItems(config)) {
+    result.findings.push(...itemFindings(items));
+    result.items = items.length;
+  }
   process.stdout.write(formatReport(result, source, config.format));
   return isClean(result) ? 0 : 1;
 }
 
 interface Input {
   rules: RuleCounters[];
+  items: CommentedItem[];
   derivedKeys: string[];
   source: string;
 }
@@ -36,7 +43,12 @@ async function fromKernel(config: Config): Promise<Input> {
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
     const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });
-    return { rules: rulesFromColumns(snapshot.rules), derivedKeys: snapshot.derivedLabels ?? [], source };
+    return {
+      rules: rulesFromColumns(snapshot.rules),
+      items: itemsFromSnapshot(snapshot),
+      derivedKeys: snapshot.derivedLabels ?? [],
+      source,
+    };
   } catch (err) {
     throw new FatalError(toErrorInfo(err).message);
   } finally {
@@ -63,12 +75,22 @@ function fromJson(config: Config): Input {
   }
   const selector = { family: config.family, table: config.table, chain: config.chain };
   try {
+    const items = {
+      counters: config.counterPatterns,
+      quotas: config.quotaPatterns,
+      sets: config.setPatterns,
+    };
     return {
       rules: rulesFromNftJson(text, selector),
+      items: itemsFromNftJson(text, items),
       derivedKeys: [],
       source: path === "-" ? "stdin" : path,
     };
   } catch (err) {
     throw new FatalError(`${path}: ${(err as Error).message}`);
   }
+}
+
+function selectsItems(config: Config): boolean {
+  return config.counterPatterns.length + config.quotaPatterns.length + config.setPatterns.length > 0;
 }

@@ -1,5 +1,7 @@
+import { matchesAny, type NamePattern } from "../model/pattern.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { FAMILIES } from "../nftables/constants.js";
+import { type CommentedItem, counterItem, elementItem, quotaItem } from "./items.js";
 
 /** ChainSelector picks the rules of one chain; family "all" accepts the chain in every family. */
 export interface ChainSelector {
@@ -18,10 +20,8 @@ const U64 = 1n << 64n;
  * libnftables JSON.
  */
 export function rulesFromNftJson(text: string, want: ChainSelector): RuleCounters[] {
-  const doc = JSON.parse(quoteBigIntegers(text)) as { nftables?: unknown };
-  if (!doc || !Array.isArray(doc.nftables)) throw new Error('not nft -j output: no "nftables" array');
   const rules: RuleCounters[] = [];
-  for (const item of doc.nftables as Record<string, unknown>[]) {
+  for (const item of nftObjects(text)) {
     const rule = item?.rule as Record<string, unknown> | undefined;
     if (!rule || rule.table !== want.table || rule.chain !== want.chain) continue;
     const family = FAMILIES[rule.family as keyof typeof FAMILIES];
@@ -38,6 +38,69 @@ export function rulesFromNftJson(text: string, want: ChainSelector): RuleCounter
   return rules;
 }
 
+/** ItemSelector: the -counters, -quotas and -sets patterns. */
+export interface ItemSelector {
+  counters: readonly NamePattern[];
+  quotas: readonly NamePattern[];
+  sets: readonly NamePattern[];
+}
+
+/**
+ * itemsFromNftJson lists the named counters, quotas and set and map elements the patterns select, with
+ * their comments, from the same JSON as rulesFromNftJson.
+ */
+export function itemsFromNftJson(text: string, want: ItemSelector): CommentedItem[] {
+  const items: CommentedItem[] = [];
+  for (const entry of nftObjects(text)) {
+    const [type, obj] = Object.entries(entry)[0] ?? [];
+    if (!obj || typeof obj !== "object") continue;
+    const o = obj as Record<string, unknown>;
+    const family = FAMILIES[o.family as keyof typeof FAMILIES];
+    const [table, name] = [String(o.table), String(o.name)];
+    if (family === undefined) continue;
+    const comment = typeof o.comment === "string" ? o.comment : undefined;
+    const selected = (patterns: readonly NamePattern[]) => matchesAny(patterns, family, table, name);
+    if (type === "counter" && selected(want.counters)) {
+      items.push({ item: counterItem(String(o.family), table, name), comment });
+    } else if (type === "quota" && selected(want.quotas)) {
+      items.push({ item: quotaItem(String(o.family), table, name), comment });
+    } else if ((type === "set" || type === "map") && selected(want.sets)) {
+      items.push(...elementItems(o));
+    }
+  }
+  return items;
+}
+
+/**
+ * elementItems: a set's or map's elements with a counter (those the exporter exports). A map lists
+ * [element, data]; an element with a counter is {elem: {val, counter, comment?}}, one without its bare value.
+ */
+function elementItems(set: Record<string, unknown>): CommentedItem[] {
+  const items: CommentedItem[] = [];
+  for (const listed of Array.isArray(set.elem) ? set.elem : []) {
+    const el = (Array.isArray(listed) ? listed[0] : listed) as { elem?: Record<string, unknown> };
+    if (!el?.elem?.counter) continue;
+    const item = elementItem(
+      String(set.family),
+      String(set.table),
+      String(set.name),
+      jsonKeyText(el.elem.val),
+    );
+    items.push({ item, comment: typeof el.elem.comment === "string" ? el.elem.comment : undefined });
+  }
+  return items;
+}
+
+/** jsonKeyText: an element key as nft prints it, from its JSON form (for naming it in a finding). */
+function jsonKeyText(val: unknown): string {
+  if (typeof val === "string" || typeof val === "number") return String(val);
+  const v = val as { prefix?: { addr: string; len: number }; range?: unknown[]; concat?: unknown[] };
+  if (v?.prefix) return `${v.prefix.addr}/${v.prefix.len}`;
+  if (Array.isArray(v?.range)) return v.range.map(jsonKeyText).join("-");
+  if (Array.isArray(v?.concat)) return v.concat.map(jsonKeyText).join(" . ");
+  return JSON.stringify(val);
+}
+
 /** findCounter returns the first anonymous `counter` statement; `counter name x` is a named counter. */
 function findCounter(expr: unknown): { bytes: unknown; packets: unknown } | undefined {
   if (!Array.isArray(expr)) return undefined;
@@ -46,6 +109,13 @@ function findCounter(expr: unknown): { bytes: unknown; packets: unknown } | unde
     if (c && typeof c === "object" && "bytes" in c) return c as { bytes: unknown; packets: unknown };
   }
   return undefined;
+}
+
+/** nftObjects: the items of the "nftables" array; throws on text that is not libnftables JSON. */
+function nftObjects(text: string): Record<string, unknown>[] {
+  const doc = JSON.parse(quoteBigIntegers(text)) as { nftables?: unknown };
+  if (!doc || !Array.isArray(doc.nftables)) throw new Error('not nft -j output: no "nftables" array');
+  return doc.nftables as Record<string, unknown>[];
 }
 
 function u64(v: unknown): bigint {

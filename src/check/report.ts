@@ -14,7 +14,7 @@ export function formatReport(result: CheckResult, source: string, format: CheckF
 function formatText(result: CheckResult, source: string): string {
   const lines: string[] = [];
   for (const f of result.findings) {
-    lines.push(`handle ${f.handle}: ${f.severity}: ${f.problem}`);
+    lines.push(`${f.item ?? `handle ${f.handle}`}: ${f.severity}: ${f.problem}`);
     lines.push(`    comment: ${f.comment === undefined ? "(none)" : JSON.stringify(f.comment)}`);
   }
   if (lines.length > 0) lines.push("");
@@ -23,6 +23,9 @@ function formatText(result: CheckResult, source: string): string {
   lines.push(
     `${source}: ${result.rules} rules: ${exported} exported as ${result.series} series, ${ignored} ignored, ${rejected} rejected`,
     `labels: ${result.keys.length > 0 ? result.keys.join(", ") : "(none)"}`,
+    ...(result.items === undefined
+      ? []
+      : [`named counters, quotas and set elements: ${result.items} checked`]),
     `${n("error")} errors, ${n("warning")} warnings, ${n("info")} notes: ${isClean(result) ? "clean" : "problems found"}`,
   );
   return `${lines.join("\n")}\n`;
@@ -36,7 +39,8 @@ function formatJson(result: CheckResult, source: string): string {
     counts: result.counts,
     series: result.series,
     labels: result.keys,
-    findings: result.findings.map((f) => ({ ...f, handle: f.handle.toString() })),
+    ...(result.items !== undefined && { items: result.items }),
+    findings: result.findings.map((f) => ({ ...f, handle: f.handle?.toString() })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

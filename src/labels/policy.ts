@@ -69,6 +69,21 @@ export function labelNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * commentProblem: why an nft(...) comment cannot label a named counter's, quota's or set element's series
+ * (malformed, or a key that is no label name); undefined for a usable one and for a comment that is not
+ * nft(...). Such an item is still exported, by its identity labels alone.
+ */
+export function commentProblem(parsed: ParsedComment): string | undefined {
+  if (parsed.kind === "invalid") return parsed.reason;
+  if (parsed.kind !== "labels") return undefined;
+  for (const key of parsed.labels.keys()) {
+    const problem = labelNameProblem(key);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 type Exported = { ok: true; labels: Map<string, string>; note?: string };
 type Classified = Exported | { ok: false; reason: string } | { ok: "none" };
 

@@ -1,6 +1,6 @@
 import { formatLabels } from "../exposition/text.js";
 import { parseComment } from "../labels/comment.js";
-import { labelNameProblem } from "../labels/policy.js";
+import { commentProblem } from "../labels/policy.js";
 
 /**
  * ItemGroup is a run of items of one kind (named counters of a table, elements of a set, a quota) as
@@ -156,11 +156,8 @@ function labelsOf(comment: string | undefined, taken: ReadonlySet<string>): Comm
  */
 function commentLabels(comment: string, taken: ReadonlySet<string>): CommentLabels {
   const parsed = parseComment(comment);
-  if (parsed.kind === "invalid") return { pairs: undefined, refused: parsed.reason };
-  if (parsed.kind !== "labels") return { pairs: undefined };
-  for (const k of parsed.labels.keys()) {
-    const problem = labelNameProblem(k);
-    if (problem) return { pairs: undefined, refused: problem };
-  }
+  const refused = commentProblem(parsed);
+  if (refused !== undefined) return { pairs: undefined, refused };
+  if (parsed.kind !== "labels") return NO_LABELS;
   return { pairs: [...parsed.labels].map(([k, v]) => [taken.has(k) ? `exported_${k}` : k, v]) };
 }

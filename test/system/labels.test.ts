@@ -145,6 +145,46 @@ describe("system: nfprom check", () => {
     assert.match(text.stdout, /7 rules: 3 exported as 2 series, 2 ignored, 2 rejected/);
   });
 
+  test("-counters/-quotas/-sets: malformed comments of objects and elements, the same from the kernel and nft -j", async (t) => {
+    if (!requireRoot(t)) return;
+    const ns = await Netns.create("check-items", { t });
+    await ns.nft(
+      [
+        "table inet firewall {",
+        '  counter ok { comment "nft(svc=a)" }',
+        '  counter twice { comment "nft(svc=a;svc=b)" }',
+        '  quota q { over 1000 bytes; comment "nft(__x=1)"; }',
+        '  set s { type ipv4_addr . inet_service; counter; elements = { 192.0.2.1 . 22 comment "nft(bad-key=1)", 192.0.2.2 . 80 } }',
+        '  map m { type inet_service : verdict; counter; elements = { 53 comment "nft(x)" : accept } }',
+        '  chain accounting { counter comment "nft(a=1)"; }',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const flags = ["-counters", "firewall/*", "-quotas", "firewall/*", "-sets", "firewall/*"];
+    const kernel = await runNfprom(ns, ["check", ...flags, "--format", "json"]);
+    assert.equal(kernel.code, 1, kernel.stderr);
+    const json = await ns.nftCmd(["-j", "list", "ruleset"]);
+    const stdin = await runNfprom(ns, ["check", "--input", "-", ...flags, "--format", "json"], {
+      input: json,
+    });
+    const [a, b] = [JSON.parse(kernel.stdout), JSON.parse(stdin.stdout)];
+    assert.deepEqual(a.findings, b.findings);
+    assert.equal(a.items, 6);
+    assert.equal(b.items, 6);
+    assert.deepEqual(
+      a.findings.map((f: { item: string; problem: string }) => `${f.item}: ${f.problem.split(";")[0]}`),
+      [
+        'counter inet/firewall/twice: key "svc" given twice',
+        'quota inet/firewall/q: "__x" uses the prefix __, reserved by Prometheus',
+        'element 192.0.2.1 . 22 of set inet/firewall/s: "bad-key" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)',
+        'element 53 of set inet/firewall/m: "x" is not key=value',
+      ],
+    );
+    // Without the selection flags, check looks at the chain only, as before.
+    assert.equal((await runNfprom(ns, ["check"])).code, 0);
+  });
+
   test("a clean chain exits 0; a bad flag exits 2", async (t) => {
     if (!requireRoot(t)) return;
     const ns = await Netns.create("check-clean", { t });

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { diagnose } from "../../../src/check/diagnose.js";
-import { quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
+import { diagnose, itemFindings } from "../../../src/check/diagnose.js";
+import { itemsFromNftJson, quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
 import { formatReport, isClean } from "../../../src/check/report.js";
 import type { PolicyOptions } from "../../../src/labels/policy.js";
+import { keyedElements } from "../../../src/labels/setkey.js";
+import { parsePattern } from "../../../src/model/pattern.js";
 import type { RuleCounters } from "../../../src/model/snapshot.js";
+import { type NftSet, setFromMessage } from "../../../src/nftables/set.js";
+import { setElementsFromMessage } from "../../../src/nftables/setelem.js";
 import { loadFixture } from "../helpers/fixtures.js";
+import { fixtureMessages } from "../helpers/messages.js";
 
 function rule(handle: number, comment: string | undefined, bytes?: bigint): RuleCounters {
   return { family: 1, handle: BigInt(handle), comment, bytes, packets: bytes };
@@ -15,7 +20,7 @@ const SUM: PolicyOptions = { allRules: false, duplicates: "sum" };
 
 /** problems lists [handle, severity, problem] for compact asserts. */
 function problems(rules: RuleCounters[], options = SUM): [bigint, string, string][] {
-  return diagnose(rules, options).findings.map((f) => [f.handle, f.severity, f.problem]);
+  return diagnose(rules, options).findings.map((f) => [f.handle as bigint, f.severity, f.problem]);
 }
 
 describe("nfprom check: one diagnosis per kind of problem", () => {
@@ -159,5 +164,82 @@ describe("nft -j input", () => {
       /no "nftables" array/,
     );
     assert.throws(() => rulesFromNftJson("nope", { family: "all", table: "t", chain: "c" }), SyntaxError);
+  });
+});
+
+describe("named counters, quotas and set elements (-counters, -quotas, -sets)", () => {
+  const all = [parsePattern("*/*/*")];
+  const nftOf = (fixture: string) => (loadFixture(fixture) as unknown as { nft: string }).nft;
+
+  test("from nft -j: the selected objects with their comments (objects fixture)", () => {
+    const want = { counters: [parsePattern("inet/firewall/*")], quotas: all, sets: [] };
+    assert.deepEqual(itemsFromNftJson(nftOf("sources/objects"), want), [
+      { item: "counter inet/firewall/ssh_in", comment: "nft(service=ssh;dir=in)" },
+      { item: "counter inet/firewall/huge", comment: undefined },
+      { item: "counter inet/firewall/plain", comment: undefined },
+      { item: "quota inet/firewall/web_until", comment: "nft(plan=basic)" },
+      { item: "quota inet/firewall/web_over", comment: undefined },
+    ]);
+  });
+
+  test("from nft -j: set and map elements with counters, named by the keys the kernel read prints", () => {
+    const fixtures = [
+      ...["clients", "nets", "v6", "ports", "pairs"].map((n) => [
+        `sources/sets`,
+        `sources/setelem-counters-${n}`,
+      ]),
+      ...["vm", "cc", "v6n", "eth"].map((n) => [`sources/sets-shapes`, `sources/setelem-shapes-${n}`]),
+    ];
+    for (const [declared, elements] of fixtures as [string, string][]) {
+      const fromJson = itemsFromNftJson(nftOf(elements), { counters: [], quotas: [], sets: all });
+      const sets = new Map(
+        fixtureMessages(declared).messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
+      );
+      const name = elements.replace(/^.*-/, "");
+      const set = sets.get(name) as NftSet;
+      const keys = keyedElements(set, fixtureMessages(elements).messages.flatMap(setElementsFromMessage));
+      assert.deepEqual(
+        fromJson.map((i) => i.item).sort(),
+        keys.map(([key]) => `element ${key} of set inet/firewall/${name}`).sort(),
+        elements,
+      );
+    }
+  });
+
+  test("a malformed nft(...) comment is a warning: the item is exported by its identity alone", () => {
+    const findings = itemFindings([
+      { item: "counter inet/firewall/a", comment: "nft(svc=a;svc=b)" },
+      { item: "quota inet/firewall/q", comment: "nft(__x=1)" },
+      { item: "element 10.0.0.1 of set inet/firewall/s", comment: "nft(ok=1)" },
+      { item: "element 10.0.0.2 of set inet/firewall/s", comment: "a note" },
+      { item: "counter inet/firewall/b", comment: undefined },
+    ]);
+    assert.deepEqual(
+      findings.map((f) => [f.item, f.severity, f.problem]),
+      [
+        [
+          "counter inet/firewall/a",
+          "warning",
+          'key "svc" given twice; exported without its comment\'s labels',
+        ],
+        [
+          "quota inet/firewall/q",
+          "warning",
+          '"__x" uses the prefix __, reserved by Prometheus; exported without its comment\'s labels',
+        ],
+      ],
+    );
+  });
+
+  test("report: items named in text, as `item` in JSON, and how many were checked", () => {
+    const result = diagnose([rule(2, "nft(a=1)", 1n)], SUM);
+    result.findings.push(...itemFindings([{ item: "counter inet/firewall/a", comment: "nft(x)" }]));
+    result.items = 3;
+    const text = formatReport(result, "stdin", "text");
+    assert.match(text, /^counter inet\/firewall\/a: warning: "x" is not key=value; exported without/);
+    assert.match(text, /\nnamed counters, quotas and set elements: 3 checked\n/);
+    const doc = JSON.parse(formatReport(result, "stdin", "json"));
+    assert.equal(doc.items, 3);
+    assert.deepEqual(Object.keys(doc.findings[0]).sort(), ["comment", "item", "problem", "severity"]);
   });
 });
