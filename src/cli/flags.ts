@@ -86,7 +86,8 @@ export const COMMANDS = {
   serve: "run the exporter: the privileged reader and the unprivileged web process (default)",
   dump: "read the chain once, print the exposition to stdout and exit (no web process, no socket)",
   textfile: "write the exposition atomically to -output for node_exporter's textfile collector",
-  check: "check the chain's rules against the label policy; exit 0 clean, 1 problems, 2 usage",
+  check:
+    "check the chain's rules (and the comments -counters, -quotas, -sets select) against the label policy; exit 0 clean, 1 problems, 2 usage",
 } as const;
 export type Command = keyof typeof COMMANDS;
 
