@@ -79,26 +79,26 @@ export class ItemLabelTexts {
     const entries = new Array<Entry>(count);
     const keys = new Set<string>();
     const kept = new Map<string, Map<string, Entry>>();
-    const takenOf = (g: ItemGroup) => new Set([...g.base.map(([k]) => k), g.itemLabel]);
-    for (const g of groups) {
+    // Per group, the label names its own labels take (a comment key among them becomes exported_<key>).
+    const taken = groups.map((g) => new Set([...g.base.map(([k]) => k), g.itemLabel]));
+    groups.forEach((g, n) => {
       const previous = this.#groups.get(g.id);
       const current = kept.get(g.id) ?? new Map<string, Entry>();
       kept.set(g.id, current);
-      const taken = takenOf(g);
-      for (const k of taken) keys.add(k);
+      for (const k of taken[n] as Set<string>) keys.add(k);
       for (let i = g.from; i < g.to; i++) {
         const item = g.items[i] as string;
         const comment = g.comments[i];
         let entry = previous?.get(item);
         if (!entry || entry.comment !== comment) {
-          const { pairs, refused } = labelsOf(comment, taken);
+          const { pairs, refused } = labelsOf(comment, taken[n] as Set<string>);
           entry = { comment, keys: this.#interned(pairs), refused, text: undefined };
         }
         for (const k of entry.keys) keys.add(k);
         current.set(item, entry);
         entries[g.at + i - g.from] = entry;
       }
-    }
+    });
     const names = [...keys].sort();
     const namesId = names.join(",");
     const renamed = namesId !== this.#names;
@@ -107,8 +107,7 @@ export class ItemLabelTexts {
     const index = new Map(names.map((k, i) => [k, i]));
     const out = new Array<string>(count);
     const rejected: ItemRejection[] = [];
-    for (const g of groups) {
-      const taken = takenOf(g);
+    groups.forEach((g, n) => {
       for (let i = g.from; i < g.to; i++) {
         const entry = entries[g.at + i - g.from] as Entry;
         if (entry.refused !== undefined) {
@@ -119,12 +118,13 @@ export class ItemLabelTexts {
           const values = new Array<string>(names.length).fill("");
           for (const [k, v] of g.base) values[index.get(k) as number] = v;
           values[index.get(g.itemLabel) as number] = g.items[i] as string;
-          for (const [k, v] of labelsOf(entry.comment, taken).pairs ?? []) values[index.get(k) as number] = v;
+          for (const [k, v] of labelsOf(entry.comment, taken[n] as Set<string>).pairs ?? [])
+            values[index.get(k) as number] = v;
           entry.text = formatLabels(names, values);
         }
         out[g.at + i - g.from] = entry.text;
       }
-    }
+    });
     return { texts: out, rejected };
   }
 
