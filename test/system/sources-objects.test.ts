@@ -27,6 +27,9 @@ interface OracleQuota {
   inv: boolean;
 }
 
+/** JSON.stringify's replacer for values that hold bigints. */
+const u64Json = (_: string, v: unknown) => (typeof v === "bigint" ? String(v) : v);
+
 /** `nft -j list quotas table inet firewall`, exact. */
 async function readQuotas(ns: Netns): Promise<OracleQuota[]> {
   const raw = await ns.nftCmd(["-j", "list", "quotas", "table", "inet", "firewall"]);
@@ -139,6 +142,44 @@ test("named counters added and removed while running appear and disappear", asyn
     logLines(nf, "named counter comment rejected", { name: "bad", comment: "nft(bad-key=1)" }).length,
     1,
   );
+});
+
+test("quotas: one partly used, exact; quotas added and removed while running appear and disappear", async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = await NetnsClass.create("src-quota-live", { t });
+  const udp = ns.freePort();
+  await ns.nft(
+    accountingRuleset([`udp dport ${udp} quota name "udp_quota"`], {
+      declarations: ['  quota udp_quota { until 1000000 bytes comment "nft(plan=big)" }'],
+    }),
+  );
+  const nf = await startNfprom(ns, ["-quotas", "inet/firewall/*"]);
+  await sendTraffic(ns, { proto: "udp", host: "127.0.0.1", port: udp, bytes: 30_000 });
+  const res = await nf.scrape();
+  const [q] = (await readQuotas(ns)).filter((x) => x.name === "udp_quota");
+  assert.ok(q && q.used >= 30_000n && q.used < q.bytes && !q.inv, JSON.stringify(q, u64Json));
+  const e = parseExposition(res.body);
+  const labels = { family: "inet", table: "firewall", name: "udp_quota", mode: "until", plan: "big" };
+  assert.equal(e.get("nfprom_quota_used_bytes", labels), q.used);
+  assert.equal(e.get("nfprom_quota_limit_bytes", labels), 1_000_000n);
+  assert.equal(e.get("nfprom_quota_exhausted", labels), 0n);
+
+  const names = async () =>
+    parseExposition((await nf.scrape()).body)
+      .byName("nfprom_quota_used_bytes")
+      .map((s) => s.labels.name)
+      .sort();
+  await ns.nftCmd(["add", "quota", "inet", "firewall", "late", "{ over 5000 bytes used 100 bytes }"]);
+  const late = parseExposition((await nf.scrape()).body);
+  const lateLabels = { family: "inet", table: "firewall", name: "late", mode: "over", plan: "" };
+  assert.equal(late.get("nfprom_quota_used_bytes", lateLabels), 100n);
+  assert.equal(late.get("nfprom_quota_limit_bytes", lateLabels), 5000n);
+  await ns.nftCmd(["delete", "quota", "inet", "firewall", "late"]);
+  await waitUntil(async () => !(await names()).includes("late"), {
+    timeoutMs: 5000,
+    what: "quota late to disappear",
+  });
+  assert.deepEqual(await names(), ["udp_quota"]);
 });
 
 test("several chains: one series per chain with family/table/chain labels; one chain keeps the seed's labels", async (t) => {
