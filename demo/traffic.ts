@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 
 /**
  * Demo traffic, run inside the demo's network namespace: HTTP requests to a local server over IPv4 and
- * IPv6 loopback on port 8080, and UDP datagrams to port 5353.
+ * IPv6 loopback on port 8080, and UDP datagrams to port 5353 from three addresses.
  */
 async function main(): Promise<void> {
   const server = createServer((_req, res) => res.end("x".repeat(1000)));
@@ -16,13 +16,17 @@ async function main(): Promise<void> {
   server.close();
   server.closeAllConnections();
 
-  const udp = createSocket("udp4");
-  for (let i = 0; i < 10; i++) {
-    await new Promise<void>((resolve, reject) =>
-      udp.send(Buffer.alloc(100), 5353, "127.0.0.1", (err) => (err ? reject(err) : resolve())),
-    );
+  // From three loopback addresses (all of 127.0.0.0/8 is local): three elements of the set `senders`.
+  for (const from of ["127.0.0.2", "127.0.0.3", "127.0.0.4"]) {
+    const udp = createSocket("udp4");
+    await new Promise<void>((resolve) => udp.bind(0, from, resolve));
+    for (let i = 0; i < 10; i++) {
+      await new Promise<void>((resolve, reject) =>
+        udp.send(Buffer.alloc(100), 5353, "127.0.0.1", (err) => (err ? reject(err) : resolve())),
+      );
+    }
+    udp.close();
   }
-  udp.close();
 }
 
 await main();
