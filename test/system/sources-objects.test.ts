@@ -153,7 +153,7 @@ test("quotas: one partly used, exact; quotas added and removed while running app
       declarations: ['  quota udp_quota { until 1000000 bytes comment "nft(plan=big)" }'],
     }),
   );
-  const nf = await startNfprom(ns, ["-quotas", "inet/firewall/*"]);
+  const nf = await startNfprom(ns, ["-quotas", "*/firewall/*"]);
   await sendTraffic(ns, { proto: "udp", host: "127.0.0.1", port: udp, bytes: 30_000 });
   const res = await nf.scrape();
   const [q] = (await readQuotas(ns)).filter((x) => x.name === "udp_quota");
@@ -169,12 +169,14 @@ test("quotas: one partly used, exact; quotas added and removed while running app
       .byName("nfprom_quota_used_bytes")
       .map((s) => s.labels.name)
       .sort();
-  await ns.nftCmd(["add", "quota", "inet", "firewall", "late", "{ over 5000 bytes used 100 bytes }"]);
+  // Added in another family's table: told apart by the family label.
+  await ns.nftCmd(["add", "table", "ip6", "firewall"]);
+  await ns.nftCmd(["add", "quota", "ip6", "firewall", "late", "{ over 5000 bytes used 100 bytes }"]);
   const late = parseExposition((await nf.scrape()).body);
-  const lateLabels = { family: "inet", table: "firewall", name: "late", mode: "over", plan: "" };
+  const lateLabels = { family: "ip6", table: "firewall", name: "late", mode: "over", plan: "" };
   assert.equal(late.get("nfprom_quota_used_bytes", lateLabels), 100n);
   assert.equal(late.get("nfprom_quota_limit_bytes", lateLabels), 5000n);
-  await ns.nftCmd(["delete", "quota", "inet", "firewall", "late"]);
+  await ns.nftCmd(["delete", "quota", "ip6", "firewall", "late"]);
   await waitUntil(async () => !(await names()).includes("late"), {
     timeoutMs: 5000,
     what: "quota late to disappear",
