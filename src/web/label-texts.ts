@@ -82,16 +82,17 @@ export class ItemLabelTexts {
     // Per group, the label names its own labels take (a comment key among them becomes exported_<key>).
     const taken = groups.map((g) => new Set([...g.base.map(([k]) => k), g.itemLabel]));
     groups.forEach((g, n) => {
+      const own = taken[n] as Set<string>;
       const previous = this.#groups.get(g.id);
       const current = kept.get(g.id) ?? new Map<string, Entry>();
       kept.set(g.id, current);
-      for (const k of taken[n] as Set<string>) keys.add(k);
+      for (const k of own) keys.add(k);
       for (let i = g.from; i < g.to; i++) {
         const item = g.items[i] as string;
         const comment = g.comments[i];
         let entry = previous?.get(item);
         if (!entry || entry.comment !== comment) {
-          const { pairs, refused } = labelsOf(comment, taken[n] as Set<string>);
+          const { pairs, refused } = labelsOf(comment, own);
           entry = { comment, keys: this.#interned(pairs), refused, text: undefined };
         }
         for (const k of entry.keys) keys.add(k);
@@ -108,6 +109,7 @@ export class ItemLabelTexts {
     const out = new Array<string>(count);
     const rejected: ItemRejection[] = [];
     groups.forEach((g, n) => {
+      const own = taken[n] as Set<string>;
       for (let i = g.from; i < g.to; i++) {
         const entry = entries[g.at + i - g.from] as Entry;
         if (entry.refused !== undefined) {
@@ -118,8 +120,7 @@ export class ItemLabelTexts {
           const values = new Array<string>(names.length).fill("");
           for (const [k, v] of g.base) values[index.get(k) as number] = v;
           values[index.get(g.itemLabel) as number] = g.items[i] as string;
-          for (const [k, v] of labelsOf(entry.comment, taken[n] as Set<string>).pairs ?? [])
-            values[index.get(k) as number] = v;
+          for (const [k, v] of labelsOf(entry.comment, own).pairs ?? []) values[index.get(k) as number] = v;
           entry.text = formatLabels(names, values);
         }
         out[g.at + i - g.from] = entry.text;

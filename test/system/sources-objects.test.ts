@@ -8,6 +8,7 @@ import {
   accountingRuleset,
   type Netns,
   Netns as NetnsClass,
+  type NfpromHandle,
   parseExposition,
   parseNftJson,
   promtoolCheck,
@@ -27,9 +28,6 @@ interface OracleQuota {
   inv: boolean;
 }
 
-/** JSON.stringify's replacer for values that hold bigints. */
-const u64Json = (_: string, v: unknown) => (typeof v === "bigint" ? String(v) : v);
-
 /** `nft -j list quotas table inet firewall`, exact. */
 async function readQuotas(ns: Netns): Promise<OracleQuota[]> {
   const raw = await ns.nftCmd(["-j", "list", "quotas", "table", "inet", "firewall"]);
@@ -42,6 +40,14 @@ async function readQuotas(ns: Netns): Promise<OracleQuota[]> {
       used: u64(q?.used),
       inv: q?.inv === true,
     }));
+}
+
+/** scrapedNames: the `name` label of every series of `metric` in a new scrape, sorted. */
+async function scrapedNames(nf: NfpromHandle, metric: string): Promise<string[]> {
+  return parseExposition((await nf.scrape()).body)
+    .byName(metric)
+    .map((s) => s.labels.name as string)
+    .sort();
 }
 
 function objectsRuleset(udpPort: number, tcpPort: number): string {
@@ -106,11 +112,7 @@ test("named counters added and removed while running appear and disappear", asyn
   const ns = await NetnsClass.create("src-obj-live", { t });
   await ns.nft(objectsRuleset(ns.freePort(), ns.freePort()));
   const nf = await startNfprom(ns, ["-counters", "firewall/*"]);
-  const names = async () =>
-    parseExposition((await nf.scrape()).body)
-      .byName("nfprom_object_packets_total")
-      .map((s) => s.labels.name)
-      .sort();
+  const names = () => scrapedNames(nf, "nfprom_object_packets_total");
   assert.deepEqual(await names(), ["tcp_any", "udp_in"]);
   await ns.nftCmd(["add", "counter", "inet", "firewall", "late", "{", "packets", "7", "bytes", "700", "}"]);
   await ns.nftCmd(["add", "counter", "ip", "elsewhere", "x"]).catch(() => {});
@@ -157,18 +159,17 @@ test("quotas: one partly used, exact; quotas added and removed while running app
   await sendTraffic(ns, { proto: "udp", host: "127.0.0.1", port: udp, bytes: 30_000 });
   const res = await nf.scrape();
   const [q] = (await readQuotas(ns)).filter((x) => x.name === "udp_quota");
-  assert.ok(q && q.used >= 30_000n && q.used < q.bytes && !q.inv, JSON.stringify(q, u64Json));
+  assert.ok(
+    q && q.used >= 30_000n && q.used < q.bytes && !q.inv,
+    `udp_quota: used ${q?.used} of ${q?.bytes}`,
+  );
   const e = parseExposition(res.body);
   const labels = { family: "inet", table: "firewall", name: "udp_quota", mode: "until", plan: "big" };
   assert.equal(e.get("nfprom_quota_used_bytes", labels), q.used);
   assert.equal(e.get("nfprom_quota_limit_bytes", labels), 1_000_000n);
   assert.equal(e.get("nfprom_quota_exhausted", labels), 0n);
 
-  const names = async () =>
-    parseExposition((await nf.scrape()).body)
-      .byName("nfprom_quota_used_bytes")
-      .map((s) => s.labels.name)
-      .sort();
+  const names = () => scrapedNames(nf, "nfprom_quota_used_bytes");
   // Added in another family's table: told apart by the family label.
   await ns.nftCmd(["add", "table", "ip6", "firewall"]);
   await ns.nftCmd(["add", "quota", "ip6", "firewall", "late", "{ over 5000 bytes used 100 bytes }"]);
