@@ -7,6 +7,8 @@ export const ErrorCodes = {
   EPERM: "NFPROM_EPERM",
   NO_TABLE: "NFPROM_NO_TABLE",
   DUMP_INTR: "NFPROM_DUMP_INTR",
+  /** The ruleset generation moved during a read: it cannot be proven whole (nftables/generation.ts). */
+  RULESET_CHANGED: "NFPROM_RULESET_CHANGED",
   DECODE: "NFPROM_DECODE",
   TIMEOUT: "NFPROM_TIMEOUT",
   NETLINK: "NFPROM_NETLINK",

@@ -29,6 +29,8 @@ export interface Config {
   setPatterns: NamePattern[];
   /** -read.background-timeout: let a slow dump finish after the scrape and serve the last snapshot. */
   backgroundReadTimeoutMs: number | undefined;
+  /** -read.skip-proof: read without proving reads whole (measurement only: reads can then be torn). */
+  skipProof: boolean;
   /** -sets.max-elements: elements exported per set; the rest are counted as left out. */
   setMaxElements: number;
   /** Every address the web process listens on (--web.listen-address, repeatable). */
@@ -176,6 +178,11 @@ export const FLAGS: FlagSpec[] = [
     default: "",
     help: "let a dump that misses the scrape deadline run on for up to this long and serve the last complete snapshot meanwhile (nfprom_snapshot_age_seconds); empty: off",
     parse: (v) => (v === "" ? undefined : positiveDuration(v)),
+  },
+  {
+    name: "read.skip-proof",
+    key: "skipProof",
+    help: "for measurements only: skip the proof that a read saw one committed ruleset (two generation reads and two empty transactions per read); reads can then be partial while the ruleset is reloaded",
   },
   {
     name: "sets.max-elements",

@@ -2,6 +2,13 @@ import type { ErrorCode } from "../errors.js";
 import type { RuleColumns } from "./rule-columns.js";
 import type { CounterColumns, SetColumns } from "./source-columns.js";
 
+/** Why a read was thrown away and started again: the dump showed a tear, or the generation moved. */
+export const RETRY_REASONS = ["dump_interrupted", "ruleset_changed"] as const;
+export type RetryReason = (typeof RETRY_REASONS)[number];
+/** Why a scrape got the last complete snapshot instead of a fresh one. */
+export const STALE_REASONS = ["ruleset_changing", "timeout"] as const;
+export type StaleReason = (typeof STALE_REASONS)[number];
+
 /** RuleCounters is what nfprom keeps of one rule: identity, comment and counter. */
 export interface RuleCounters {
   family: number;
@@ -33,8 +40,10 @@ export interface Snapshot {
   /** Wall-clock time (ms since the epoch) when the dump completed. */
   readAtMs: number;
   readDurationMs: number;
-  /** Dumps started for this snapshot: 1, plus one per retry after NLM_F_DUMP_INTR. */
+  /** Attempts at this read: 1, plus one per retry of a read that could not be proven whole. */
   attempts: number;
+  /** The ruleset generation the read was proven to see (nftables/generation.ts); absent without the proof. */
+  generation?: number;
   rules: RuleColumns;
   /** Names of the rule-derived labels in each rule's `derived` (-rule-labels); absent when off. */
   derivedLabels?: string[];
@@ -43,10 +52,11 @@ export interface Snapshot {
   quotas?: Quota[];
   sets?: SetColumns[];
   /**
-   * With -read.background-timeout: how old this snapshot is, 0 when read for this scrape, more when the
-   * dump missed the deadline and the last complete snapshot is served instead.
+   * How old this snapshot is when served: 0 when read for this scrape, more when no whole read fitted the
+   * deadline and the last complete snapshot is served instead (`stale` says why).
    */
   ageMs?: number;
+  stale?: StaleReason;
   /** Per-source outcome, present when any optional source is enabled. */
   sources?: SourceStatus[];
 }
@@ -106,8 +116,11 @@ export interface SourceStatus {
 
 /** ReaderStats are the reader's cumulative counters, reported with every reply. */
 export interface ReaderStats {
-  dumpInterrupted: number;
   readErrors: Partial<Record<ErrorCode, number>>;
+  /** Reads thrown away and started again, by reason (reader/collector.ts RETRY_REASONS). */
+  retries: Record<RetryReason, number>;
+  /** Scrapes answered with the last complete snapshot, by reason (STALE_REASONS). */
+  staleServed: Record<StaleReason, number>;
   /** Resident memory and CPU time of the privileged reader process. */
   residentBytes: number;
   cpuSeconds: number;

@@ -204,6 +204,23 @@ export class NetlinkSocket {
   }
 
   /**
+   * sendWaiting writes one request on koffi's worker thread: for a request the kernel may hold inside the
+   * send for long (the commit barrier waits there for another process's transaction), so that the event
+   * loop never does.
+   */
+  async sendWaiting(request: Buffer): Promise<void> {
+    debug("send (waiting) %d bytes: %s", request.length, request.toString("hex"));
+    this.#quick = true;
+    for (;;) {
+      const { result, errno } = await this.#exclusive(() =>
+        callAsync(sys.send, this.#fd, request, request.length, 0),
+      );
+      if (result >= 0) return;
+      if (errno !== EINTR) throw socketError("send", errno);
+    }
+  }
+
+  /**
    * recv waits for the next datagram and returns a view of it. Interrupted waits are retried; a wait longer
    * than recvTimeoutMs throws NFPROM_TIMEOUT; a datagram larger than the buffer throws NFPROM_DECODE.
    */

@@ -13,6 +13,15 @@ export const NFT_MSG_NEWRULE = 6;
 export const NFT_MSG_GETRULE = 7;
 export const NFT_MSG_NEWSETELEM = 12;
 export const NFT_MSG_GETSETELEM = 13;
+export const NFT_MSG_NEWGEN = 15;
+export const NFT_MSG_GETGEN = 16;
+
+/** enum nfnl_batch_msg_types (nfnetlink.h): the frame of a transaction. */
+export const NFNL_MSG_BATCH_BEGIN = 0x10;
+export const NFNL_MSG_BATCH_END = 0x11;
+
+/** enum nft_gen_attributes */
+export const NFTA_GEN_ID = 1;
 
 /** nfnetlink message type: subsystem in the high byte, message in the low byte. */
 export function nftMessageType(msg: number): number {

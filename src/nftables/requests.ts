@@ -5,7 +5,11 @@ import { encodeHeader } from "../netlink/message.js";
 import {
   FAMILIES,
   NFNETLINK_V0,
+  NFNL_MSG_BATCH_BEGIN,
+  NFNL_MSG_BATCH_END,
+  NFNL_SUBSYS_NFTABLES,
   NFT_MSG_GETCHAIN,
+  NFT_MSG_GETGEN,
   NFT_MSG_GETRULE,
   NFT_MSG_GETSETELEM,
   NFTA_CHAIN_NAME,
@@ -18,7 +22,10 @@ import {
 } from "./constants.js";
 import { NFT_MSG_GETOBJ, NFT_MSG_GETSET } from "./constants-sources.js";
 
-/** The only requests nfprom ever sends to the kernel: it reads, it never writes. */
+/**
+ * The only requests nfprom ever sends to the kernel: it reads, it never writes. The one batch it sends,
+ * commitBarrierRequest, is empty: it changes nothing (generation.ts says why it is sent).
+ */
 
 /** getRulesRequest dumps the rules of one chain (family 0 = every family). */
 export function getRulesRequest(seq: number, family: number, table: string, chain: string): Buffer {
@@ -65,6 +72,30 @@ export function getChainsRequest(seq: number): Buffer {
   return request(nftMessageType(NFT_MSG_GETCHAIN), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
 }
 
+/** getGenerationRequest asks for the ruleset generation (NFT_MSG_NEWGEN with NFTA_GEN_ID, then an ACK). */
+export function getGenerationRequest(seq: number): Buffer {
+  return request(nftMessageType(NFT_MSG_GETGEN), NLM_F_REQUEST | NLM_F_ACK, seq, FAMILIES.all, []);
+}
+
+/**
+ * commitBarrierRequest is an empty nf_tables transaction: BATCH_BEGIN then BATCH_END, nothing between.
+ * The kernel takes the ruleset's commit mutex to open it, so the send returns only once no transaction is
+ * being prepared or committed; with nothing to commit it bumps no generation and notifies no one. The
+ * ACK asked of BATCH_END, when the kernel sends one, carries `seq`.
+ */
+export function commitBarrierRequest(seq: number): Buffer {
+  const begin = request(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, seq, FAMILIES.all, [], NFNL_SUBSYS_NFTABLES);
+  const end = request(
+    NFNL_MSG_BATCH_END,
+    NLM_F_REQUEST | NLM_F_ACK,
+    seq,
+    FAMILIES.all,
+    [],
+    NFNL_SUBSYS_NFTABLES,
+  );
+  return Buffer.concat([begin, end]);
+}
+
 /** request encodes nlmsghdr + nfgenmsg + NUL-terminated string attributes. */
 function request(
   type: number,
@@ -72,6 +103,7 @@ function request(
   seq: number,
   family: number,
   attrs: [number, string][],
+  resId = 0,
 ): Buffer {
   const encoded = attrs.map(([attrType, value]) => [attrType, Buffer.from(`${value}\0`, "utf8")] as const);
   const length = NLMSG_HDRLEN + 4 + encoded.reduce((n, [, v]) => n + nlaAlign(NLA_HDRLEN + v.length), 0);
@@ -80,7 +112,7 @@ function request(
   // struct nfgenmsg { u8 nfgen_family; u8 version; __be16 res_id; }
   buf.writeUInt8(family, NLMSG_HDRLEN);
   buf.writeUInt8(NFNETLINK_V0, NLMSG_HDRLEN + 1);
-  buf.writeUInt16BE(0, NLMSG_HDRLEN + 2);
+  buf.writeUInt16BE(resId, NLMSG_HDRLEN + 2);
   let off = NLMSG_HDRLEN + 4;
   for (const [attrType, value] of encoded) {
     // struct nlattr is host order, like the netlink header.

@@ -1,4 +1,4 @@
-import { type ErrorCode, ErrorCodes, NfpromError } from "../errors.js";
+import { ErrorCodes, NfpromError } from "../errors.js";
 import type { DerivedLabel } from "../labels/render.js";
 import { RuleColumnsBuilder } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
@@ -12,10 +12,6 @@ import { RepeatReader } from "../nftables/rule-reuse.js";
 import { RuleLabeler } from "./derive.js";
 
 export interface ChainReaderOptions {
-  /** Dumps started per read before NLM_F_DUMP_INTR is reported as an error. */
-  maxAttempts: number;
-  /** Upper bound of one dump, whatever deadline a caller asks for. */
-  maxReadMs: number;
   /** Bound on one blocking receive (SO_RCVTIMEO). */
   recvTimeoutMs: number;
   /** Rule-derived labels to compute (-rule-labels); none: the match expressions are not even decoded. */
@@ -23,14 +19,12 @@ export interface ChainReaderOptions {
 }
 
 /**
- * ChainReader reads one chain on demand. Concurrent callers share the dump in flight (single-flight); each
- * caller still gets an answer by its own deadline. The netlink socket stays open between reads and is
- * replaced after any failed or abandoned dump, because the kernel would answer the next dump with EBUSY.
+ * ChainReader reads one chain, one attempt per call (the collector proves reads whole and retries them).
+ * The netlink socket stays open between reads and is replaced after any failed or abandoned dump,
+ * because the kernel would answer the next dump with EBUSY.
  */
 export class ChainReader {
-  readonly stats = { dumpInterrupted: 0, readErrors: {} as Partial<Record<ErrorCode, number>> };
   #sock: NetlinkSocket | undefined;
-  #inflight: Promise<Snapshot> | undefined;
   /** Rules of the last complete read: the next read's columns are allocated for that many. */
   #lastCount = 0;
   /** Decodes the dumps, taking from the last read what a message shows is unchanged (rule-reuse.ts). */
@@ -41,14 +35,17 @@ export class ChainReader {
     readonly options: ChainReaderOptions,
   ) {}
 
-  /** read resolves with a fresh snapshot or rejects with an NfpromError by `deadlineAt` (epoch ms). */
-  read(deadlineAt: number): Promise<Snapshot> {
-    if (!this.#inflight) {
-      this.#inflight = this.#readWithRetries().finally(() => {
-        this.#inflight = undefined;
-      });
+  /** read dumps the chain, checking `shouldStop` (the read's hard bound) between datagrams. */
+  async read(shouldStop: () => boolean): Promise<Snapshot> {
+    const started = Date.now();
+    const sock = this.#socket();
+    try {
+      return await this.#readOnce(sock, started, shouldStop);
+    } catch (err) {
+      if (this.#sock === sock) this.#sock = undefined;
+      sock.close();
+      throw err;
     }
-    return withDeadline(this.#inflight, deadlineAt);
   }
 
   /** close releases the socket (on shutdown). */
@@ -57,32 +54,7 @@ export class ChainReader {
     this.#sock = undefined;
   }
 
-  async #readWithRetries(): Promise<Snapshot> {
-    const started = Date.now();
-    const hardDeadline = started + this.options.maxReadMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#readOnce(started, hardDeadline, attempt);
-      } catch (err) {
-        this.#discardSocket();
-        const retry = err instanceof NfpromError && err.code === ErrorCodes.DUMP_INTR;
-        if (retry) this.stats.dumpInterrupted++;
-        if (retry && attempt < this.options.maxAttempts && Date.now() < hardDeadline) continue;
-        const code = err instanceof NfpromError ? err.code : ErrorCodes.NETLINK;
-        this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
-        if (retry) {
-          throw new NfpromError(
-            ErrorCodes.DUMP_INTR,
-            `ruleset changed during each of ${attempt} dumps; giving up`,
-          );
-        }
-        throw err;
-      }
-    }
-  }
-
-  async #readOnce(started: number, hardDeadline: number, attempt: number): Promise<Snapshot> {
-    const sock = this.#socket();
+  async #readOnce(sock: NetlinkSocket, started: number, pastDeadline: () => boolean): Promise<Snapshot> {
     const rules = new RuleColumnsBuilder(this.#lastCount);
     const labeler = RuleLabeler.create(this.options.ruleLabels);
     // Derived labels interpret the match expressions: only then is every expression decoded.
@@ -95,7 +67,6 @@ export class ChainReader {
         }
       : (msg: NetlinkMessage) => this.#repeat.add(msg);
     if (!labeler) this.#repeat.begin(rules);
-    const pastDeadline = () => Date.now() > hardDeadline;
     if (this.ref.family === FAMILIES.all) {
       const families = await familiesWithChain(sock, this.ref);
       if (families.length === 0) throw missing(this.ref);
@@ -117,7 +88,7 @@ export class ChainReader {
       chain: this.ref.chain,
       readAtMs,
       readDurationMs: readAtMs - started,
-      attempts: attempt,
+      attempts: 1,
       rules: columns,
       ...(labeler && { derivedLabels: [...labeler.names] }),
     };
@@ -132,33 +103,8 @@ export class ChainReader {
     }
     return this.#sock;
   }
-
-  #discardSocket(): void {
-    this.#sock?.close();
-    this.#sock = undefined;
-  }
 }
 
 function missing(ref: ChainRef): NfpromError {
   return new NfpromError(ErrorCodes.NO_TABLE, `${describe(ref)} does not exist`);
-}
-
-/** withDeadline settles like `p`, or rejects with NFPROM_TIMEOUT at `deadlineAt`, whichever is first. */
-function withDeadline<T>(p: Promise<T>, deadlineAt: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded")),
-      Math.max(0, deadlineAt - Date.now()),
-    );
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

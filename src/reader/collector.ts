@@ -1,85 +1,250 @@
-import type { ErrorCode } from "../errors.js";
-import type { Snapshot, SourceStatus } from "../model/snapshot.js";
+import { type ErrorCode, ErrorCodes, NfpromError } from "../errors.js";
+import type { RetryReason, Snapshot, SourceStatus, StaleReason } from "../model/snapshot.js";
 import type { Sections, SourceRunner } from "./sources/source.js";
 
-export type ReadStats = { dumpInterrupted: number; readErrors: Partial<Record<ErrorCode, number>> };
-
-/** addStats adds the counters of `from` to `into` (readers' stats are cumulative counters). */
-export function addStats(into: ReadStats, from: ReadStats): ReadStats {
-  into.dumpInterrupted += from.dumpInterrupted;
-  for (const [code, n] of Object.entries(from.readErrors) as [ErrorCode, number][]) {
-    into.readErrors[code] = (into.readErrors[code] ?? 0) + n;
-  }
-  return into;
+/** ReadStats are the collector's cumulative counters; every known reason is present from the start. */
+export interface ReadStats {
+  readErrors: Partial<Record<ErrorCode, number>>;
+  retries: Record<RetryReason, number>;
+  staleServed: Record<StaleReason, number>;
 }
 
-/** RulesReader is what reads the rule counters: ChainReader (one chain) or ChainsReader (several). */
+/** RulesReader makes one attempt at the rule counters (ChainReader for one chain, ChainsReader for -chains). */
 export interface RulesReader {
-  readonly stats: ReadStats;
-  read(deadlineAt: number): Promise<Snapshot>;
+  read(shouldStop: () => boolean): Promise<Snapshot>;
   close(): void;
 }
 
 /**
- * Collector reads the rules and every enabled optional source concurrently, each on its own socket,
- * under one deadline. The rules decide success (nfprom_up): when they fail, the read fails, as before.
- * An optional source that fails or misses the deadline only loses its section, and says so in
- * `sources`. With no optional source the snapshot is exactly the rules reader's.
+ * WholeReadProver brackets one attempt (nftables/generation.ts: WholeReadProof): `begin` before the
+ * first dump, `end` after the last, which throws NFPROM_RULESET_CHANGED when a transaction overlapped.
+ */
+export interface WholeReadProver {
+  begin(): Promise<number>;
+  end(before: number): Promise<number>;
+  close(): void;
+}
+
+export interface CollectorOptions {
+  /** Attempts per read before an unprovable read is given up (then the last complete snapshot serves). */
+  maxAttempts: number;
+  /** Hard bound of one read, all attempts, whatever the scrapes' deadlines: -read-timeout. */
+  maxReadMs: number;
+  /** -read.background-timeout: a read may run on past the scrape deadline for this long. */
+  backgroundMs?: number;
+}
+
+/**
+ * Collector reads the rules and every enabled optional source concurrently, each on its own socket, as
+ * one read proven whole (no ruleset transaction overlapped any of its dumps), so that a snapshot always
+ * holds one committed ruleset, never a partial or mixed one. A read that cannot be proven whole is
+ * retried; when no proven read fits a scrape's deadline, the scrape gets the last complete snapshot,
+ * aged (`ageMs`, `stale`), and only without one does it fail (nfprom_up 0). Concurrent scrapes share the
+ * read in flight. The rules decide success: an optional source that fails or misses the deadline only
+ * loses its section and says so in `sources`; one whose dump was torn fails the attempt like the rules.
  */
 export class Collector {
+  readonly stats: ReadStats = {
+    readErrors: {},
+    retries: { dump_interrupted: 0, ruleset_changed: 0 },
+    staleServed: { ruleset_changing: 0, timeout: 0 },
+  };
+  #inflight: Promise<Snapshot> | undefined;
+  #last: Snapshot | undefined;
+  /** The read in flight has seen the ruleset change. */
+  #changing = false;
+  /** The read in flight waits for a transaction to end (the proof's barrier). */
+  #atBarrier = false;
+
   constructor(
     readonly rules: RulesReader,
     readonly sources: readonly SourceRunner[],
+    readonly prover: WholeReadProver | undefined,
+    readonly options: CollectorOptions,
     readonly onSourceError: (name: string, err: unknown) => void,
   ) {}
 
-  get stats(): ReadStats {
-    const total = addStats({ dumpInterrupted: 0, readErrors: {} }, this.rules.stats);
-    for (const runner of this.sources) addStats(total, runner.stats);
-    return total;
+  /** read resolves with a snapshot (fresh, or the last complete one, aged) or rejects by `deadlineAt`. */
+  read(deadlineAt: number): Promise<Snapshot> {
+    if (!this.#inflight) {
+      this.#changing = false;
+      this.#inflight = this.#readProven(deadlineAt).finally(() => {
+        this.#inflight = undefined;
+      });
+    }
+    const inflight = this.#inflight;
+    return new Promise((resolve, reject) => {
+      const late = () => new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded");
+      const timer = setTimeout(
+        () => this.#settleLate(late(), resolve, reject),
+        Math.max(0, deadlineAt - Date.now()),
+      );
+      inflight.then(
+        (snapshot) => {
+          clearTimeout(timer);
+          resolve({ ...snapshot, ageMs: 0 });
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          this.#settleLate(err, resolve, reject);
+        },
+      );
+    });
   }
 
-  async read(deadlineAt: number): Promise<Snapshot> {
-    if (this.sources.length === 0) return this.rules.read(deadlineAt);
-    const optional = this.sources.map((runner) => this.#timed(runner, deadlineAt));
-    const snapshot = await this.rules.read(deadlineAt);
-    const outcomes = await Promise.all(optional);
+  close(): void {
+    this.rules.close();
+    for (const runner of this.sources) runner.close();
+    this.prover?.close();
+  }
+
+  /** #settleLate answers a scrape whose fresh read failed: with the last complete snapshot when allowed. */
+  #settleLate(err: unknown, resolve: (s: Snapshot) => void, reject: (e: unknown) => void): void {
+    const reason = this.#staleReason(err);
+    const last = this.#last;
+    if (!reason || !last) {
+      reject(err);
+      return;
+    }
+    this.stats.staleServed[reason]++;
+    resolve({ ...last, ageMs: Math.max(1, Date.now() - last.readAtMs), stale: reason });
+  }
+
+  /**
+   * #staleReason: the last snapshot stands in while the ruleset keeps changing, and on a plain timeout
+   * only with -read.background-timeout; a missing table, EPERM or a decode error are real failures.
+   */
+  #staleReason(err: unknown): StaleReason | undefined {
+    const code = err instanceof NfpromError ? err.code : undefined;
+    if (code === ErrorCodes.RULESET_CHANGED || code === ErrorCodes.DUMP_INTR) return "ruleset_changing";
+    if (code !== ErrorCodes.TIMEOUT) return undefined;
+    if (this.#changing || this.#atBarrier) return "ruleset_changing";
+    return this.options.backgroundMs ? "timeout" : undefined;
+  }
+
+  async #readProven(deadlineAt: number): Promise<Snapshot> {
+    const started = Date.now();
+    const stopAt = started + Math.max(this.options.maxReadMs, this.options.backgroundMs ?? 0);
+    const shouldStop = () => Date.now() > stopAt;
+    // Retries stop at the deadline of the scrape that started the read, or at the background bound.
+    const retryUntil = this.options.backgroundMs ? stopAt : Math.min(stopAt, deadlineAt);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const snapshot = await this.#attempt(deadlineAt, shouldStop);
+        const done = Date.now();
+        this.#last = { ...snapshot, attempts: attempt, readAtMs: done, readDurationMs: done - started };
+        return this.#last;
+      } catch (err) {
+        const reason = retryReason(err);
+        if (reason) {
+          this.stats.retries[reason]++;
+          this.#changing = true;
+        }
+        if (reason && attempt < this.options.maxAttempts && Date.now() < retryUntil) continue;
+        const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
+        this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
+        throw err;
+      }
+    }
+  }
+
+  /** #attempt: one proven read of every part, or the error that makes it unprovable or failed. */
+  async #attempt(deadlineAt: number, shouldStop: () => boolean): Promise<Snapshot> {
+    const prover = this.prover;
+    const before = prover ? await this.#waiting(() => prover.begin()) : 0;
+    let snapshot: Snapshot;
+    try {
+      snapshot = await this.#readParts(deadlineAt, shouldStop);
+    } catch (err) {
+      // A failure the ruleset's change explains (a table gone mid-reload) is a retry, not a report.
+      if (this.prover && !retryReason(err) && explainedByChange(err)) await this.#end(before);
+      throw err;
+    }
+    const generation = await this.#end(before);
+    return this.prover ? { ...snapshot, generation } : snapshot;
+  }
+
+  async #end(before: number): Promise<number> {
+    const prover = this.prover;
+    return prover ? this.#waiting(() => prover.end(before)) : 0;
+  }
+
+  /** #waiting marks a wait for the kernel's commit mutex: a deadline meanwhile means "changing". */
+  async #waiting<T>(fn: () => Promise<T>): Promise<T> {
+    this.#atBarrier = true;
+    try {
+      return await fn();
+    } finally {
+      this.#atBarrier = false;
+    }
+  }
+
+  /** #readParts reads the rules and the optional sources concurrently and waits until all are settled. */
+  async #readParts(deadlineAt: number, shouldStop: () => boolean): Promise<Snapshot> {
+    // Optional sources give up a little before the scrape does, leaving time to end the proof.
+    const sourcesDeadline = deadlineAt - PROOF_MARGIN_MS;
+    const optional = this.sources.map((runner) => this.#timed(runner, sourcesDeadline, shouldStop));
+    const [rules, ...outcomes] = await Promise.allSettled([this.rules.read(shouldStop), ...optional]);
+    // Every part has settled: no socket of this attempt is still in a dump when the next one starts.
+    const torn = [rules, ...outcomes].find((o) => o?.status === "rejected");
+    if (torn?.status === "rejected" && retryReason(torn.reason)) throw torn.reason;
+    if (rules?.status === "rejected") throw rules.reason;
+    const snapshot = (rules as PromiseFulfilledResult<Snapshot>).value;
+    if (this.sources.length === 0) return snapshot;
     const sources: SourceStatus[] = [];
     const result: Snapshot = { ...snapshot, sources };
-    for (const { status, sections } of outcomes) {
+    for (const outcome of outcomes) {
+      const { status, sections } = (outcome as PromiseFulfilledResult<Timed>).value;
       sources.push(status);
       Object.assign(result, sections);
     }
     return result;
   }
 
-  close(): void {
-    this.rules.close();
-    for (const runner of this.sources) runner.close();
-  }
-
-  /** #timed never rejects: a source's failure or lateness becomes `ok: false` and an empty section. */
-  async #timed(
-    runner: SourceRunner,
-    deadlineAt: number,
-  ): Promise<{ status: SourceStatus; sections: Sections }> {
+  /**
+   * #timed never rejects for a source's own failure or lateness: that becomes `ok: false` and an empty
+   * section (a late source's dump is abandoned: its socket is replaced). A torn dump rejects: retried.
+   */
+  async #timed(runner: SourceRunner, deadlineAt: number, shouldStop: () => boolean): Promise<Timed> {
     const started = Date.now();
     const name = runner.source.name;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error("read deadline exceeded")),
+        () => reject(new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded")),
         Math.max(0, deadlineAt - started),
       );
     });
     try {
-      const sections = await Promise.race([runner.collect(deadlineAt), late]);
+      const sections = await Promise.race([runner.collect(shouldStop, deadlineAt), late]);
       return { status: { name, ok: true, durationMs: Date.now() - started }, sections };
     } catch (err) {
+      if (retryReason(err)) throw err;
+      runner.abandon();
       this.onSourceError(name, err);
+      const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
+      this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
       return { status: { name, ok: false, durationMs: Date.now() - started }, sections: {} };
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+type Timed = { status: SourceStatus; sections: Sections };
+
+/** Time kept between a late optional source's cutoff and the scrape's deadline, for the proof's end. */
+const PROOF_MARGIN_MS = 25;
+
+/** retryReason: the errors that say "this read is not whole", which a new attempt can cure. */
+export function retryReason(err: unknown): RetryReason | undefined {
+  if (!(err instanceof NfpromError)) return undefined;
+  if (err.code === ErrorCodes.DUMP_INTR) return "dump_interrupted";
+  if (err.code === ErrorCodes.RULESET_CHANGED) return "ruleset_changed";
+  return undefined;
+}
+
+/** explainedByChange: failures a concurrent transaction can cause (a chain, set or table not found). */
+function explainedByChange(err: unknown): boolean {
+  return err instanceof NfpromError && (err.code === ErrorCodes.NO_TABLE || err.code === ErrorCodes.NETLINK);
 }

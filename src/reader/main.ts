@@ -15,7 +15,7 @@ import {
   restrictCapabilities,
 } from "../privileges/caps.js";
 import type { WebConfig } from "../web/config.js";
-import type { RulesReader } from "./collector.js";
+import type { Collector } from "./collector.js";
 import { snapshotJson, writeFileAtomically } from "./jsonfile.js";
 import { createChainReader, FatalError, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 import { WebProcess } from "./web-process.js";
@@ -126,7 +126,7 @@ export async function runReader(config: Config): Promise<void> {
 }
 
 /** probe reads once at start: no privileges is fatal, a missing chain is only reported. */
-async function probe(reader: RulesReader, config: Config, log: Logger): Promise<void> {
+async function probe(reader: Collector, config: Config, log: Logger): Promise<void> {
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
     const where =

@@ -3,7 +3,7 @@ import { toErrorInfo } from "../errors.js";
 import type { ReadReply } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { Scraper } from "../web/scrape.js";
-import type { RulesReader } from "./collector.js";
+import type { Collector } from "./collector.js";
 import { writeFileAtomically } from "./jsonfile.js";
 import { createChainReader, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 
@@ -72,7 +72,7 @@ async function readOnce(config: Config): Promise<{ text: string; ok: boolean }> 
 
 /** render reads once and renders through the web process's Scraper, so every mode prints the same metrics. */
 async function render(
-  reader: RulesReader,
+  reader: Collector,
   scraper: Scraper,
   config: Config,
 ): Promise<{ text: string; ok: boolean }> {

@@ -3,13 +3,16 @@ import type { PolicyOptions } from "../labels/policy.js";
 import { Logger } from "../log.js";
 import type { ReaderStats } from "../model/snapshot.js";
 import { CAP_NET_ADMIN, hasCapability, procStatus } from "../privileges/caps.js";
-import type { ChainReader } from "./chain-reader.js";
 import type { Collector } from "./collector.js";
 import { collectorFor } from "./sources/index.js";
 
 /** Bound on one blocking recv; a whole read is bounded by -read-timeout. */
 const RECV_TIMEOUT_MS = 2_000;
-const MAX_DUMP_ATTEMPTS = 3;
+/**
+ * Attempts per read while the ruleset keeps changing, within the scrape's deadline. Each attempt begins by
+ * waiting for the transaction in progress, so attempts follow reloads rather than spin.
+ */
+const MAX_READ_ATTEMPTS = 10;
 
 /** FatalError ends the reader with exit code 1 and its message as the one-line reason. */
 export class FatalError extends Error {}
@@ -29,7 +32,7 @@ export function createChainReader(config: Config): Collector {
   return collectorFor(
     config,
     {
-      maxAttempts: MAX_DUMP_ATTEMPTS,
+      maxAttempts: MAX_READ_ATTEMPTS,
       maxReadMs: config.readTimeoutMs,
       recvTimeoutMs: RECV_TIMEOUT_MS,
       ruleLabels: config.ruleLabels,
@@ -44,11 +47,13 @@ export function policyOptions(config: Config): PolicyOptions {
 }
 
 /** readerStats: the reader's cumulative counters and its own memory and CPU, sent with every reply. */
-export function readerStats(reader: Pick<ChainReader, "stats">): ReaderStats {
+export function readerStats(reader: Pick<Collector, "stats">): ReaderStats {
   const cpu = process.cpuUsage();
+  const { readErrors, retries, staleServed } = reader.stats;
   return {
-    dumpInterrupted: reader.stats.dumpInterrupted,
-    readErrors: { ...reader.stats.readErrors },
+    readErrors: { ...readErrors },
+    retries: { ...retries },
+    staleServed: { ...staleServed },
     residentBytes: process.memoryUsage.rss(),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };

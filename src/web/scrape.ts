@@ -1,4 +1,4 @@
-import type { ErrorInfo } from "../errors.js";
+import { type ErrorCode, ErrorCodes, type ErrorInfo } from "../errors.js";
 import {
   columns,
   type ExpositionFormat,
@@ -20,7 +20,7 @@ import {
 import type { Logger } from "../log.js";
 import { sameStrings, u64Words } from "../model/columns.js";
 import { type RuleColumns, sameStructure } from "../model/rule-columns.js";
-import type { ReaderStats, Snapshot } from "../model/snapshot.js";
+import { RETRY_REASONS, type ReaderStats, type Snapshot, STALE_REASONS } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
 import { SourceRenderer } from "./sources.js";
 
@@ -191,21 +191,28 @@ export class Scraper {
     }
     const stats = this.#lastStats;
     if (stats) {
+      const { retries, staleServed, readErrors } = stats;
       yield single(
         "counter",
         `${ns}_dump_interrupted_total`,
-        "Dumps restarted because the ruleset changed while they ran (NLM_F_DUMP_INTR, or rules out of order).",
-        stats.dumpInterrupted,
+        "Reads restarted because the ruleset changed while they ran: the sum of nfprom_read_retries_total.",
+        RETRY_REASONS.reduce((sum, reason) => sum + retries[reason], 0),
       );
-      yield {
-        name: `${ns}_read_errors_total`,
-        help: "Failed reads of the chain, by reason.",
-        type: "counter",
-        samples: Object.entries(stats.readErrors).map(([code, n]) => ({
-          labels: `{reason="${code.replace(/^NFPROM_/, "").toLowerCase()}"}`,
-          value: n as number,
-        })),
-      };
+      yield reasons(
+        `${ns}_read_retries_total`,
+        "Reads thrown away and started again: the dump was torn (NLM_F_DUMP_INTR, rules out of order), or the ruleset generation moved during the read.",
+        RETRY_REASONS.map((reason) => [reason, retries[reason]]),
+      );
+      yield reasons(
+        `${ns}_stale_served_total`,
+        "Scrapes answered with the last complete snapshot: no read proven whole fitted the deadline while the ruleset kept changing, or (with -read.background-timeout) the dump was still running.",
+        STALE_REASONS.map((reason) => [reason, staleServed[reason]]),
+      );
+      yield reasons(
+        `${ns}_read_errors_total`,
+        "Failed reads, by reason.",
+        READ_ERROR_CODES.map((code) => [reasonOf(code), readErrors[code] ?? 0]),
+      );
       yield gauge(
         `${ns}_reader_resident_memory_bytes`,
         "Resident memory of the privileged reader process.",
@@ -225,6 +232,24 @@ export class Scraper {
       samples: [{ labels: formatLabels(["nodejs", "version"], [process.version, VERSION]), value: 1 }],
     };
   }
+}
+
+/** Every reason a read can fail for, so that nfprom_read_errors_total starts at 0 for each of them. */
+const READ_ERROR_CODES = Object.values(ErrorCodes).filter((code) => code !== ErrorCodes.READER_GONE);
+
+/** reasonOf turns an error code into its `reason` label: NFPROM_NO_TABLE → no_table. */
+function reasonOf(code: ErrorCode): string {
+  return code.replace(/^NFPROM_/, "").toLowerCase();
+}
+
+/** reasons is a counter family with one sample per reason, each present from the start (0). */
+function reasons(name: string, help: string, counts: [string, number][]): MetricFamily {
+  return {
+    name,
+    help,
+    type: "counter",
+    samples: counts.map(([reason, value]) => ({ labels: formatLabels(["reason"], [reason]), value })),
+  };
 }
 
 /** single is a family of one unlabelled sample. */

@@ -47,7 +47,7 @@ export class SourceRenderer {
     if (snapshot?.ageMs !== undefined) {
       yield {
         name: `${ns}_snapshot_age_seconds`,
-        help: "Age of the rule counters served: 0 when read for this scrape, more when a slow dump missed the deadline.",
+        help: "Age of the snapshot served: 0 when read for this scrape, more when the last complete one stands in (see nfprom_stale_served_total).",
         type: "gauge",
         samples: [{ labels: "", value: snapshot.ageMs / 1000 }],
       };

@@ -8,6 +8,7 @@ const ALL: [keyof typeof ErrorCodes, ErrorCode][] = [
   ["EPERM", "NFPROM_EPERM"],
   ["NO_TABLE", "NFPROM_NO_TABLE"],
   ["DUMP_INTR", "NFPROM_DUMP_INTR"],
+  ["RULESET_CHANGED", "NFPROM_RULESET_CHANGED"],
   ["DECODE", "NFPROM_DECODE"],
   ["TIMEOUT", "NFPROM_TIMEOUT"],
   ["NETLINK", "NFPROM_NETLINK"],

@@ -9,7 +9,7 @@ import { FAMILIES, familyName } from "../../nftables/constants.js";
 import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { getChainsRequest } from "../../nftables/requests.js";
 import { ChainReader, type ChainReaderOptions } from "../chain-reader.js";
-import { addStats, type ReadStats, type RulesReader } from "../collector.js";
+import type { RulesReader } from "../collector.js";
 import { type Source, SourceRunner } from "./source.js";
 
 /** chainListSource lists every chain of every family (NFT_MSG_GETCHAIN dump) that the patterns select. */
@@ -49,8 +49,6 @@ function chainListSource(patterns: readonly NamePattern[]): Source<ChainRef[]> {
 export class ChainsReader implements RulesReader {
   readonly #lister: SourceRunner<ChainRef[]>;
   readonly #readers = new Map<string, ChainReader>();
-  /** Counters of readers closed because their chain went away, so that the totals never decrease. */
-  readonly #retired: ReadStats = { dumpInterrupted: 0, readErrors: {} };
 
   constructor(
     readonly patterns: readonly NamePattern[],
@@ -59,20 +57,11 @@ export class ChainsReader implements RulesReader {
     this.#lister = new SourceRunner(chainListSource(patterns), options);
   }
 
-  get stats(): ReadStats {
-    const total = addStats(
-      addStats({ dumpInterrupted: 0, readErrors: {} }, this.#retired),
-      this.#lister.stats,
-    );
-    for (const reader of this.#readers.values()) addStats(total, reader.stats);
-    return total;
-  }
-
-  async read(deadlineAt: number): Promise<Snapshot> {
+  async read(shouldStop: () => boolean): Promise<Snapshot> {
     const started = Date.now();
-    const refs = await this.#lister.collect();
+    const refs = await this.#lister.collect(shouldStop);
     this.#keepOnly(refs);
-    const parts = await Promise.all(refs.map((ref) => this.#readChain(ref, deadlineAt)));
+    const parts = await settled(refs.map((ref) => this.#readChain(ref, shouldStop)));
     const readAtMs = Date.now();
     return {
       family: familyName(FAMILIES.all),
@@ -93,11 +82,11 @@ export class ChainsReader implements RulesReader {
 
   async #readChain(
     ref: ChainRef,
-    deadlineAt: number,
+    shouldStop: () => boolean,
   ): Promise<{ attempts: number; columns: RuleColumns; location: Location }> {
     const location: Location = { family: familyName(ref.family), table: ref.table, chain: ref.chain };
     try {
-      const snapshot = await this.#reader(ref).read(deadlineAt);
+      const snapshot = await this.#reader(ref).read(shouldStop);
       return { attempts: snapshot.attempts, columns: snapshot.rules, location };
     } catch (err) {
       if (err instanceof NfpromError && err.code === ErrorCodes.NO_TABLE)
@@ -121,11 +110,18 @@ export class ChainsReader implements RulesReader {
     const wanted = new Set(refs.map(keyOf));
     for (const [key, reader] of this.#readers) {
       if (wanted.has(key)) continue;
-      addStats(this.#retired, reader.stats);
       reader.close();
       this.#readers.delete(key);
     }
   }
+}
+
+/** settled is Promise.all that rejects only once every promise has settled: no dump outlives a read. */
+async function settled<T>(promises: Promise<T>[]): Promise<T[]> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((o) => o.status === "rejected");
+  if (failed) throw failed.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<T>).value);
 }
 
 function keyOf(ref: ChainRef): string {

@@ -11,6 +11,7 @@ const DEFAULTS: Config = {
   quotaPatterns: [],
   setPatterns: [],
   backgroundReadTimeoutMs: undefined,
+  skipProof: false,
   setMaxElements: 10000,
   listen: [{ host: undefined, port: 9830 }],
   telemetryPath: "/metrics",

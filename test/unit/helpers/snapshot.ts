@@ -9,7 +9,13 @@ import type {
 import { counterColumns, setColumns } from "../../../src/model/source-columns.js";
 
 /** Reader statistics of no interest to a test. */
-export const NO_STATS: ReaderStats = { dumpInterrupted: 0, readErrors: {}, residentBytes: 0, cpuSeconds: 0 };
+export const NO_STATS: ReaderStats = {
+  retries: { dump_interrupted: 0, ruleset_changed: 0 },
+  staleServed: { ruleset_changing: 0, timeout: 0 },
+  readErrors: {},
+  residentBytes: 0,
+  cpuSeconds: 0,
+};
 
 /** ruleSnapshot: a snapshot of chain inet t c holding `count` counted rules, comment and values per rule. */
 export function ruleSnapshot(

@@ -49,7 +49,13 @@ test("a snapshot reply survives the structured clone of the IPC channel exactly"
       rules: columnsFromRules(RULES),
       derivedLabels: ["address", "port"],
     },
-    stats: { dumpInterrupted: 0, readErrors: {}, residentBytes: 1, cpuSeconds: 0.5 },
+    stats: {
+      retries: { dump_interrupted: 0, ruleset_changed: 0 },
+      staleServed: { ruleset_changing: 0, timeout: 0 },
+      readErrors: {},
+      residentBytes: 1,
+      cpuSeconds: 0.5,
+    },
   };
   const wire = toWire(reply);
   const received = deserialize(serialize(wire)) as typeof wire;
@@ -70,7 +76,13 @@ test("error replies pass unchanged", () => {
     type: "error",
     id: 1,
     error: { code: "NFPROM_TIMEOUT", message: "late" },
-    stats: { dumpInterrupted: 1, readErrors: { NFPROM_TIMEOUT: 1 }, residentBytes: 1, cpuSeconds: 0 },
+    stats: {
+      retries: { dump_interrupted: 1, ruleset_changed: 0 },
+      staleServed: { ruleset_changing: 0, timeout: 0 },
+      readErrors: { NFPROM_TIMEOUT: 1 },
+      residentBytes: 1,
+      cpuSeconds: 0,
+    },
   };
   assert.equal(toWire(reply), reply);
   assert.deepEqual(deserialize(serialize(reply)), reply);

@@ -9,7 +9,8 @@ import { CaptureLogger } from "../helpers/logger.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
 
 const STATS: ReaderStats = {
-  dumpInterrupted: 2,
+  retries: { dump_interrupted: 2, ruleset_changed: 0 },
+  staleServed: { ruleset_changing: 0, timeout: 0 },
   readErrors: { NFPROM_EPERM: 1 },
   residentBytes: 1234,
   cpuSeconds: 0.5,
@@ -94,8 +95,25 @@ describe("Scraper.render", () => {
       "nfprom_last_read_timestamp_seconds 1700000000.5",
     ]);
     assert.deepEqual(samples(lines, "nfprom_dump_interrupted_total"), ["nfprom_dump_interrupted_total 2"]);
+    // Every known reason is there from the start, so increase() sees the first failure of each.
     assert.deepEqual(samples(lines, "nfprom_read_errors_total"), [
       'nfprom_read_errors_total{reason="eperm"} 1',
+      'nfprom_read_errors_total{reason="no_table"} 0',
+      'nfprom_read_errors_total{reason="dump_intr"} 0',
+      'nfprom_read_errors_total{reason="ruleset_changed"} 0',
+      'nfprom_read_errors_total{reason="decode"} 0',
+      'nfprom_read_errors_total{reason="timeout"} 0',
+      'nfprom_read_errors_total{reason="netlink"} 0',
+      'nfprom_read_errors_total{reason="socket"} 0',
+      'nfprom_read_errors_total{reason="internal"} 0',
+    ]);
+    assert.deepEqual(samples(lines, "nfprom_read_retries_total"), [
+      'nfprom_read_retries_total{reason="dump_interrupted"} 2',
+      'nfprom_read_retries_total{reason="ruleset_changed"} 0',
+    ]);
+    assert.deepEqual(samples(lines, "nfprom_stale_served_total"), [
+      'nfprom_stale_served_total{reason="ruleset_changing"} 0',
+      'nfprom_stale_served_total{reason="timeout"} 0',
     ]);
     assert.equal(samples(lines, "nfprom_scrape_duration_seconds").length, 1);
     assert.equal(samples(lines, "nfprom_build_info").length, 1);
@@ -133,6 +151,14 @@ describe("Scraper.render", () => {
     assert.deepEqual(samples(lines, "nfprom_last_read_timestamp_seconds"), []);
     assert.deepEqual(samples(lines, "nfprom_read_errors_total"), [
       'nfprom_read_errors_total{reason="eperm"} 1',
+      'nfprom_read_errors_total{reason="no_table"} 0',
+      'nfprom_read_errors_total{reason="dump_intr"} 0',
+      'nfprom_read_errors_total{reason="ruleset_changed"} 0',
+      'nfprom_read_errors_total{reason="decode"} 0',
+      'nfprom_read_errors_total{reason="timeout"} 0',
+      'nfprom_read_errors_total{reason="netlink"} 0',
+      'nfprom_read_errors_total{reason="socket"} 0',
+      'nfprom_read_errors_total{reason="internal"} 0',
     ]);
     assert.deepEqual(log.take(), [
       {
