@@ -55,6 +55,8 @@ export class Collector {
   #changing = false;
   /** The read in flight waits for a transaction to end (the proof's barrier). */
   #atBarrier = false;
+  /** Scrapes waiting for the read in flight, told when it has been thrown away STALE_AFTER_RETRIES times. */
+  readonly #churnWaiters = new Set<() => void>();
 
   constructor(
     readonly rules: RulesReader,
@@ -139,6 +141,7 @@ export class Collector {
         if (reason) {
           this.stats.retries[reason]++;
           this.#changing = true;
+          if (attempt === STALE_AFTER_RETRIES) for (const tell of [...this.#churnWaiters]) tell();
         }
         if (reason && attempt < this.options.maxAttempts && Date.now() < retryUntil) continue;
         const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
@@ -232,6 +235,17 @@ export class Collector {
 }
 
 type Timed = { status: SourceStatus; sections: Sections };
+
+/**
+ * Attempts thrown away after which scrapes waiting for the read get the last complete snapshot at once:
+ * a ruleset changing faster than it can be read (a set filled by `nft add element` in a loop) would
+ * otherwise hold every scrape until its deadline.
+ */
+const STALE_AFTER_RETRIES = 3;
+
+function unproven(): NfpromError {
+  return new NfpromError(ErrorCodes.RULESET_CHANGED, "the ruleset kept changing during the read");
+}
 
 /** Time kept between a late optional source's cutoff and the scrape's deadline, for the proof's end. */
 const PROOF_MARGIN_MS = 25;

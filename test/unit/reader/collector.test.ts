@@ -231,6 +231,28 @@ describe("Collector: the last complete snapshot stands in", () => {
     assert.equal(d.stats.readErrors[ErrorCodes.RULESET_CHANGED], 1);
   });
 
+  test("a ruleset changing faster than it can be read: the last snapshot after 3 attempts, not at the deadline", async () => {
+    let churn = false;
+    let gen = 1;
+    const p: WholeReadProver = {
+      begin: async () => gen,
+      end: async (before) => {
+        if (churn) gen++;
+        if (gen !== before) throw new NfpromError(ErrorCodes.RULESET_CHANGED, "moved");
+        return gen;
+      },
+      close: () => {},
+    };
+    const c = new Collector(rulesReader(5), [], p, OPTIONS, () => {});
+    await c.read(Date.now() + 1000);
+    churn = true;
+    const started = Date.now();
+    const s = await c.read(Date.now() + 5_000);
+    assert.equal(s.stale, "ruleset_changing");
+    assert.ok(Date.now() - started < 1_000, `answered after ${Date.now() - started} ms`);
+    assert.ok(c.stats.retries.ruleset_changed >= 3);
+  });
+
   test("a deadline that passes while waiting for a transaction serves the last snapshot", async () => {
     let slow = false;
     const p: WholeReadProver = {
