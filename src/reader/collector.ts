@@ -76,20 +76,29 @@ export class Collector {
     }
     const inflight = this.#inflight;
     return new Promise((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.#churnWaiters.delete(onChurn);
+        fn();
+      };
+      // While the ruleset keeps changing, a scrape need not wait for its deadline if a complete snapshot
+      // can stand in; the read goes on, and the next scrape gets it if it succeeds.
+      const onChurn = () => {
+        if (this.#last) settle(() => this.#settleLate(unproven(), resolve, reject));
+      };
+      this.#churnWaiters.add(onChurn);
       const late = () => new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded");
-      const timer = setTimeout(
-        () => this.#settleLate(late(), resolve, reject),
+      timer = setTimeout(
+        () => settle(() => this.#settleLate(late(), resolve, reject)),
         Math.max(0, deadlineAt - Date.now()),
       );
       inflight.then(
-        (snapshot) => {
-          clearTimeout(timer);
-          resolve({ ...snapshot, ageMs: 0 });
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          this.#settleLate(err, resolve, reject);
-        },
+        (snapshot) => settle(() => resolve({ ...snapshot, ageMs: 0 })),
+        (err: unknown) => settle(() => this.#settleLate(err, resolve, reject)),
       );
     });
   }

@@ -227,8 +227,7 @@ describe("Collector: the last complete snapshot stands in", () => {
     assert.equal(old.readAtMs, fresh.readAtMs);
     assert.equal(old.generation, 5);
     assert.equal(d.stats.staleServed.ruleset_changing, 1);
-    assert.ok(d.stats.retries.ruleset_changed >= 1);
-    assert.equal(d.stats.readErrors[ErrorCodes.RULESET_CHANGED], 1);
+    assert.ok(d.stats.retries.ruleset_changed >= 3);
   });
 
   test("a ruleset changing faster than it can be read: the last snapshot after 3 attempts, not at the deadline", async () => {
@@ -243,14 +242,16 @@ describe("Collector: the last complete snapshot stands in", () => {
       },
       close: () => {},
     };
-    const c = new Collector(rulesReader(5), [], p, OPTIONS, () => {});
+    const c = new Collector(rulesReader(40), [], p, OPTIONS, () => {});
     await c.read(Date.now() + 1000);
     churn = true;
     const started = Date.now();
     const s = await c.read(Date.now() + 5_000);
+    const tookMs = Date.now() - started;
     assert.equal(s.stale, "ruleset_changing");
-    assert.ok(Date.now() - started < 1_000, `answered after ${Date.now() - started} ms`);
-    assert.ok(c.stats.retries.ruleset_changed >= 3);
+    // 3 attempts of 40 ms, not the 10 the read goes on with (400 ms), nor the deadline.
+    assert.ok(tookMs < 300, `answered after ${tookMs} ms`);
+    assert.equal(c.stats.retries.ruleset_changed, 3);
   });
 
   test("a deadline that passes while waiting for a transaction serves the last snapshot", async () => {
