@@ -388,7 +388,7 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
     const phases = phaseLog.table(scrapes);
     const proof = await proofCost(dir, n, k);
     log(
-      `N=${n}: proof: e2e p50 ${fmtMs(proof.proven.p50)} with, ${fmtMs(proof.unproven.p50)} without; paired +${fmtMs(proof.pairedMs)}`,
+      `N=${n}: proof: e2e p50 ${fmtMs(proof.proven.p50)} with, ${fmtMs(proof.unproven.p50)} without; paired difference ${fmtMs(proof.pairedMs)}`,
     );
 
     // 4: the nft -j baseline.
