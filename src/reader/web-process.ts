@@ -105,7 +105,7 @@ export class WebProcess {
   }
 
   /**
-   * restart replaces the web process at once (SIGTERM, then a fresh fork without backoff), for changes it
+   * restart replaces the web process at once (SIGTERM, then a fresh start without backoff), for changes it
    * cannot apply while listening, such as switching between HTTP and HTTPS.
    */
   restart(): void {
