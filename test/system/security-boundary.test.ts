@@ -10,7 +10,6 @@ import { test } from "node:test";
 import { assertMatchesKernel, logLines, NOBODY, webPid } from "./core-common.js";
 import {
   accountingRuleset,
-  childrenOf,
   isRoot,
   Netns,
   processAlive,
@@ -20,7 +19,6 @@ import {
   requireRoot,
   sendTraffic,
   startNfprom,
-  waitUntil,
 } from "./harness.js";
 
 const RULESET = accountingRuleset([
@@ -85,12 +83,9 @@ for (const [attack, what, reason] of ATTACKS) {
       10_000,
     );
     assert.match(line, reason);
-    await waitUntil(() => !processAlive(web), { timeoutMs: 5000, what: `hostile web process ${web} gone` });
-    await waitUntil(() => childrenOf(h.pid).some((pid) => pid !== web), {
-      timeoutMs: 5000,
-      what: "a new web process",
-    });
-
+    // The reader starts the next one only once the hostile one has exited (after the backoff, 0.5 s).
+    await h.waitForLog((r) => r.msg === "web process started" && r.pid !== String(web), 5000);
+    assert.ok(!processAlive(web), `hostile web process ${web} gone`);
     assert.ok(processAlive(h.pid), "the reader is alive");
     assert.equal(h.exitInfo(), undefined, "the reader has not exited");
     const after = memoryKb(h.pid);
