@@ -56,8 +56,9 @@ export class WebChannel {
     } catch (err) {
       if (!(err instanceof ProtocolViolation)) throw err;
       this.#broken = true;
-      this.socket.destroy();
+      // The handler kills the web process first: closing the socket before would let it exit on its own.
       this.handlers.onViolation(err.message);
+      this.socket.destroy();
     }
   }
 
