@@ -46,7 +46,7 @@ export function phaseSection(heading: string, tables: { title: string; rows: str
   const body = tables
     .map((t) => `### ${t.title}\n\n| phase | p50 | p95 |\n|---|---:|---:|\n${t.rows}`)
     .join("\n\n");
-  return `\n## ${heading}\n\nTimestamps from bench/phase-hook.ts, which wraps Node's IPC and HTTP entry points in both processes
+  return `\n## ${heading}\n\nTimestamps from bench/phase-hook.ts, which wraps the entry points of the link between the processes and of HTTP in both processes
 (this run's e2e figures include its small overhead). Median / p95 per phase.\n\n${body}\n`;
 }
 
@@ -70,11 +70,11 @@ function phaseTable(phasesDir: string, scrapes: HttpResult[]): string {
     after === undefined ? undefined : list.find(([n, t]) => n === name && t >= after)?.[1];
   const names = [
     "client → web 'request' event",
-    "web: request → read request sent (IPC)",
-    "IPC web → reader",
+    "web: request → read request sent",
+    "link web → reader",
     "reader: read + decode",
-    "reader: serialise + queue reply (IPC)",
-    "IPC reader → web, incl. deserialise",
+    "reader: serialise + queue reply",
+    "link reader → web, incl. deserialise",
     "web: label policy + exposition, until res.end() is called",
     "res.end() called → client has the last byte",
   ];

@@ -1,6 +1,6 @@
 /**
  * Every failure nfprom can report about the kernel, the ruleset or its own processes carries one of these
- * stable codes. Only `{code, message}` crosses the reader → web IPC (class identity does not survive
+ * stable codes. Only `{code, message}` crosses to the web process (class identity does not survive
  * serialisation), so the code, not the class, is the contract; `reason` labels in metrics use it too.
  */
 export const ErrorCodes = {
@@ -32,7 +32,7 @@ export class NfpromError extends Error {
   }
 }
 
-/** The serialisable shape of an error, as sent over IPC and logged. */
+/** The serialisable shape of an error, as sent to the web process and logged. */
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;

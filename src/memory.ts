@@ -15,7 +15,7 @@ import { runInNewContext } from "node:vm";
  */
 /**
  * V8 options both processes run with (Node takes them only on its command line: the reader re-executes
- * itself with them, src/cli/reexec.ts; the web process is forked with them). --max-semi-space-size=1: a
+ * itself with them, src/cli/reexec.ts; the web process is started with them). --max-semi-space-size=1: a
  * young generation of 1 MiB semi-spaces instead of 16. A read or scrape of 100k rules allocates objects
  * that live until it is answered; with large semi-spaces V8 lets the young generation grow to 32 MiB and
  * more before it collects. Measured: 20–60 MiB less peak memory per process, no cost in scrape time.

@@ -7,10 +7,10 @@ import type { WireReadReply, WireSnapshot } from "./protocol.js";
  * reply's bytes and of the cost of cloning it, so the reader sends a column only when it differs from the
  * one it sent last, and names the columns it left out; the web process puts back the copy it kept.
  *
- * Both sides see every reply in the order sent (the IPC channel is ordered and reliable), so they agree on
+ * Both sides see every reply in the order sent (the socketpair is ordered and reliable), so they agree on
  * "the last one sent" as long as the web process applies each reply, including one whose scrape it has
  * already given up on. Each web process starts with a fresh pair: the reader makes a new ColumnElider for
- * every fork.
+ * every web process it starts (reader/web-channel.ts).
  */
 
 /** Columns smaller than this are always sent: not worth the bookkeeping. */

@@ -1,15 +1,19 @@
+import { deserialize, serialize } from "node:v8";
 import type { ErrorInfo } from "../errors.js";
 import { u64Column, u64Words } from "../model/columns.js";
 import type { ReaderStats, Snapshot } from "../model/snapshot.js";
 import type { WebSecurity } from "../webconfig/model.js";
+import { ProtocolViolation } from "./framing.js";
 
 /**
- * The whole protocol across the privilege boundary. Messages travel over the IPC channel of
- * child_process.fork with `serialization: "advanced"` (structured clone: bigints survive exactly).
+ * The whole protocol across the privilege boundary, in frames (framing.ts) on a socketpair.
  *
- * web → reader: only "read" — the reader does nothing else for the web process, whatever it sends.
+ * web → reader: only "read", a fixed 13-byte frame the reader decodes by hand (decodeReadRequest) — the
+ * reader does nothing else for the web process, whatever it sends, and runs no general-purpose
+ * deserializer on its bytes.
  * reader → web: the answer to one read, matched by id; and the web security settings (TLS material, users,
- * headers), sent at start and after each successful reload of --web.config.file.
+ * headers), sent at start and after each successful reload of --web.config.file. These are V8-serialized
+ * (structured clone: bigints and typed arrays survive exactly); the web process trusts the reader.
  */
 export interface ReadRequest {
   type: "read";
@@ -26,7 +30,7 @@ export type ReadReply =
  * On the wire a snapshot travels nearly as it is: its large sections are columns already
  * (model/rule-columns.ts, model/source-columns.ts), which the web process works on directly, less the
  * columns it already has. The one change: each 64-bit column (rule, counter and element numbers) travels
- * as its 32-bit words. Node's IPC deserializer gives a Uint32Array as a view of the message it received,
+ * as its 32-bit words. V8's deserializer (node:v8) gives a Uint32Array as a view of the frame it received,
  * but builds a BigUint64Array value by value: 100k rules' numbers took ~11 ms of every scrape.
  */
 type Words<T extends { numbers: BigUint64Array }> = Omit<T, "numbers"> & { numbers: Uint32Array };
@@ -42,7 +46,7 @@ export type WireReadReply =
   | { type: "snapshot"; id: number; snapshot: WireSnapshot; stats: ReaderStats }
   | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
 
-/** toWire prepares a reply for the IPC channel. */
+/** toWire prepares a reply for the link to the web process. */
 export function toWire(reply: ReadReply): WireReadReply {
   if (reply.type !== "snapshot") return reply;
   return { ...reply, snapshot: toWireSnapshot(reply.snapshot) };
@@ -91,16 +95,54 @@ export const WEB_EXIT_FATAL = 3;
 
 const MAX_ID = 2 ** 31;
 
+/** The longest web → reader frame the reader accepts: a read request is 13 bytes; anything longer is hostile. */
+export const MAX_REQUEST_FRAME = 64;
+
 /**
- * parseReadRequest accepts exactly a well-formed ReadRequest and nothing else (undefined), so a
- * compromised web process cannot smuggle anything into the privileged reader.
+ * Reads a web process may have unanswered at once. Its ReaderClient never exceeds it (scrapes beyond it
+ * share a pending read's reply); the reader treats one more as a violation. Each unanswered read can hold
+ * one reply in the reader's memory, so this bounds what a web process can make the reader keep.
  */
-export function parseReadRequest(msg: unknown): ReadRequest | undefined {
-  if (typeof msg !== "object" || msg === null) return undefined;
-  const m = msg as Record<string, unknown>;
-  if (Object.keys(m).length !== 3 || m.type !== "read") return undefined;
-  const { id, timeoutMs } = m;
-  if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= MAX_ID) return undefined;
-  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) return undefined;
-  return { type: "read", id: id as number, timeoutMs };
+export const MAX_PENDING_READS = 4;
+
+const READ_TAG = 1;
+const READ_REQUEST_BYTES = 13;
+
+/** encodeReadRequest lays out a read as [tag 1: u8][id: u32 BE][timeoutMs: f64 BE]. */
+export function encodeReadRequest(req: ReadRequest): Buffer {
+  const out = Buffer.alloc(READ_REQUEST_BYTES);
+  out.writeUInt8(READ_TAG, 0);
+  out.writeUInt32BE(req.id, 1);
+  out.writeDoubleBE(req.timeoutMs, 5);
+  return out;
+}
+
+/**
+ * decodeReadRequest accepts exactly a well-formed read request and throws ProtocolViolation for anything
+ * else, so a compromised web process cannot smuggle anything into the privileged reader.
+ */
+export function decodeReadRequest(payload: Uint8Array): ReadRequest {
+  if (payload.length !== READ_REQUEST_BYTES) {
+    throw new ProtocolViolation(`request of ${payload.length} bytes, a read is ${READ_REQUEST_BYTES}`);
+  }
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const tag = view.getUint8(0);
+  if (tag !== READ_TAG) throw new ProtocolViolation(`unknown request type ${tag}`);
+  const id = view.getUint32(1);
+  if (id >= MAX_ID) throw new ProtocolViolation(`request id ${id} out of range`);
+  const timeoutMs = view.getFloat64(5);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new ProtocolViolation(`request timeout ${timeoutMs} ms is not a positive number`);
+  }
+  return { type: "read", id, timeoutMs };
+}
+
+/** encodeReaderMessage serializes what the reader sends (a frame's payload). */
+export function encodeReaderMessage(msg: ReaderMessage): Buffer {
+  return serialize(msg);
+}
+
+/** decodeReaderMessage is the web side's: it trusts the reader, so V8's deserializer is fine here. */
+export function decodeReaderMessage(payload: Buffer): ReaderMessage {
+  return deserialize(payload) as ReaderMessage;
 }

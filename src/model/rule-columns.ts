@@ -4,7 +4,7 @@ import type { Location, RuleCounters } from "./snapshot.js";
 /**
  * RuleColumns holds a snapshot's rules as columns instead of one object per rule. The reader decodes rule
  * messages straight into them (no object, no bigint per rule: at 100k rules those objects were most of
- * the reader's garbage), the IPC channel's structured clone copies each typed array as one block, and the
+ * the reader's garbage), V8's serialization of the reply copies each typed array as one block, and the
  * web process compares them with the last read's to reuse its plan (sameStructure).
  */
 export interface RuleColumns {
@@ -22,8 +22,8 @@ export interface RuleColumns {
 
 /**
  * LocationColumn says which chain each rule was read from, when several are: rule i is in
- * places[placeOf[i]]. A table and a typed index, not a Location per rule: the IPC channel's structured
- * clone wrote a back-reference per rule (100k rules: ~20 ms of a scrape across both processes).
+ * places[placeOf[i]]. A table and a typed index, not a Location per rule: V8's serialization of the reply
+ * wrote a back-reference per rule (100k rules: ~20 ms of a scrape across both processes).
  */
 export interface LocationColumn {
   places: (Location | undefined)[];
@@ -115,7 +115,8 @@ export class RuleColumnsBuilder {
 
   /**
    * finish returns columns of exactly `count` rules: the builder's own when they are that size, copies
-   * otherwise (the IPC channel clones a typed array whole, spare room included, and a snapshot is kept).
+   * otherwise (the reply's serialization copies a typed array whole, spare room included, and a snapshot is
+   * kept).
    */
   finish(): RuleColumns {
     const n = this.count;

@@ -4,7 +4,7 @@ import type { NamedCounter, SetCounters } from "./snapshot.js";
 /**
  * The sections that grow to 100k items, named counters and set elements, are kept as columns, like rules
  * (rule-columns.ts): the reader appends to them as it decodes (100k objects kept until the reply was most
- * of the reader's heap), the IPC channel's structured clone copies each typed array as one block, and the
+ * of the reader's heap), V8's serialization of the reply copies each typed array as one block, and the
  * web process sees at a glance that nothing but the numbers changed since the last scrape (sameStrings
  * on the identity columns), and then reuses the label text it rendered then.
  */

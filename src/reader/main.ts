@@ -1,8 +1,6 @@
-import type { ChildProcess } from "node:child_process";
 import type { Config } from "../cli/flags.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
-import { ColumnElider } from "../ipc/elision.js";
-import { parseReadRequest, type ReadReply, toWire, type WebConfigMessage } from "../ipc/protocol.js";
+import type { ReadReply, ReadRequest, WebConfigMessage } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
 import {
@@ -18,6 +16,7 @@ import type { WebConfig } from "../web/config.js";
 import type { Collector } from "./collector.js";
 import { snapshotJson, writeFileAtomically } from "./jsonfile.js";
 import { createChainReader, FatalError, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
+import type { WebChannel } from "./web-channel.js";
 import { WebProcess } from "./web-process.js";
 import { WebSecuritySource } from "./web-security.js";
 
@@ -47,16 +46,8 @@ export async function runReader(config: Config): Promise<void> {
 
   const jsonGid = identity?.gid;
   const stats = () => readerStats(reader);
-  // One elider per web process: a fresh process has none of the columns (see ipc/elision.ts).
-  const eliders = new WeakMap<ChildProcess, ColumnElider>();
-  const answer = (child: ChildProcess, reply: ReadReply) => {
-    if (!child.connected) return;
-    let elider = eliders.get(child);
-    if (!elider) {
-      elider = new ColumnElider();
-      eliders.set(child, elider);
-    }
-    child.send(elider.elide(toWire(reply)), (err) => {
+  const answer = (channel: WebChannel, reply: ReadReply) => {
+    channel.answer(reply, (err) => {
       if (err) log.debug("reply not delivered", { err: err.message });
       // What the read allocated is garbage now (see memory.ts), but the scrape is not over: the web process
       // renders and compresses it on both cores. Collecting right away held the reply back (a large one
@@ -65,20 +56,15 @@ export async function runReader(config: Config): Promise<void> {
       collectGarbageIfGrown(AFTER_SCRAPE_MS);
     });
   };
-  const onMessage = (child: ChildProcess, raw: unknown) => {
-    const req = parseReadRequest(raw);
-    if (!req) {
-      log.warn("ignoring a malformed message from the web process");
-      return;
-    }
+  const onRead = (channel: WebChannel, req: ReadRequest) => {
     reader.read(Date.now() + Math.min(req.timeoutMs, config.readTimeoutMs)).then(
       (snapshot) => {
         if (config.jsonfile) writeJson(config.jsonfile, snapshotJson(snapshot), jsonGid, log);
-        answer(child, { type: "snapshot", id: req.id, snapshot, stats: stats() });
+        answer(channel, { type: "snapshot", id: req.id, snapshot, stats: stats() });
       },
       (err: unknown) => {
         log.warn("read failed", { code: toErrorInfo(err).code, err: toErrorInfo(err).message });
-        answer(child, { type: "error", id: req.id, error: toErrorInfo(err), stats: stats() });
+        answer(channel, { type: "error", id: req.id, error: toErrorInfo(err), stats: stats() });
       },
     );
   };
@@ -99,8 +85,8 @@ export async function runReader(config: Config): Promise<void> {
     const web = new WebProcess({
       configJson: JSON.stringify(webConfig),
       identity,
-      onMessage,
-      onSpawn: (child) => child.send(webConfigMessage(security)),
+      onRead,
+      onSpawn: (channel) => channel.sendConfig(webConfigMessage(security)),
       onFatal: () => {
         reader.close();
         reject(new FatalError("the web process cannot run (see its log line above)"));

@@ -1,9 +1,11 @@
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import type { WebConfigMessage } from "../ipc/protocol.js";
+import type { ReadRequest, WebConfigMessage } from "../ipc/protocol.js";
 import { WEB_EXIT_FATAL } from "../ipc/protocol.js";
 import type { Logger } from "../log.js";
 import { V8_MEMORY_OPTIONS } from "../memory.js";
+import { WebChannel } from "./web-channel.js";
 
 const WEB_MAIN = fileURLToPath(new URL("../web/main.js", import.meta.url));
 const MIN_BACKOFF_MS = 500;
@@ -17,9 +19,9 @@ export interface WebProcessOptions {
   configJson: string;
   /** Set when the reader runs as root: the identity libuv switches to (setgroups(0), setgid, setuid). */
   identity: { uid: number; gid: number } | undefined;
-  onMessage: (child: ChildProcess, msg: unknown) => void;
-  /** Called right after each fork (first start and restarts): the reader sends the web config here. */
-  onSpawn: (child: ChildProcess) => void;
+  onRead: (channel: WebChannel, req: ReadRequest) => void;
+  /** Called right after each start (first start and restarts): the reader sends the web config here. */
+  onSpawn: (channel: WebChannel) => void;
   /** Called when the web process exits with WEB_EXIT_FATAL: the reader should give up. */
   onFatal: (code: number) => void;
   log: Logger;
@@ -28,10 +30,13 @@ export interface WebProcessOptions {
 /**
  * WebProcess supervises the unprivileged web process: it starts it, restarts it with exponential backoff
  * when it dies (0.5 s doubling to 30 s), gives up when it exits with WEB_EXIT_FATAL, and stops it on
- * shutdown. The IPC channel is the only link; when the reader dies the channel closes and the web exits.
+ * shutdown. A socketpair (fd 3 of the web process, WebChannel) is the only link: there is no Node IPC
+ * channel, so `process.send` does not exist over there. When the reader dies the socket closes and the
+ * web process exits. A web process that breaks the protocol is killed and restarted with the same backoff.
  */
 export class WebProcess {
   #child: ChildProcess | undefined;
+  #channel: WebChannel | undefined;
   #backoffMs = MIN_BACKOFF_MS;
   #stopping = false;
   #restarting = false;
@@ -45,18 +50,19 @@ export class WebProcess {
 
   start(): void {
     const startedAt = Date.now();
-    const child = fork(WEB_MAIN, [this.options.configJson], {
-      serialization: "advanced",
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: V8_MEMORY_OPTIONS,
+    const child = spawn(process.execPath, [...V8_MEMORY_OPTIONS, WEB_MAIN, this.options.configJson], {
+      stdio: ["ignore", "inherit", "inherit", "pipe"],
+      env: withoutNodeChannel(process.env),
       ...(this.options.identity ?? {}),
     });
     this.#child = child;
-    child.on("message", (msg) => this.options.onMessage(child, msg));
-    this.options.onSpawn(child);
+    const channel = this.#connect(child);
+    this.#channel = channel;
+    this.options.onSpawn(channel);
     child.on("error", (err) => this.options.log.error("web process error", { err: err.message }));
     child.on("exit", (code, signal) => {
       this.#child = undefined;
+      this.#channel = undefined;
       if (this.#stopping) return;
       if (this.#restarting) {
         this.#restarting = false;
@@ -81,13 +87,25 @@ export class WebProcess {
 
   /** send delivers a message to the running web process; dropped when there is none (it gets it on spawn). */
   send(msg: WebConfigMessage): void {
-    const child = this.#child;
-    if (child?.connected)
-      child.send(msg, (err) => err && this.options.log.debug("message not delivered", { err: err.message }));
+    this.#channel?.sendConfig(msg);
+  }
+
+  /** #connect wraps fd 3 of the child; a protocol violation gets one log line and kills the child. */
+  #connect(child: ChildProcess): WebChannel {
+    const socket = child.stdio[3] as Socket;
+    // The web process going away mid-write (EPIPE, ECONNRESET) is its exit, handled there.
+    socket.on("error", (err) => this.options.log.debug("link to the web process", { err: err.message }));
+    return new WebChannel(socket, {
+      onRead: this.options.onRead,
+      onViolation: (reason) => {
+        this.options.log.warn("the web process broke the protocol; killing it", { pid: child.pid, reason });
+        child.kill("SIGKILL");
+      },
+    });
   }
 
   /**
-   * restart replaces the web process at once (SIGTERM, then a fresh fork without backoff), for changes it
+   * restart replaces the web process at once (SIGTERM, then a fresh start without backoff), for changes it
    * cannot apply while listening, such as switching between HTTP and HTTPS.
    */
   restart(): void {
@@ -112,4 +130,10 @@ export class WebProcess {
       child.kill("SIGTERM");
     });
   }
+}
+
+/** The environment minus Node's IPC markers: a web process must never open an IPC channel of its own. */
+function withoutNodeChannel(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_CHANNEL_FD: _fd, NODE_CHANNEL_SERIALIZATION_MODE: _mode, ...rest } = env;
+  return rest;
 }

@@ -3,7 +3,8 @@ import type { PolicyOptions } from "../labels/policy.js";
 
 /**
  * WebConfig is what the reader tells the web process, as JSON in its only argument. The web security
- * settings (TLS keys, users) never go there — argv is world-readable in /proc — but over the IPC channel.
+ * settings (TLS keys, users) never go there — argv is world-readable in /proc — but over the socketpair
+ * to the reader (ipc/protocol.ts).
  */
 export interface WebConfig {
   listen: ListenAddress[];

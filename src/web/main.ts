@@ -1,4 +1,13 @@
-import { isWebConfigMessage, type ReadRequest, WEB_EXIT_FATAL } from "../ipc/protocol.js";
+import { fstatSync } from "node:fs";
+import { Socket } from "node:net";
+import { FrameDecoder, writeFrame } from "../ipc/framing.js";
+import {
+  decodeReaderMessage,
+  encodeReadRequest,
+  isWebConfigMessage,
+  type ReaderMessage,
+  WEB_EXIT_FATAL,
+} from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { dropAllPrivileges, isUnprivileged, procStatus } from "../privileges/caps.js";
 import type { WebSecurity } from "../webconfig/model.js";
@@ -10,17 +19,21 @@ import { ReaderClient } from "./reader-client.js";
 import { Scraper } from "./scrape.js";
 import type { ServerOptions } from "./server.js";
 
+/** The reader's end of the socketpair is this process's fd 3 (reader/web-process.ts). */
+const READER_FD = 3;
+/** What a frame from the reader may announce: the reader is trusted; this only keeps Buffer sizes valid. */
+const MAX_READER_FRAME = 2 ** 31;
+
 /**
- * The unprivileged web process. Started by the reader over fork() with an IPC channel; it first gives up
- * every privilege it may have inherited, waits for the web security settings the reader sends first,
- * then serves HTTP(S) and asks the reader for data on each scrape. It exits when the IPC channel closes
- * (the reader is gone) and on SIGTERM/SIGINT.
+ * The unprivileged web process. Started by the reader with a socketpair as fd 3 (no Node IPC channel);
+ * it first gives up every privilege it may have inherited, waits for the web security settings the
+ * reader sends first, then serves HTTP(S) and asks the reader for data on each scrape. It exits when the
+ * socket closes (the reader is gone) and on SIGTERM/SIGINT.
  */
 function main(): void {
   const config = JSON.parse(process.argv[2] ?? "{}") as WebConfig;
   const log = new Logger(config.logLevel, "web", config.logFormat);
-  if (!process.send || !process.connected)
-    fatal(log, "the web process is started by nfprom itself, not by hand");
+  if (!isSocket(READER_FD)) fatal(log, "the web process is started by nfprom itself, not by hand");
   try {
     dropAllPrivileges();
   } catch (err) {
@@ -31,13 +44,14 @@ function main(): void {
     fatal(log, "refusing to serve HTTP with root or capabilities", { uid: status.uid.join(",") });
   }
 
-  const client = new ReaderClient((msg: ReadRequest) => {
-    if (!process.connected) throw new Error("disconnected");
-    process.send?.(msg);
+  const reader = new Socket({ fd: READER_FD, readable: true, writable: true });
+  const client = new ReaderClient((req) => {
+    if (!reader.writable) throw new Error("disconnected");
+    writeFrame(reader, encodeReadRequest(req));
   });
   const options = serverOptions(config, client, log);
   let frontend: WebFrontend | undefined;
-  process.on("message", (msg) => {
+  const onMessage = (msg: ReaderMessage) => {
     if (!isWebConfigMessage(msg)) return client.deliver(msg);
     if (!frontend) {
       frontend = new WebFrontend(options, config.listen, msg.security);
@@ -45,8 +59,12 @@ function main(): void {
     } else {
       applyReload(frontend, msg.security, log);
     }
-  });
-  process.on("disconnect", () => {
+  };
+  const frames = new FrameDecoder(MAX_READER_FRAME, (payload) => onMessage(decodeReaderMessage(payload)));
+  reader.on("data", (chunk: Buffer) => frames.push(chunk));
+  // Whatever ends the link (EOF, ECONNRESET) is followed by 'close'.
+  reader.on("error", () => {});
+  reader.on("close", () => {
     log.info("reader gone; exiting");
     process.exit(0);
   });
@@ -99,6 +117,14 @@ function applyReload(frontend: WebFrontend, security: WebSecurity, log: Logger):
   // The reader restarts the web process for such a change; reaching this is a bug, and exiting is safe.
   log.error("web config changes the listener (HTTP/HTTPS, client certificates); restarting");
   process.exit(0);
+}
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
 }
 
 function fatal(log: Logger, msg: string, fields?: Record<string, string | undefined>): never {

@@ -159,7 +159,7 @@ export class SourceRenderer {
 
   /**
    * Measured dead end (2026-12, 2 cores): rendering and gzipping a large set's elements while the
-   * reader still dumps it (parts sent ahead over IPC, deflate segments spliced into the body, checked
+   * reader still dumps it (parts sent ahead to the web process, deflate segments spliced into the body, checked
    * against the final snapshot) cut the web process's share after the dump from 80–95 to 10–25 ms at
    * 100k elements, but the dump slowed as much or more: the kernel, the reader's decoding, this process
    * and zlib then share two cores. Alternating bench runs (BENCH_SCENARIOS=set), e2e p50 with / without:

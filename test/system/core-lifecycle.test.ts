@@ -48,7 +48,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-test("lifecycle: SIGKILL to the reader — the web process exits on its own (IPC disconnect)", async (t) => {
+test("lifecycle: SIGKILL to the reader — the web process exits on its own (its link to the reader closes)", async (t) => {
   if (!requireRoot(t)) return;
   const ns = await Netns.create("kill", { t });
   await ns.nft(RULESET);

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { deserialize, serialize } from "node:v8";
 import { type ErrorCode, ErrorCodes, NfpromError, toErrorInfo } from "../../src/errors.js";
 import { KernelError } from "../../src/netlink/message.js";
 
-/** Every code, as the IPC contract and the `reason` label of nfprom_read_errors_total know it. */
+/** Every code, as the reader → web protocol and the `reason` label of nfprom_read_errors_total know it. */
 const ALL: [keyof typeof ErrorCodes, ErrorCode][] = [
   ["EPERM", "NFPROM_EPERM"],
   ["NO_TABLE", "NFPROM_NO_TABLE"],
@@ -34,7 +35,7 @@ describe("ErrorCodes", () => {
       assert.match(String(err.stack), new RegExp(`^NfpromError: something about ${key}\\n`));
       const info = toErrorInfo(err);
       assert.deepEqual(info, { code, message: `something about ${key}` });
-      assert.deepEqual(structuredClone(info), info, "survives the IPC channel");
+      assert.deepEqual(deserialize(serialize(info)), info, "survives the link to the web process");
       assert.equal(new NfpromError(code, "x").errno, undefined);
     });
   }

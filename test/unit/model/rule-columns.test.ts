@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { deserialize, serialize } from "node:v8";
-import { fromWire, type ReadReply, toWire } from "../../../src/ipc/protocol.js";
+import {
+  decodeReaderMessage,
+  encodeReaderMessage,
+  fromWire,
+  type ReadReply,
+  toWire,
+} from "../../../src/ipc/protocol.js";
 import {
   columnsFromRules,
   concatColumns,
@@ -35,7 +40,7 @@ test("rulesFromColumns(columnsFromRules(rules)) is the rules, field for field (u
   assert.deepEqual(rulesFromColumns(columnsFromRules([])), []);
 });
 
-test("a snapshot reply survives the structured clone of the IPC channel exactly", () => {
+test("a snapshot reply survives the link's V8 serialization exactly", () => {
   const reply: ReadReply = {
     type: "snapshot",
     id: 7,
@@ -58,7 +63,7 @@ test("a snapshot reply survives the structured clone of the IPC channel exactly"
     },
   };
   const wire = toWire(reply);
-  const received = deserialize(serialize(wire)) as typeof wire;
+  const received = decodeReaderMessage(encodeReaderMessage(wire)) as typeof wire;
   assert.deepEqual(received, wire);
   assert.ok(wire.type === "snapshot" && received.type === "snapshot");
   // The 64-bit column travels as its 32-bit words (a view on arrival, not a value-by-value copy).
@@ -85,7 +90,7 @@ test("error replies pass unchanged", () => {
     },
   };
   assert.equal(toWire(reply), reply);
-  assert.deepEqual(deserialize(serialize(reply)), reply);
+  assert.deepEqual(decodeReaderMessage(encodeReaderMessage(reply)), reply);
 });
 
 test("sameStructure: only counter values may differ", () => {
