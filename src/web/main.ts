@@ -5,7 +5,7 @@ import type { WebSecurity } from "../webconfig/model.js";
 import type { WebConfig } from "./config.js";
 import { WebFrontend } from "./frontend.js";
 import { InFlightLimit } from "./limits.js";
-import { processFamilies } from "./process-metrics.js";
+import { processFamilies, webStartFamily } from "./process-metrics.js";
 import { ReaderClient } from "./reader-client.js";
 import { Scraper } from "./scrape.js";
 import type { ServerOptions } from "./server.js";
@@ -62,7 +62,8 @@ function main(): void {
 }
 
 function serverOptions(config: WebConfig, client: ReaderClient, log: Logger): ServerOptions {
-  const scraper = new Scraper(config.namespace, log, processFamilies, config.policy);
+  const own = () => [webStartFamily(config.namespace), ...processFamilies()];
+  const scraper = new Scraper(config.namespace, log, own, config.policy);
   return {
     headerTimeoutMs: config.headerTimeoutMs,
     readTimeoutMs: config.readTimeoutMs,

@@ -187,6 +187,18 @@ export class SourceRenderer {
       samples: columns(perSet, sets.map(value)),
     });
     yield perSetGauge("set_elements", "Elements in the set (intervals for an interval set).", (s) => s.size);
+    const declared = sets.filter((s) => s.maxSize > 0);
+    if (declared.length > 0) {
+      yield {
+        name: `${this.ns}_set_elements_max`,
+        help: "The set's declared size: most elements it may hold (sets declared with a size only).",
+        type: "gauge",
+        samples: columns(
+          declared.map((s) => formatLabels(...unzip(setIdentity(s)))),
+          declared.map((s) => s.maxSize),
+        ),
+      };
+    }
     yield perSetGauge(
       "set_elements_left_out",
       "Elements with counters not exported because the set has more than -sets.max-elements.",
