@@ -137,7 +137,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Server
   plain(res, 404, "not found");
 }
 
-const LIVE_PATHS = new Set(["/", "/live.js", "/live.css", "/api/live"]);
+const LIVE_PATHS = new Set(["/", "/live.js", "/live.css", "/api/live", "/favicon.ico"]);
 
 /** live serves the live view's page, script, style and data, with its security headers. */
 async function live(res: ServerResponse, options: ServerOptions, path: string, query: string): Promise<void> {
@@ -145,6 +145,8 @@ async function live(res: ServerResponse, options: ServerOptions, path: string, q
     if (!res.hasHeader(name)) res.setHeader(name, value);
   if (path === "/live.js") return send(res, 200, "text/javascript; charset=utf-8", LIVE_SCRIPT);
   if (path === "/live.css") return send(res, 200, "text/css; charset=utf-8", LIVE_STYLE);
+  // Browsers ask for it on their own: no icon, and no 404 in the page's console.
+  if (path === "/favicon.ico") return void res.writeHead(204).end();
   if (path === "/api/live") {
     const body = await options.live(new URLSearchParams(query));
     return send(res, 200, "application/json; charset=utf-8", body);
