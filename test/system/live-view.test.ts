@@ -74,7 +74,10 @@ const ROWS = `[...document.querySelectorAll("#series tbody tr")].map((tr) => ({
 
 test("the live view in Chromium: the exposition's series, moving rates, hostile comments as text, strict CSP", async (t) => {
   if (!requireRoot(t)) return;
-  assert.deepEqual([HOSTILE, HOSTILE_REJECTED].map((c) => Buffer.byteLength(c)), [128, 128]);
+  assert.deepEqual(
+    [HOSTILE, HOSTILE_REJECTED].map((c) => Buffer.byteLength(c)),
+    [128, 128],
+  );
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (Debian package chromium)`);
   const ns = await Netns.create("live", { t });
   const web = ns.freePort();
