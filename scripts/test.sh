@@ -7,9 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 run_from_readable_copy "$0" "$@"
 
-# System tools for the integration tests (nft, promtool, ip, openssl), then npm ci when needed, then the build.
+# System tools for the integration tests (nft, promtool and prometheus, ip, openssl, chromium for the live
+# view), then npm ci when needed, then the build.
 # Without root, missing tools only cost the integration tests, which then skip (or fail when CI=true).
-ensure_packages nftables prometheus iproute2 openssl || echo "test.sh: integration tests need root and these tools" >&2
+ensure_packages nftables prometheus iproute2 openssl chromium || echo "test.sh: integration tests need root and these tools" >&2
 ensure_build
 
 lint_status=0

@@ -1,5 +1,5 @@
 import { parseComment } from "../labels/comment.js";
-import { commentProblem, LabelPolicy, type PolicyOptions } from "../labels/policy.js";
+import { commentProblem, LabelPolicy, type PolicyOptions, type SeriesSet } from "../labels/policy.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import type { CommentedItem } from "./items.js";
 
@@ -45,20 +45,34 @@ export function diagnose(
   derivedKeys: readonly string[] = [],
 ): CheckResult {
   const set = new LabelPolicy(options).evaluate(rules, derivedKeys);
+  const findings = ruleFindings(rules, set, options.allRules);
+  return { rules: rules.length, counts: set.counts, keys: set.keys, series: set.values.length, findings };
+}
+
+/**
+ * ruleFindings: the findings of `rules` given what the label policy decided about them (`verdicts`, from
+ * an evaluation of exactly these rules), sorted by handle. The web process's live view passes the
+ * verdicts of its last evaluation instead of evaluating again.
+ */
+export function ruleFindings(
+  rules: readonly RuleCounters[],
+  verdicts: Pick<SeriesSet, "rejected" | "adjusted">,
+  allRules: boolean,
+): Finding[] {
   const findings: Finding[] = [];
   const add = (r: { handle: bigint; comment: string | undefined }, severity: Severity, problem: string) =>
     findings.push({ handle: r.handle, comment: r.comment, severity, problem });
-  for (const r of set.rejected) add(r, "error", r.reason);
-  for (const r of set.adjusted ?? []) add(r, "warning", r.reason);
-  const rejected = new Set(set.rejected.map((r) => r.handle));
+  for (const r of verdicts.rejected) add(r, "error", r.reason);
+  for (const r of verdicts.adjusted ?? []) add(r, "warning", r.reason);
+  const rejected = new Set(verdicts.rejected.map((r) => r.handle));
   for (const rule of rules) {
-    for (const [severity, problem] of commentFindings(rule, options.allRules)) add(rule, severity, problem);
+    for (const [severity, problem] of commentFindings(rule, allRules)) add(rule, severity, problem);
   }
   for (const [rule, problem] of keySetFindings(rules.filter((r) => !rejected.has(r.handle)))) {
     add(rule, "warning", problem);
   }
   findings.sort((a, b) => Number((a.handle ?? 0n) - (b.handle ?? 0n)));
-  return { rules: rules.length, counts: set.counts, keys: set.keys, series: set.values.length, findings };
+  return findings;
 }
 
 /**
@@ -69,15 +83,14 @@ export function itemFindings(items: readonly CommentedItem[]): Finding[] {
   const findings: Finding[] = [];
   for (const { item, comment } of items) {
     const problem = commentProblem(parseComment(comment));
-    if (problem)
-      findings.push({
-        item,
-        comment,
-        severity: "warning",
-        problem: `${problem}; exported without its comment's labels`,
-      });
+    if (problem) findings.push(itemFinding(item, comment, problem));
   }
   return findings;
+}
+
+/** itemFinding: the finding for an item whose comment the exporter refuses for `problem`. */
+export function itemFinding(item: string, comment: string | undefined, problem: string): Finding {
+  return { item, comment, severity: "warning", problem: `${problem}; exported without its comment's labels` };
 }
 
 function commentFindings(rule: RuleCounters, allRules: boolean): [Severity, string][] {

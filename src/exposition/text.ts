@@ -63,6 +63,14 @@ export function formatLabels(names: readonly string[], values: readonly string[]
   return pairs.join("");
 }
 
+/** parseLabels reads a label text made by formatLabels back into its pairs, values unescaped. */
+export function parseLabels(text: string): [string, string][] {
+  return [...text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [
+    m[1] as string,
+    (m[2] as string).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c)),
+  ]);
+}
+
 /** formatValue prints bigints exactly and floats in a form Prometheus parses (NaN, +Inf, -Inf). */
 export function formatValue(value: SampleValue): string {
   if (typeof value === "bigint") return value.toString();

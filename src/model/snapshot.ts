@@ -92,6 +92,8 @@ export interface SetCounters {
   name: string;
   /** Elements in the set (interval sets: intervals). */
   size: number;
+  /** The declared `size`; 0 or absent when none was declared. */
+  maxSize?: number;
   /** Elements with counters beyond the per-set cap (-sets.max-elements), not exported. */
   leftOut: number;
   /** Elements the dump sent more than once, kept once (SetColumns.repeated); 0 when absent. */

@@ -26,6 +26,8 @@ export interface SetColumns {
   table: string;
   name: string;
   size: number;
+  /** The declared `size` (most elements the set may hold); 0 when none was declared. */
+  maxSize: number;
   leftOut: number;
   /** Elements the dump sent more than once (a set changing during its dump), kept once. */
   repeated: number;
@@ -175,8 +177,8 @@ export function counterColumns(counters: readonly NamedCounter[]): CounterColumn
 
 /** setColumns turns a set and its element objects into columns. */
 export function setColumns(set: SetCounters): SetColumns {
-  const { elements, repeated = 0, ...identity } = set;
+  const { elements, repeated = 0, maxSize = 0, ...identity } = set;
   const builder = new ElementColumnsBuilder();
   for (const e of elements) builder.add(e.key, e.comment, e.bytes, e.packets);
-  return builder.finish({ ...identity, repeated });
+  return builder.finish({ ...identity, maxSize, repeated });
 }

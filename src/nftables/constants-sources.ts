@@ -37,6 +37,9 @@ export const NFTA_SET_NAME = 2;
 export const NFTA_SET_FLAGS = 3;
 export const NFTA_SET_KEY_TYPE = 4;
 export const NFTA_SET_KEY_LEN = 5;
+/** Nested: the set's description; NFTA_SET_DESC_SIZE in it is the declared `size` (u32). */
+export const NFTA_SET_DESC = 9;
+export const NFTA_SET_DESC_SIZE = 1;
 export const NFTA_SET_HANDLE = 16;
 export const NFTA_SET_EXPR = 17;
 export const NFTA_SET_EXPRESSIONS = 18;

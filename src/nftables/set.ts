@@ -4,6 +4,8 @@ import type { NetlinkMessage } from "../netlink/message.js";
 import { nftMessageType } from "./constants.js";
 import {
   NFT_MSG_NEWSET,
+  NFTA_SET_DESC,
+  NFTA_SET_DESC_SIZE,
   NFTA_SET_EXPR,
   NFTA_SET_EXPRESSIONS,
   NFTA_SET_FLAGS,
@@ -29,6 +31,8 @@ export interface NftSet {
   keyLen: number;
   /** Declared with stateful expressions (`counter;`): its elements carry them. */
   hasExpressions: boolean;
+  /** The declared `size` (most elements the set may hold); 0 when none was declared. */
+  maxSize: number;
 }
 
 const NEWSET = nftMessageType(NFT_MSG_NEWSET);
@@ -51,6 +55,7 @@ export function setFromMessage(msg: NetlinkMessage): NftSet {
     keyType: 0,
     keyLen: 0,
     hasExpressions: false,
+    maxSize: 0,
   };
   const ad = new AttributeDecoder(msg.payload.subarray(NFGENMSG_LEN), "big");
   while (ad.next()) {
@@ -61,6 +66,10 @@ export function setFromMessage(msg: NetlinkMessage): NftSet {
     else if (ad.type === NFTA_SET_KEY_TYPE) set.keyType = ad.u32();
     else if (ad.type === NFTA_SET_KEY_LEN) set.keyLen = ad.u32();
     else if (ad.type === NFTA_SET_EXPR || ad.type === NFTA_SET_EXPRESSIONS) set.hasExpressions = true;
+    else if (ad.type === NFTA_SET_DESC)
+      ad.nested((desc) => {
+        while (desc.next()) if (desc.type === NFTA_SET_DESC_SIZE) set.maxSize = desc.u32();
+      });
   }
   if (ad.err) throw new NfpromError(ErrorCodes.DECODE, `nftables: set ${set.name}: ${ad.err.message}`);
   return set;

@@ -14,7 +14,8 @@ import type { WebSecurity } from "../webconfig/model.js";
 import type { WebConfig } from "./config.js";
 import { WebFrontend } from "./frontend.js";
 import { InFlightLimit } from "./limits.js";
-import { processFamilies } from "./process-metrics.js";
+import { LiveView } from "./live.js";
+import { processFamilies, webStartFamily } from "./process-metrics.js";
 import { ReaderClient } from "./reader-client.js";
 import { Scraper } from "./scrape.js";
 import type { ServerOptions } from "./server.js";
@@ -80,17 +81,38 @@ function main(): void {
 }
 
 function serverOptions(config: WebConfig, client: ReaderClient, log: Logger): ServerOptions {
-  const scraper = new Scraper(config.namespace, log, processFamilies, config.policy);
+  const own = () => [webStartFamily(config.namespace), ...processFamilies()];
+  const scraper = new Scraper(config.namespace, log, own, config.policy);
+  const inFlight = new InFlightLimit(config.maxRequests);
+  // The live view's read is a scrape's read, within the same --web.max-requests slots; without a free
+  // slot the view shows the last scrape as it is.
+  const liveRead = async () => {
+    if (!inFlight.tryEnter()) return;
+    try {
+      const started = process.hrtime.bigint();
+      scraper.take(await client.read(config.readTimeoutMs), started);
+    } finally {
+      inFlight.leave();
+    }
+  };
+  const live = new LiveView(
+    () => scraper.last,
+    () => scraper.findings(),
+    liveRead,
+    config.namespace,
+    config.telemetryPath,
+  );
   return {
     headerTimeoutMs: config.headerTimeoutMs,
     readTimeoutMs: config.readTimeoutMs,
     telemetryPath: config.telemetryPath,
-    inFlight: new InFlightLimit(config.maxRequests),
+    inFlight,
     log,
     scrape: async (timeoutMs, format, chunkBytes) => {
       const started = process.hrtime.bigint();
       return scraper.chunks(await client.read(timeoutMs), started, format, chunkBytes);
     },
+    live: (params) => live.answer(params),
   };
 }
 

@@ -31,6 +31,19 @@ export function* processFamilies(): Generator<MetricFamily> {
   );
 }
 
+/**
+ * webStartFamily is `<ns>_web_start_time_seconds`: process_start_time_seconds under nfprom's own name, so
+ * that an alert on the web process restarting (a crash, or a web config switching HTTP and HTTPS) needs no
+ * knowledge of which process the process_* metrics describe.
+ */
+export function webStartFamily(namespace: string): MetricFamily {
+  return gauge(
+    `${namespace}_web_start_time_seconds`,
+    "Start time of the web process (the one serving this scrape), in seconds since the epoch.",
+    START_TIME_SECONDS,
+  );
+}
+
 function gauge(name: string, help: string, value: number): MetricFamily {
   return { name, help, type: "gauge", samples: [{ labels: "", value }] };
 }

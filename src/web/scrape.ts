@@ -1,3 +1,4 @@
+import { type Finding, ruleFindings } from "../check/diagnose.js";
 import { type ErrorCode, ErrorCodes, type ErrorInfo } from "../errors.js";
 import {
   columns,
@@ -19,7 +20,7 @@ import {
 } from "../labels/policy.js";
 import type { Logger } from "../log.js";
 import { sameStrings, u64Words } from "../model/columns.js";
-import { type RuleColumns, sameStructure } from "../model/rule-columns.js";
+import { type RuleColumns, rulesFromColumns, sameStructure } from "../model/rule-columns.js";
 import { RETRY_REASONS, type ReaderStats, type Snapshot, STALE_REASONS } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
 import { SourceRenderer } from "./sources.js";
@@ -41,6 +42,17 @@ interface RulePlan {
   /** Series i sums the rules members[starts[i]] up to members[starts[i + 1]] (excluded). */
   starts: Int32Array;
   members: Int32Array;
+  /** The rules the policy rejected or adjusted, for the live view's findings. */
+  verdicts: Pick<SeriesSet, "rejected" | "adjusted">;
+  /** `nfprom check`'s findings for these rules, made when the live view first asks for them. */
+  findings?: Finding[];
+}
+
+/** LastScrape: the families of the last scrape (or live view read) and when it was made. */
+export interface LastScrape {
+  families: readonly MetricFamily[];
+  /** Wall-clock time (ms since the epoch) the families were made. */
+  atMs: number;
 }
 
 /** RuleSeries: this scrape's values for the plan's series: bytes, packets of series i at 2i, 2i + 1. */
@@ -62,6 +74,7 @@ export class Scraper {
   #reported = new Set<string>();
   #lastReadAt: number | undefined;
   #lastStats: ReaderStats | undefined;
+  #last: LastScrape | undefined;
 
   constructor(
     readonly namespace: string,
@@ -90,6 +103,15 @@ export class Scraper {
     format: ExpositionFormat,
     chunkBytes: number,
   ): Generator<Buffer> {
+    const families = this.take(input, startedAt);
+    return this.#measured(format.chunks(families, chunkBytes, this.#lastLength + 4096));
+  }
+
+  /**
+   * take takes in the read's result: the families of one exposition, kept as the last scrape's (the live
+   * view answers from them).
+   */
+  take(input: ScrapeInput, startedAt: bigint): MetricFamily[] {
     let rules: RuleSeries | undefined;
     if (input.type === "snapshot") {
       rules = this.#ruleSeries(input.snapshot);
@@ -105,7 +127,27 @@ export class Scraper {
       ...this.#sources.families(snapshot),
       ...this.extraFamilies(),
     ];
-    return this.#measured(format.chunks(families, chunkBytes, this.#lastLength + 4096));
+    this.#last = { families, atMs: Date.now() };
+    return families;
+  }
+
+  get last(): LastScrape | undefined {
+    return this.#last;
+  }
+
+  /**
+   * findings: what `nfprom check` says about the rules of the last read (made once per structure of the
+   * chain, from the policy's own verdicts) and about the items whose comment was refused.
+   */
+  findings(): Finding[] {
+    const plan = this.#plan;
+    if (plan && !plan.findings)
+      plan.findings = ruleFindings(
+        rulesFromColumns(plan.rules),
+        plan.verdicts,
+        this.#policy.options.allRules,
+      );
+    return [...(plan?.findings ?? []), ...this.#sources.findings()];
   }
 
   /** #measured passes the pieces on and remembers their total, the next exposition's size hint. */
@@ -265,7 +307,8 @@ function gauge(name: string, help: string, value: number): MetricFamily {
 /** planOf keeps of a policy result what later scrapes need: label texts and members, no rule objects. */
 function planOf(rules: RuleColumns, derivedLabels: readonly string[], set: SeriesSet): RulePlan {
   const labels = set.values.map((values) => formatLabels(set.keys, values));
-  return { rules, derivedLabels, counts: set.counts, labels, starts: set.starts, members: set.members };
+  const { counts, starts, members, rejected, adjusted } = set;
+  return { rules, derivedLabels, counts, labels, starts, members, verdicts: { rejected, adjusted } };
 }
 
 /**

@@ -16,9 +16,9 @@ import type { ExpositionFormat } from "../exposition/text.js";
 import { releasePiece } from "../exposition/writer.js";
 import type { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
-import { VERSION } from "../version.js";
 import type { BasicAuth } from "./auth.js";
 import type { InFlightLimit, TokenBucket } from "./limits.js";
+import { LIVE_HEADERS, LIVE_SCRIPT, LIVE_STYLE, livePage } from "./live-page.js";
 import { acceptsGzip, negotiateFormat } from "./negotiate.js";
 import { peerProblem, type TlsMaterial, tlsServerOptions } from "./tls.js";
 
@@ -60,6 +60,8 @@ export interface ServerOptions {
    * never reject (a failed read is rendered as nfprom_up 0).
    */
   scrape: (timeoutMs: number, format: ExpositionFormat, chunkBytes: number) => Promise<Iterator<Buffer>>;
+  /** The live view's JSON (/api/live) for a query string (see live.ts). */
+  live: (params: URLSearchParams) => Promise<string>;
   inFlight: InFlightLimit;
   log: Logger;
 }
@@ -73,8 +75,9 @@ export interface Guard {
 }
 
 /**
- * createMetricsServer builds one HTTP or HTTPS server (by the guard's tls at creation) serving the landing
- * page at / and the metrics at the telemetry path, GET and HEAD only. Clients get headerTimeoutMs to
+ * createMetricsServer builds one HTTP or HTTPS server (by the guard's tls at creation) serving the live
+ * view at / (with /live.js, /live.css and /api/live) and the metrics at the telemetry path, GET and HEAD
+ * only, all behind the same authentication. Clients get headerTimeoutMs to
  * send their request (and to finish a TLS handshake); error bodies are one plain line, never a stack
  * trace or a path. `guard` is read per request, so a reload applies to the next request.
  */
@@ -126,10 +129,29 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Server
     res.setHeader("Allow", "GET, HEAD");
     return plain(res, 405, "method not allowed");
   }
-  const path = (req.url ?? "/").split("?", 1)[0];
+  const url = req.url ?? "/";
+  const at = url.indexOf("?");
+  const path = at === -1 ? url : url.slice(0, at);
   if (path === options.telemetryPath) return metrics(req, res, options);
-  if (path === "/") return send(res, 200, "text/html; charset=utf-8", landingPage(options.telemetryPath));
+  if (LIVE_PATHS.has(path)) return live(res, options, path, at === -1 ? "" : url.slice(at + 1));
   plain(res, 404, "not found");
+}
+
+const LIVE_PATHS = new Set(["/", "/live.js", "/live.css", "/api/live", "/favicon.ico"]);
+
+/** live serves the live view's page, script, style and data, with its security headers. */
+async function live(res: ServerResponse, options: ServerOptions, path: string, query: string): Promise<void> {
+  for (const [name, value] of Object.entries(LIVE_HEADERS))
+    if (!res.hasHeader(name)) res.setHeader(name, value);
+  if (path === "/live.js") return send(res, 200, "text/javascript; charset=utf-8", LIVE_SCRIPT);
+  if (path === "/live.css") return send(res, 200, "text/css; charset=utf-8", LIVE_STYLE);
+  // Browsers ask for it on their own: no icon, and no 404 in the page's console.
+  if (path === "/favicon.ico") return void res.writeHead(204).end();
+  if (path === "/api/live") {
+    const body = await options.live(new URLSearchParams(query));
+    return send(res, 200, "application/json; charset=utf-8", body);
+  }
+  send(res, 200, "text/html; charset=utf-8", livePage(options.telemetryPath));
 }
 
 /** metrics serves one scrape within the --web.max-requests slots, in the negotiated format and encoding. */
@@ -244,15 +266,4 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 
 function plain(res: ServerResponse, status: number, text: string): void {
   send(res, status, "text/plain; charset=utf-8", `${text}\n`);
-}
-
-function landingPage(telemetryPath: string): string {
-  const href = telemetryPath.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>nfprom</title></head>
-<body><h1>nfprom ${VERSION}</h1>
-<p>Prometheus exporter for nftables accounting counters.</p>
-<p><a href="${href}">Metrics</a></p>
-</body></html>
-`;
 }

@@ -1,3 +1,5 @@
+import { type Finding, itemFinding } from "../check/diagnose.js";
+import { counterItem, elementItem, quotaItem } from "../check/items.js";
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
 import type { Logger } from "../log.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
@@ -73,6 +75,25 @@ export class SourceRenderer {
         value: s.durationMs / 1000,
       })),
     };
+  }
+
+  /** findings: the items whose nft(...) comment was refused in the last scrape, as `nfprom check` names them. */
+  findings(): Finding[] {
+    const finding = (r: ItemRejection, item: (label: (k: string) => string) => string) =>
+      itemFinding(
+        item((k) => r.labels[k] ?? ""),
+        r.comment,
+        r.reason,
+      );
+    return [
+      ...this.#counters.rejected.map((r) =>
+        finding(r, (l) => counterItem(l("family"), l("table"), l("name"))),
+      ),
+      ...this.#quotas.rejected.map((r) => finding(r, (l) => quotaItem(l("family"), l("table"), l("name")))),
+      ...this.#sets.rejected.map((r) =>
+        finding(r, (l) => elementItem(l("family"), l("table"), l("set"), l("element"))),
+      ),
+    ];
   }
 
   /** #rejectedFamily: the comments refused in the kinds this snapshot has (their texts are rendered by now). */
@@ -187,6 +208,18 @@ export class SourceRenderer {
       samples: columns(perSet, sets.map(value)),
     });
     yield perSetGauge("set_elements", "Elements in the set (intervals for an interval set).", (s) => s.size);
+    const declared = sets.filter((s) => s.maxSize > 0);
+    if (declared.length > 0) {
+      yield {
+        name: `${this.ns}_set_elements_max`,
+        help: "The set's declared size: most elements it may hold (sets declared with a size only).",
+        type: "gauge",
+        samples: columns(
+          declared.map((s) => formatLabels(...unzip(setIdentity(s)))),
+          declared.map((s) => s.maxSize),
+        ),
+      };
+    }
     yield perSetGauge(
       "set_elements_left_out",
       "Elements with counters not exported because the set has more than -sets.max-elements.",

@@ -3,12 +3,10 @@
 // traffic this test generates, exactly the kernel's counter. Prometheus 2.x asks for OpenMetrics first,
 // so this also proves that Prometheus accepts nfprom's OpenMetrics.
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { test } from "node:test";
 import {
   accountingRuleset,
-  type Netns,
   Netns as NetnsClass,
   readCounterMap,
   requireRoot,
@@ -17,23 +15,12 @@ import {
   startNfprom,
   waitUntil,
 } from "./harness.js";
+import { PROMETHEUS, startPrometheus } from "./prometheus.js";
 import { basicAuth, bcryptHash, makePki, type Pki, writeWebConfig } from "./web-fixtures.js";
 
-const PROMETHEUS = "/usr/bin/prometheus";
 /** The Accept header Prometheus 2.x sends (scrape/scrape.go, acceptHeader). */
 const PROMETHEUS_ACCEPT =
   "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-
-interface VectorResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(ns: Netns, port: number, promql: string): Promise<VectorResult[]> {
-  const r = await scrape(ns, `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  if (r.status !== 200) throw new Error(`query ${promql}: HTTP ${r.status} ${r.body}`);
-  return (JSON.parse(r.body) as { data: { result: VectorResult[] } }).data.result;
-}
 
 function prometheusConfig(pki: Pki, target: string): string {
   return `global:
@@ -85,23 +72,12 @@ basic_auth_users:
   );
   await nfprom.waitForLog(/msg=listening/, 15_000);
 
-  const promPort = ns.freePort();
-  const promDir = ns.tempDir();
-  writeFileSync(join(promDir, "prometheus.yml"), prometheusConfig(pki, `127.0.0.1:${nfPort}`));
-  const prom = ns.spawn(PROMETHEUS, [
-    `--config.file=${join(promDir, "prometheus.yml")}`,
-    `--storage.tsdb.path=${join(promDir, "data")}`,
-    `--web.listen-address=127.0.0.1:${promPort}`,
-  ]);
-  let promLog = "";
-  prom.stderr?.on("data", (d: Buffer) => {
-    promLog += d.toString();
-  });
+  const prom = await startPrometheus(ns, prometheusConfig(pki, `127.0.0.1:${nfPort}`));
 
-  const up = async () => (await query(ns, promPort, 'up{job="nfprom"}').catch(() => []))[0]?.value[1];
+  const up = async () => (await prom.query('up{job="nfprom"}').catch(() => []))[0]?.value[1];
   await waitUntil(async () => (await up()) === "1", {
     timeoutMs: 30_000,
-    what: `up == 1\n${promLog.slice(-3000)}`,
+    what: `up == 1\n${prom.log().slice(-3000)}`,
   });
 
   // Traffic that only the measured rule counts; afterwards the kernel counter stays put.
@@ -111,12 +87,12 @@ basic_auth_users:
   let seen: string | undefined;
   await waitUntil(
     async () => {
-      seen = (await query(ns, promPort, 'nfprom_bytes_total{svc="measured"}'))[0]?.value[1];
+      seen = (await prom.query('nfprom_bytes_total{svc="measured"}'))[0]?.value[1];
       return seen === String(oracle.bytes);
     },
     { timeoutMs: 20_000, what: `Prometheus to report ${oracle.bytes} bytes (last seen ${seen})` },
   );
-  const packets = (await query(ns, promPort, 'nfprom_packets_total{svc="measured"}'))[0]?.value[1];
+  const packets = (await prom.query('nfprom_packets_total{svc="measured"}'))[0]?.value[1];
   assert.equal(packets, String(oracle.packets));
   assert.equal(
     (await readCounterMap(ns, "inet", "firewall", "accounting"))?.get("nft(svc=measured)")?.bytes,
@@ -134,15 +110,15 @@ basic_auth_users:
   assert.equal(direct.status, 200);
   assert.equal(direct.headers["content-type"], "application/openmetrics-text; version=1.0.0; charset=utf-8");
   assert.equal(direct.headers["content-encoding"], "gzip");
-  const samples = await query(ns, promPort, 'scrape_samples_scraped{job="nfprom"}');
+  const samples = await prom.query('scrape_samples_scraped{job="nfprom"}');
   assert.ok(
     Number(samples[0]?.value[1]) > 10,
     "Prometheus stored every sample of the OpenMetrics exposition",
   );
-  const process = await query(ns, promPort, 'process_resident_memory_bytes{job="nfprom"}');
+  const process = await prom.query('process_resident_memory_bytes{job="nfprom"}');
   assert.ok(Number(process[0]?.value[1]) > 0);
 
   // Prometheus logged no scrape problems.
-  assert.doesNotMatch(promLog, /level=(warn|error).*nfprom/i);
+  assert.doesNotMatch(prom.log(), /level=(warn|error).*nfprom/i);
   await nfprom.stop();
 });

@@ -144,6 +144,7 @@ async function dumpSet(
     table: set.table,
     name: set.name,
     size,
+    maxSize: set.maxSize,
     leftOut: Math.max(0, counted - maxElements),
     repeated,
   });

@@ -54,6 +54,7 @@ test("setColumns: the set's identity and its elements in order", () => {
       table: "t",
       name: "s",
       size: 310,
+      maxSize: 0,
       leftOut: 10,
       repeated: 0,
       keys: 300,

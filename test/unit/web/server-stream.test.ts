@@ -33,6 +33,7 @@ async function serve(lines: number, inFlight = new InFlightLimit(0)) {
       inFlight,
       log: new CaptureLogger(),
       scrape: async (_timeout, _format, chunkBytes) => pieces(chunkBytes),
+      live: async () => "{}",
     },
     () => ({ auth: new BasicAuth({}), headers: {}, rateLimit: undefined, tls: undefined }),
   );
@@ -127,6 +128,7 @@ test("pieces are pulled as they are sent, not all before the first is (memory st
       telemetryPath: "/metrics",
       inFlight: new InFlightLimit(0),
       log: new CaptureLogger(),
+      live: async () => "{}",
       scrape: async (_timeout, _format, chunkBytes) =>
         (function* counted() {
           for (const piece of pieces(chunkBytes)) {
