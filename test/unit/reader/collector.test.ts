@@ -161,6 +161,27 @@ describe("Collector: reads proven whole", () => {
     assert.deepEqual(rules.events, ["rules 0 start", "rules 0 end", "rules 1 start", "rules 1 end"]);
   });
 
+  test("a scrape that joins a read in flight may retry until its own deadline, not the first scrape's", async () => {
+    let gen = 1;
+    const rules = rulesReader(30);
+    const churn: WholeReadProver = {
+      begin: async () => gen,
+      end: async (before) => {
+        if (rules.reads >= 4) return before; // the ruleset settles after three torn reads
+        gen++;
+        throw new NfpromError(ErrorCodes.RULESET_CHANGED, `${before} → ${gen}`);
+      },
+      close: () => {},
+    };
+    const c = new Collector(rules, [], churn, OPTIONS, () => {});
+    const short = c.read(Date.now() + 20);
+    const long = c.read(Date.now() + 5_000);
+    await assert.rejects(short, "no complete snapshot yet: the 20 ms scrape fails");
+    const s = await long;
+    assert.equal(s.attempts, 4, "the 5 s scrape got the read the retries reached");
+    assert.equal(s.stale, undefined);
+  });
+
   test("an optional source that fails or is late loses only its section", async () => {
     const failures: string[] = [];
     const counters = counterColumns([
