@@ -55,6 +55,8 @@ export class Collector {
   #changing = false;
   /** The read in flight waits for a transaction to end (the proof's barrier). */
   #atBarrier = false;
+  /** The latest deadline of the scrapes waiting for the read in flight: its retries may run until then. */
+  #deadlineAt = 0;
 
   constructor(
     readonly rules: RulesReader,
@@ -66,9 +68,10 @@ export class Collector {
 
   /** read resolves with a snapshot (fresh, or the last complete one, aged) or rejects by `deadlineAt`. */
   read(deadlineAt: number): Promise<Snapshot> {
+    this.#deadlineAt = this.#inflight ? Math.max(this.#deadlineAt, deadlineAt) : deadlineAt;
     if (!this.#inflight) {
       this.#changing = false;
-      this.#inflight = this.#readProven(deadlineAt).finally(() => {
+      this.#inflight = this.#readProven().finally(() => {
         this.#inflight = undefined;
       });
     }
@@ -122,15 +125,15 @@ export class Collector {
     return this.options.backgroundMs ? "timeout" : undefined;
   }
 
-  async #readProven(deadlineAt: number): Promise<Snapshot> {
+  async #readProven(): Promise<Snapshot> {
     const started = Date.now();
     const stopAt = started + Math.max(this.options.maxReadMs, this.options.backgroundMs ?? 0);
     const shouldStop = () => Date.now() > stopAt;
-    // Retries stop at the deadline of the scrape that started the read, or at the background bound.
-    const retryUntil = this.options.backgroundMs ? stopAt : Math.min(stopAt, deadlineAt);
+    // Retries stop at the latest deadline of the scrapes waiting for this read, or at the background bound.
+    const retryUntil = () => (this.options.backgroundMs ? stopAt : Math.min(stopAt, this.#deadlineAt));
     for (let attempt = 1; ; attempt++) {
       try {
-        const snapshot = await this.#attempt(deadlineAt, shouldStop);
+        const snapshot = await this.#attempt(this.#deadlineAt, shouldStop);
         const done = Date.now();
         this.#last = { ...snapshot, attempts: attempt, readAtMs: done, readDurationMs: done - started };
         return this.#last;
@@ -140,7 +143,7 @@ export class Collector {
           this.stats.retries[reason]++;
           this.#changing = true;
         }
-        if (reason && attempt < this.options.maxAttempts && Date.now() < retryUntil) continue;
+        if (reason && attempt < this.options.maxAttempts && Date.now() < retryUntil()) continue;
         const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
         this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
         throw err;
