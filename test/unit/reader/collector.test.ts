@@ -252,6 +252,37 @@ describe("Collector: the last complete snapshot stands in", () => {
     assert.equal(d.stats.readErrors[ErrorCodes.RULESET_CHANGED], 1);
   });
 
+  test("a retry that would leave the optional sources no time serves the last complete snapshot instead", async () => {
+    const counters = counterColumns([
+      { family: "inet", table: "t", name: "a", comment: undefined, bytes: 1n, packets: 1n },
+    ]);
+    let torn = false;
+    const p: WholeReadProver = {
+      begin: async () => 1,
+      end: async () => {
+        if (!torn) return 1;
+        torn = false;
+        throw new NfpromError(ErrorCodes.RULESET_CHANGED, "1 → 2");
+      },
+      close: () => {},
+    };
+    // The second read's first attempt is slow and torn: a retry could not finish the sources in time.
+    const rules = rulesReader(0);
+    const slowOnce = {
+      read: async () => {
+        if (rules.reads === 1) await sleep(60);
+        return rules.read();
+      },
+      close: () => {},
+    };
+    const c = new Collector(slowOnce, [runner("objects", 30, () => ({ counters }))], p, OPTIONS, () => {});
+    assert.deepEqual((await c.read(Date.now() + 1000)).counters, counters);
+    torn = true;
+    const s = await c.read(Date.now() + 100);
+    assert.deepEqual(s.counters, counters, "never a fresh read that lost a source to the retry's lateness");
+    assert.equal(s.stale, "ruleset_changing");
+  });
+
   test("a deadline that passes while waiting for a transaction serves the last snapshot", async () => {
     let slow = false;
     const p: WholeReadProver = {
