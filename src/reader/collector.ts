@@ -132,6 +132,7 @@ export class Collector {
     // Retries stop at the latest deadline of the scrapes waiting for this read, or at the background bound.
     const retryUntil = () => (this.options.backgroundMs ? stopAt : Math.min(stopAt, this.#deadlineAt));
     for (let attempt = 1; ; attempt++) {
+      const attemptStarted = Date.now();
       try {
         const snapshot = await this.#attempt(this.#deadlineAt, shouldStop);
         const done = Date.now();
@@ -143,7 +144,9 @@ export class Collector {
           this.stats.retries[reason]++;
           this.#changing = true;
         }
-        if (reason && attempt < this.options.maxAttempts && Date.now() < retryUntil()) continue;
+        // Only an attempt that should fit: a late one would lose its optional sources to their cutoff.
+        const fits = Date.now() + (Date.now() - attemptStarted) + PROOF_MARGIN_MS < retryUntil();
+        if (reason && attempt < this.options.maxAttempts && fits) continue;
         const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
         this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
         throw err;
