@@ -283,6 +283,39 @@ describe("Collector: the last complete snapshot stands in", () => {
     assert.equal(s.stale, "ruleset_changing");
   });
 
+  test("a read whose optional source was late is served, but the last complete snapshot stays the stand-in", async () => {
+    const counters = counterColumns([
+      { family: "inet", table: "t", name: "a", comment: undefined, bytes: 1n, packets: 1n },
+    ]);
+    let sourceMs = 1;
+    const objects = runner("objects", 0, () => ({ counters }));
+    const slowable = Object.assign(objects, {
+      collect: async () => {
+        await sleep(sourceMs);
+        return { counters };
+      },
+    });
+    let churn = false;
+    const p: WholeReadProver = {
+      begin: async () => 1,
+      end: async () => {
+        if (churn) throw new NfpromError(ErrorCodes.RULESET_CHANGED, "1 → 2");
+        return 1;
+      },
+      close: () => {},
+    };
+    const c = new Collector(rulesReader(1), [slowable], p, OPTIONS, () => {});
+    const complete = await c.read(Date.now() + 1000);
+    sourceMs = 200;
+    const partial = await c.read(Date.now() + 60);
+    assert.equal(partial.counters, undefined, "the late source loses its section in that scrape");
+    churn = true;
+    const stale = await c.read(Date.now() + 60);
+    assert.equal(stale.stale, "ruleset_changing");
+    assert.equal(stale.readAtMs, complete.readAtMs, "the stand-in is the last complete snapshot");
+    assert.deepEqual(stale.counters, counters);
+  });
+
   test("a deadline that passes while waiting for a transaction serves the last snapshot", async () => {
     let slow = false;
     const p: WholeReadProver = {
