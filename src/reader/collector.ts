@@ -136,8 +136,10 @@ export class Collector {
       try {
         const snapshot = await this.#attempt(this.#deadlineAt, shouldStop);
         const done = Date.now();
-        this.#last = { ...snapshot, attempts: attempt, readAtMs: done, readDurationMs: done - started };
-        return this.#last;
+        const read = { ...snapshot, attempts: attempt, readAtMs: done, readDurationMs: done - started };
+        // A read that lost an optional source is served, but stands in later only for one that did too.
+        if (!this.#last || complete(read) || !complete(this.#last)) this.#last = read;
+        return read;
       } catch (err) {
         const reason = retryReason(err);
         if (reason) {
@@ -248,6 +250,11 @@ export function retryReason(err: unknown): RetryReason | undefined {
   if (err.code === ErrorCodes.DUMP_INTR) return "dump_interrupted";
   if (err.code === ErrorCodes.RULESET_CHANGED) return "ruleset_changed";
   return undefined;
+}
+
+/** complete: every optional source of the read answered in time. */
+function complete(snapshot: Snapshot): boolean {
+  return snapshot.sources?.every((source) => source.ok) ?? true;
 }
 
 /** explainedByChange: failures a concurrent transaction can cause (a chain, set or table not found). */
