@@ -8,6 +8,8 @@ import { nextSequence, permissionError } from "./dump.js";
 import { commitBarrierRequest, getGenerationRequest } from "./requests.js";
 
 const NFGENMSG_LEN = 4;
+/** Barriers begin() waits through while transactions keep committing, before the read goes ahead anyway. */
+const BEGIN_WAITS = 3;
 
 /**
  * A read is whole when no ruleset transaction ran during any of its dumps. The kernel cannot say so by
@@ -29,12 +31,21 @@ export class WholeReadProof {
 
   constructor(readonly recvTimeoutMs: number) {}
 
-  /** begin returns the generation before the read, once no transaction is in progress. */
+  /**
+   * begin returns a generation read before the last barrier, once no transaction is in progress. When a
+   * transaction committed while the barrier waited, the read that follows would be thrown away for sure:
+   * wait again instead (at most BEGIN_WAITS times), each time with the generation read just before.
+   */
   async begin(): Promise<number> {
     return this.#using(async (sock) => {
-      const before = await readGeneration(sock);
-      await waitForTransactions(sock);
-      return before;
+      let before = await readGeneration(sock);
+      for (let waits = 1; ; waits++) {
+        await waitForTransactions(sock);
+        if (waits === BEGIN_WAITS) return before;
+        const now = await readGeneration(sock);
+        if (now === before) return before;
+        before = now;
+      }
     });
   }
 

@@ -57,6 +57,8 @@ export class Collector {
   #atBarrier = false;
   /** Scrapes waiting for the read in flight, told when it has been thrown away STALE_AFTER_RETRIES times. */
   readonly #churnWaiters = new Set<() => void>();
+  /** The latest deadline of the scrapes waiting for the read in flight: its retries may run until then. */
+  #deadlineAt = 0;
 
   constructor(
     readonly rules: RulesReader,
@@ -68,9 +70,10 @@ export class Collector {
 
   /** read resolves with a snapshot (fresh, or the last complete one, aged) or rejects by `deadlineAt`. */
   read(deadlineAt: number): Promise<Snapshot> {
+    this.#deadlineAt = this.#inflight ? Math.max(this.#deadlineAt, deadlineAt) : deadlineAt;
     if (!this.#inflight) {
       this.#changing = false;
-      this.#inflight = this.#readProven(deadlineAt).finally(() => {
+      this.#inflight = this.#readProven().finally(() => {
         this.#inflight = undefined;
       });
     }
@@ -133,18 +136,23 @@ export class Collector {
     return this.options.backgroundMs ? "timeout" : undefined;
   }
 
-  async #readProven(deadlineAt: number): Promise<Snapshot> {
+  async #readProven(): Promise<Snapshot> {
     const started = Date.now();
     const stopAt = started + Math.max(this.options.maxReadMs, this.options.backgroundMs ?? 0);
     const shouldStop = () => Date.now() > stopAt;
-    // Retries stop at the deadline of the scrape that started the read, or at the background bound.
-    const retryUntil = this.options.backgroundMs ? stopAt : Math.min(stopAt, deadlineAt);
+    // Retries stop at the latest deadline of the scrapes waiting for this read, or at the background bound.
+    const retryUntil = () => (this.options.backgroundMs ? stopAt : Math.min(stopAt, this.#deadlineAt));
     for (let attempt = 1; ; attempt++) {
+      const attemptStarted = Date.now();
       try {
-        const snapshot = await this.#attempt(deadlineAt, shouldStop);
+        // With -read.background-timeout the read may outlive its scrapes: so may its optional sources.
+        const cutoff = this.options.backgroundMs ? stopAt : this.#deadlineAt;
+        const snapshot = await this.#attempt(cutoff, shouldStop);
         const done = Date.now();
-        this.#last = { ...snapshot, attempts: attempt, readAtMs: done, readDurationMs: done - started };
-        return this.#last;
+        const read = { ...snapshot, attempts: attempt, readAtMs: done, readDurationMs: done - started };
+        // A read that lost an optional source is served, but stands in later only for one that did too.
+        if (!this.#last || complete(read) || !complete(this.#last)) this.#last = read;
+        return read;
       } catch (err) {
         const reason = retryReason(err);
         if (reason) {
@@ -152,7 +160,9 @@ export class Collector {
           this.#changing = true;
           if (attempt === STALE_AFTER_RETRIES) for (const tell of [...this.#churnWaiters]) tell();
         }
-        if (reason && attempt < this.options.maxAttempts && Date.now() < retryUntil) continue;
+        // Only an attempt that should fit: a late one would lose its optional sources to their cutoff.
+        const fits = Date.now() + (Date.now() - attemptStarted) + PROOF_MARGIN_MS < retryUntil();
+        if (reason && attempt < this.options.maxAttempts && fits) continue;
         const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
         this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
         throw err;
@@ -265,6 +275,11 @@ export function retryReason(err: unknown): RetryReason | undefined {
   if (err.code === ErrorCodes.DUMP_INTR) return "dump_interrupted";
   if (err.code === ErrorCodes.RULESET_CHANGED) return "ruleset_changed";
   return undefined;
+}
+
+/** complete: every optional source of the read answered in time. */
+function complete(snapshot: Snapshot): boolean {
+  return snapshot.sources?.every((source) => source.ok) ?? true;
 }
 
 /** explainedByChange: failures a concurrent transaction can cause (a chain, set or table not found). */

@@ -161,6 +161,27 @@ describe("Collector: reads proven whole", () => {
     assert.deepEqual(rules.events, ["rules 0 start", "rules 0 end", "rules 1 start", "rules 1 end"]);
   });
 
+  test("a scrape that joins a read in flight may retry until its own deadline, not the first scrape's", async () => {
+    let gen = 1;
+    const rules = rulesReader(30);
+    const churn: WholeReadProver = {
+      begin: async () => gen,
+      end: async (before) => {
+        if (rules.reads >= 4) return before; // the ruleset settles after three torn reads
+        gen++;
+        throw new NfpromError(ErrorCodes.RULESET_CHANGED, `${before} → ${gen}`);
+      },
+      close: () => {},
+    };
+    const c = new Collector(rules, [], churn, OPTIONS, () => {});
+    const short = c.read(Date.now() + 20);
+    const long = c.read(Date.now() + 5_000);
+    await assert.rejects(short, "no complete snapshot yet: the 20 ms scrape fails");
+    const s = await long;
+    assert.equal(s.attempts, 4, "the 5 s scrape got the read the retries reached");
+    assert.equal(s.stale, undefined);
+  });
+
   test("an optional source that fails or is late loses only its section", async () => {
     const failures: string[] = [];
     const counters = counterColumns([
@@ -252,6 +273,70 @@ describe("Collector: the last complete snapshot stands in", () => {
     // 3 attempts of 40 ms, not the 10 the read goes on with (400 ms), nor the deadline.
     assert.ok(tookMs < 300, `answered after ${tookMs} ms`);
     assert.equal(c.stats.retries.ruleset_changed, 3);
+  });
+
+  test("a retry that would leave the optional sources no time serves the last complete snapshot instead", async () => {
+    const counters = counterColumns([
+      { family: "inet", table: "t", name: "a", comment: undefined, bytes: 1n, packets: 1n },
+    ]);
+    let torn = false;
+    const p: WholeReadProver = {
+      begin: async () => 1,
+      end: async () => {
+        if (!torn) return 1;
+        torn = false;
+        throw new NfpromError(ErrorCodes.RULESET_CHANGED, "1 → 2");
+      },
+      close: () => {},
+    };
+    // The second read's first attempt is slow and torn: a retry could not finish the sources in time.
+    const rules = rulesReader(0);
+    const slowOnce = {
+      read: async () => {
+        if (rules.reads === 1) await sleep(60);
+        return rules.read();
+      },
+      close: () => {},
+    };
+    const c = new Collector(slowOnce, [runner("objects", 30, () => ({ counters }))], p, OPTIONS, () => {});
+    assert.deepEqual((await c.read(Date.now() + 1000)).counters, counters);
+    torn = true;
+    const s = await c.read(Date.now() + 100);
+    assert.deepEqual(s.counters, counters, "never a fresh read that lost a source to the retry's lateness");
+    assert.equal(s.stale, "ruleset_changing");
+  });
+
+  test("a read whose optional source was late is served, but the last complete snapshot stays the stand-in", async () => {
+    const counters = counterColumns([
+      { family: "inet", table: "t", name: "a", comment: undefined, bytes: 1n, packets: 1n },
+    ]);
+    let sourceMs = 1;
+    const objects = runner("objects", 0, () => ({ counters }));
+    const slowable = Object.assign(objects, {
+      collect: async () => {
+        await sleep(sourceMs);
+        return { counters };
+      },
+    });
+    let churn = false;
+    const p: WholeReadProver = {
+      begin: async () => 1,
+      end: async () => {
+        if (churn) throw new NfpromError(ErrorCodes.RULESET_CHANGED, "1 → 2");
+        return 1;
+      },
+      close: () => {},
+    };
+    const c = new Collector(rulesReader(1), [slowable], p, OPTIONS, () => {});
+    const complete = await c.read(Date.now() + 1000);
+    sourceMs = 200;
+    const partial = await c.read(Date.now() + 60);
+    assert.equal(partial.counters, undefined, "the late source loses its section in that scrape");
+    churn = true;
+    const stale = await c.read(Date.now() + 60);
+    assert.equal(stale.stale, "ruleset_changing");
+    assert.equal(stale.readAtMs, complete.readAtMs, "the stand-in is the last complete snapshot");
+    assert.deepEqual(stale.counters, counters);
   });
 
   test("a deadline that passes while waiting for a transaction serves the last snapshot", async () => {
