@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { writeFileAtomically } from "../atomic-write.js";
 import type { Config } from "../cli/flags.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
 import { ColumnElider } from "../ipc/elision.js";
@@ -16,7 +17,7 @@ import {
 } from "../privileges/caps.js";
 import type { WebConfig } from "../web/config.js";
 import type { RulesReader } from "./collector.js";
-import { snapshotJson, writeFileAtomically } from "./jsonfile.js";
+import { snapshotJson } from "./jsonfile.js";
 import { createChainReader, FatalError, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 import { WebProcess } from "./web-process.js";
 import { WebSecuritySource } from "./web-security.js";
@@ -77,7 +78,10 @@ export async function runReader(config: Config): Promise<void> {
         answer(child, { type: "snapshot", id: req.id, snapshot, stats: stats() });
       },
       (err: unknown) => {
-        log.warn("read failed", { code: toErrorInfo(err).code, err: toErrorInfo(err).message });
+        log.warnRepeated("read failed", "read failed", {
+          code: toErrorInfo(err).code,
+          err: toErrorInfo(err).message,
+        });
         answer(child, { type: "error", id: req.id, error: toErrorInfo(err), stats: stats() });
       },
     );
@@ -171,11 +175,14 @@ function webIdentity(config: Config, log: Logger): { uid: number; gid: number } 
   return { uid, gid };
 }
 
+/** Mode of the -jsonfile: its group (-g) may read it. */
+const JSONFILE_MODE = 0o640;
+
 function writeJson(path: string, content: string, gid: number | undefined, log: Logger): void {
   try {
-    writeFileAtomically(path, content, gid);
+    writeFileAtomically(path, content, { mode: JSONFILE_MODE, gid });
   } catch (err) {
-    log.error("cannot write the JSON file", { path, err: (err as Error).message });
+    log.errorRepeated("jsonfile", "cannot write the JSON file", { path, err: (err as Error).message });
   }
 }
 

@@ -95,7 +95,10 @@ export class Scraper {
       rules = this.#ruleSeries(input.snapshot);
       this.#lastReadAt = input.snapshot.readAtMs;
     } else {
-      this.log.warn("scrape without data", { code: input.error.code, err: input.error.message });
+      this.log.warnRepeated("scrape without data", "scrape without data", {
+        code: input.error.code,
+        err: input.error.message,
+      });
     }
     if (input.type !== "lost") this.#lastStats = input.stats;
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
@@ -142,7 +145,7 @@ export class Scraper {
         const key = `${msg}\0${r.handle}\0${r.comment}\0${r.reason}`;
         current.add(key);
         if (!this.#reported.has(key))
-          this.log.warn(msg, { handle: r.handle, comment: r.comment, reason: r.reason });
+          this.log.warnRepeated(msg, msg, { handle: r.handle, comment: r.comment, reason: r.reason });
       }
     };
     report("rule rejected", set.rejected);

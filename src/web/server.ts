@@ -89,7 +89,7 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
   };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, options, guard()).catch((err: unknown) => {
-      options.log.error("request failed", { err: (err as Error).message });
+      options.log.errorRepeated("request failed", "request failed", { err: (err as Error).message });
       if (!res.headersSent) plain(res, 500, "internal error");
       else res.destroy();
     });

@@ -37,6 +37,10 @@ export function collectorFor(config: Config, options: ChainReaderOptions, log: L
   return new Collector(
     rules,
     sources.map((source) => new SourceRunner(source, options)),
-    (name, err) => log.warn("source failed", { source: name, err: toErrorInfo(err).message }),
+    (name, err) =>
+      log.warnRepeated(`source failed: ${name}`, "source failed", {
+        source: name,
+        err: toErrorInfo(err).message,
+      }),
   );
 }
