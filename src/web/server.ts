@@ -118,7 +118,12 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
 async function handle(req: IncomingMessage, res: ServerResponse, options: ServerOptions, guard: Guard) {
   for (const [name, value] of Object.entries(guard.headers)) res.setHeader(name, value);
   if (guard.rateLimit && !guard.rateLimit.allow()) return plain(res, 429, "too many requests");
-  if (guard.auth.enabled && !(await guard.auth.check(req.headers.authorization))) {
+  const verdict = guard.auth.enabled ? await guard.auth.check(req.headers.authorization) : "ok";
+  if (verdict === "busy") {
+    res.setHeader("Retry-After", "1");
+    return plain(res, 429, "too many authentication attempts");
+  }
+  if (verdict === "denied") {
     res.setHeader("WWW-Authenticate", 'Basic realm="nfprom", charset="UTF-8"');
     return plain(res, 401, "unauthorized");
   }
