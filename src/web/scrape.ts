@@ -12,6 +12,7 @@ import type { ReadReply } from "../ipc/protocol.js";
 import {
   DEFAULT_POLICY_OPTIONS,
   LabelPolicy,
+  type OverLimits,
   type PolicyOptions,
   type Rejection,
   type RuleState,
@@ -37,6 +38,7 @@ interface RulePlan {
   rules: RuleColumns;
   derivedLabels: readonly string[];
   counts: Record<RuleState, number>;
+  overLimits: OverLimits;
   labels: string[];
   /** Series i sums the rules members[starts[i]] up to members[starts[i + 1]] (excluded). */
   starts: Int32Array;
@@ -178,6 +180,15 @@ export class Scraper {
           value: n,
         })),
       };
+      yield {
+        name: `${ns}_rules_over_label_limits`,
+        help: "Rules the label limits affected: rejected for a label name beyond -max-label-names, or exported with a -rule-labels value emptied by -max-label-value-length.",
+        type: "gauge",
+        samples: [
+          { labels: `{limit="label_names"}`, value: plan.overLimits.labelNames },
+          { labels: `{limit="label_value_length"}`, value: plan.overLimits.labelValueLength },
+        ],
+      };
     }
     yield gauge(`${ns}_up`, "1 when the last read of the chain succeeded, 0 otherwise.", plan ? 1 : 0);
     yield gauge(
@@ -243,7 +254,8 @@ function gauge(name: string, help: string, value: number): MetricFamily {
 /** planOf keeps of a policy result what later scrapes need: label texts and members, no rule objects. */
 function planOf(rules: RuleColumns, derivedLabels: readonly string[], set: SeriesSet): RulePlan {
   const labels = set.values.map((values) => formatLabels(set.keys, values));
-  return { rules, derivedLabels, counts: set.counts, labels, starts: set.starts, members: set.members };
+  const { counts, overLimits, starts, members } = set;
+  return { rules, derivedLabels, counts, overLimits, labels, starts, members };
 }
 
 /**
