@@ -17,11 +17,13 @@ function ruleset(): string {
 }
 
 /**
- * FULL_TMPFS: a shell prelude for `unshare -m`: mounts a 64 KiB tmpfs on $0 (private to this mount
- * namespace), puts the previous good file there and fills all but ~20 KiB, then runs "$@".
+ * onFullTmpfs: a command line that, in a mount namespace of its own, mounts a 64 KiB tmpfs on `dir`, puts
+ * the previous good `file` there, fills all but ~20 KiB, then runs `then` (shell, "$@" is `command`).
  */
-const FULL_TMPFS = (file: string) =>
-  `mount -t tmpfs -o size=64k nfprom-full "$0" && printf 'old\\n' > "$0/${file}" && head -c 40000 /dev/zero > "$0/filler" && exec "$@"`;
+function onFullTmpfs(dir: string, file: string, then: string, command: string[]): string[] {
+  const fill = `mount -t tmpfs -o size=64k nfprom-full "$0" && printf 'old\\n' > "$0/${file}" && head -c 40000 /dev/zero > "$0/filler"`;
+  return ["unshare", "-m", "--propagation", "private", "sh", "-c", `${fill} && ${then}`, dir, ...command];
+}
 
 test("row 6: textfile on a full file system: exit 1, the old file intact, no temporary file", async (t) => {
   if (!requireRoot(t)) return;
@@ -29,21 +31,13 @@ test("row 6: textfile on a full file system: exit 1, the old file intact, no tem
   await ns.nft(ruleset());
   const dir = ns.tempDir();
   const output = join(dir, "nfprom.prom");
-  const script = `${FULL_TMPFS("nfprom.prom").replace(' && exec "$@"', "")}; "$@"; echo "exit=$?"; ls -A "$0"; cat "$0/nfprom.prom"`;
-  const r = await ns.exec("unshare", [
-    "-m",
-    "--propagation",
-    "private",
-    "sh",
-    "-c",
-    script,
+  const [cmd, ...args] = onFullTmpfs(
     dir,
-    process.execPath,
-    NFPROM_MAIN,
-    "textfile",
-    "-output",
-    output,
-  ]);
+    "nfprom.prom",
+    '{ "$@"; echo "exit=$?"; ls -A "$0"; cat "$0/nfprom.prom"; }',
+    [process.execPath, NFPROM_MAIN, "textfile", "-output", output],
+  );
+  const r = await ns.exec(cmd as string, args);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split("\n"), ["exit=1", "filler", "nfprom.prom", "old"]);
   assert.match(r.stderr, /cannot write the textfile.*ENOSPC/);
@@ -56,18 +50,7 @@ test("row 6: -jsonfile on a full file system: the old file intact, no temporary 
   const dir = ns.tempDir();
   const jsonfile = join(dir, "nfprom.json");
   const h = await startNfprom(ns, ["-jsonfile", jsonfile], {
-    command: [
-      "unshare",
-      "-m",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      FULL_TMPFS("nfprom.json"),
-      dir,
-      process.execPath,
-      NFPROM_MAIN,
-    ],
+    command: onFullTmpfs(dir, "nfprom.json", 'exec "$@"', [process.execPath, NFPROM_MAIN]),
   });
   assert.deepEqual((await burst(ns, h.metricsUrl, 10, 15_000)).statuses, { 200: 10 });
   const inside = await run("nsenter", [
