@@ -9,6 +9,9 @@ export type LogFields = Record<string, string | number | bigint | boolean | unde
  * a JSON object with the same keys (`--log.format=json`, for log shippers that parse JSON).
  */
 export class Logger {
+  readonly #repeats = new RepeatLimit();
+  #flushTimer: NodeJS.Timeout | undefined;
+
   constructor(
     readonly level: LogLevel,
     readonly component: string,
@@ -26,6 +29,53 @@ export class Logger {
   }
   error(msg: string, fields?: LogFields): void {
     this.#write("error", msg, fields);
+  }
+
+  /**
+   * warnRepeated is warn for a message that clients or the kernel can trigger over and over (a failing
+   * read, a bad request): at most REPEATS_PER_INTERVAL lines of `kind` per REPEAT_INTERVAL_MS, a line
+   * when counting begins, and one with the count of the lines suppressed when the interval is over.
+   */
+  warnRepeated(kind: string, msg: string, fields?: LogFields): void {
+    this.#repeated("warn", kind, msg, fields);
+  }
+
+  /** errorRepeated is warnRepeated at level error. */
+  errorRepeated(kind: string, msg: string, fields?: LogFields): void {
+    this.#repeated("error", kind, msg, fields);
+  }
+
+  #repeated(level: "warn" | "error", kind: string, msg: string, fields?: LogFields): void {
+    if (RANK[level] < RANK[this.level]) return;
+    const verdict = this.#repeats.admit(kind, performance.now());
+    if (verdict.suppressed > 0) this.#suppressed(kind, verdict.suppressed);
+    if (verdict.write) this[level](msg, fields);
+    if (verdict.write || !verdict.firstSuppressed) return;
+    this.warn("repeated warnings: counting the rest of this interval", {
+      kind,
+      max: REPEATS_PER_INTERVAL,
+      interval: `${REPEAT_INTERVAL_MS / 1000}s`,
+    });
+    this.#flushLater();
+  }
+
+  #suppressed(kind: string, count: number): void {
+    this.warn("repeated warnings suppressed", {
+      kind,
+      suppressed: count,
+      interval: `${REPEAT_INTERVAL_MS / 1000}s`,
+    });
+  }
+
+  /** #flushLater writes the counts of finished intervals even when no message of their kind follows. */
+  #flushLater(): void {
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      for (const [kind, n] of this.#repeats.due(performance.now())) this.#suppressed(kind, n);
+      if (this.#repeats.pending) this.#flushLater();
+    }, REPEAT_INTERVAL_MS);
+    this.#flushTimer.unref();
   }
 
   #write(level: LogLevel, msg: string, fields: LogFields = {}): void {
@@ -55,4 +105,65 @@ function jsonLine(entries: Entry[]): string {
 function quote(v: string): string {
   if (/^[\w.:/@+-]+$/.test(v)) return v;
   return JSON.stringify(v);
+}
+
+/** Lines of one kind written per REPEAT_INTERVAL_MS before the rest are only counted. */
+export const REPEATS_PER_INTERVAL = 5;
+export const REPEAT_INTERVAL_MS = 60_000;
+
+interface KindWindow {
+  since: number;
+  written: number;
+  suppressed: number;
+}
+
+/**
+ * RepeatLimit decides which messages of a kind are written: the first `perInterval` of each interval
+ * (which starts with the kind's first message), the rest only counted. Each count is handed out once,
+ * by `admit` when the kind's next interval starts or by `due` once its interval is over. Pure: the
+ * caller passes the time.
+ */
+export class RepeatLimit {
+  readonly #kinds = new Map<string, KindWindow>();
+
+  constructor(
+    readonly perInterval = REPEATS_PER_INTERVAL,
+    readonly intervalMs = REPEAT_INTERVAL_MS,
+  ) {}
+
+  /**
+   * admit: whether this message is written, whether it is the interval's first one suppressed, and how
+   * many of the kind a finished interval suppressed.
+   */
+  admit(kind: string, now: number): { write: boolean; firstSuppressed: boolean; suppressed: number } {
+    let k = this.#kinds.get(kind);
+    let suppressed = 0;
+    if (!k || now - k.since >= this.intervalMs) {
+      suppressed = k?.suppressed ?? 0;
+      k = { since: now, written: 0, suppressed: 0 };
+      this.#kinds.set(kind, k);
+    }
+    if (k.written < this.perInterval) {
+      k.written++;
+      return { write: true, firstSuppressed: false, suppressed };
+    }
+    k.suppressed++;
+    return { write: false, firstSuppressed: k.suppressed === 1, suppressed };
+  }
+
+  /** due hands out the counts of the kinds whose interval is over, and forgets those kinds. */
+  due(now: number): [kind: string, suppressed: number][] {
+    const out: [string, number][] = [];
+    for (const [kind, k] of this.#kinds) {
+      if (now - k.since < this.intervalMs) continue;
+      if (k.suppressed > 0) out.push([kind, k.suppressed]);
+      this.#kinds.delete(kind);
+    }
+    return out;
+  }
+
+  /** pending: whether any kind still has an interval running (a timer must then ask `due` later). */
+  get pending(): boolean {
+    return this.#kinds.size > 0;
+  }
 }

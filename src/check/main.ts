@@ -5,7 +5,7 @@ import { rulesFromColumns } from "../model/rule-columns.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
-import { createChainReader, FatalError, requireNetAdmin } from "../reader/setup.js";
+import { createChainReader, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
 import { diagnose, itemFindings } from "./diagnose.js";
 import { type CommentedItem, itemsFromSnapshot } from "./items.js";
 import { itemsFromNftJson, rulesFromNftJson } from "./nft-json.js";
@@ -21,7 +21,7 @@ import { formatReport, isClean } from "./report.js";
 export async function runCheck(config: Config): Promise<number> {
   const { rules, items, derivedKeys, source } =
     config.input === undefined ? await fromKernel(config) : fromJson(config);
-  const result = diagnose(rules, { allRules: config.allRules, duplicates: config.duplicates }, derivedKeys);
+  const result = diagnose(rules, policyOptions(config), derivedKeys);
   if (selectsItems(config)) {
     result.findings.push(...itemFindings(items));
     result.items = items.length;

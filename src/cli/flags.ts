@@ -1,4 +1,5 @@
 import { DUPLICATE_POLICIES, type DuplicatePolicy } from "../labels/duplicates.js";
+import { DEFAULT_MAX_LABEL_NAMES, DEFAULT_MAX_LABEL_VALUE_LENGTH } from "../labels/policy.js";
 import { DERIVED_LABELS, type DerivedLabel } from "../labels/render.js";
 import { type NamePattern, parsePattern } from "../model/pattern.js";
 import { FAMILIES, type FamilyName } from "../nftables/constants.js";
@@ -58,6 +59,10 @@ export interface Config {
   allRules: boolean;
   /** -duplicates: what to do with rules whose label sets are identical. */
   duplicates: DuplicatePolicy;
+  /** -max-label-names: label names of the rule metrics at most (0: no limit). */
+  maxLabelNames: number;
+  /** -max-label-value-length: characters of a rule-derived label value at most (0: no limit). */
+  maxLabelValueLength: number;
   /** check -input: `nft -j list ruleset` JSON from this file ("-": stdin) instead of the kernel. */
   input: string | undefined;
   /** check -format: text for people, json for scripts. */
@@ -334,6 +339,22 @@ export const FLAGS: FlagSpec[] = [
     default: "sum",
     help: `rules with identical label sets: ${DUPLICATE_POLICIES.join(", ")} (handle: add a handle label; error: do not export them)`,
     parse: (v) => oneOf(v, DUPLICATE_POLICIES),
+  },
+  {
+    name: "max-label-names",
+    key: "maxLabelNames",
+    arg: "int",
+    default: String(DEFAULT_MAX_LABEL_NAMES),
+    help: "label names of the rule metrics at most; a rule using a name beyond the most used ones is rejected; 0: no limit",
+    parse: nonNegativeInt,
+  },
+  {
+    name: "max-label-value-length",
+    key: "maxLabelValueLength",
+    arg: "int",
+    default: String(DEFAULT_MAX_LABEL_VALUE_LENGTH),
+    help: "characters of a -rule-labels value at most; a longer one is exported empty; 0: no limit",
+    parse: nonNegativeInt,
   },
   {
     name: "input",

@@ -60,4 +60,6 @@ async function run(command: Command, config: Config): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+// Exit once stdout is flushed: a large report (`check` over thousands of rules) written to a pipe is
+// still queued when main resolves, and process.exit would cut it.
+main(process.argv.slice(2)).then((code) => process.stdout.write("", () => process.exit(code)));

@@ -23,7 +23,14 @@ import { allRulesLabels, withDerived } from "./rule-labels.js";
  *   or kept apart or rejected, as PolicyOptions.duplicates says (see duplicates.ts);
  * - keys `job` and `instance` are valid but Prometheus overwrites them with its target labels (keeping
  *   ours as `exported_job`): they are exported as `exported_job`/`exported_instance` right away, so the
- *   metric reads the same here and in Prometheus, and the rule is reported as adjusted;
+ *   metric reads the same here and in Prometheus, and the rule is reported as adjusted. Keys `le` and
+ *   `quantile`, which Prometheus reads as bucket bounds and quantiles (promtool refuses them on a
+ *   counter), are renamed `exported_le`/`exported_quantile` the same way (RESERVED_LABELS);
+ * - at most `maxLabelNames` label names: when the exported rules use more, the names used by the most
+ *   rules are kept (ties: by name) and a rule that uses another is rejected, so that one rule cannot
+ *   give every series thousands of empty labels; a rule-derived value longer than
+ *   `maxLabelValueLength` (an anonymous set of thousands of addresses) is exported empty, as one that
+ *   cannot be rendered, and the rule reported as adjusted;
  * - with `allRules`, a rule with a counter and no nft(...) comment is exported with a `rule` label
  *   (see rule-labels.ts); with rule-derived labels (snapshot.derivedLabels), each rule also gets those,
  *   under its comment keys: a comment key wins over a derived label of the same name.
@@ -50,15 +57,42 @@ export interface SeriesSet {
   rejected: Rejection[];
   /** Exported rules the policy changed (duplicates, renamed keys); absent when there are none. */
   adjusted?: Rejection[];
+  /** Rules the limits affected: rejected for a label name beyond maxLabelNames, derived values emptied. */
+  overLimits: OverLimits;
 }
 
-/** PolicyOptions are the command line's label choices (-all-rules, -duplicates). */
+export interface OverLimits {
+  labelNames: number;
+  labelValueLength: number;
+}
+
+/** PolicyOptions are the command line's label choices (-all-rules, -duplicates, -max-label-*). */
 export interface PolicyOptions {
   allRules: boolean;
   duplicates: DuplicatePolicy;
+  /** Label names of the rule metrics at most; 0: no limit. */
+  maxLabelNames?: number;
+  /** Characters of a rule-derived label value at most; 0: no limit. */
+  maxLabelValueLength?: number;
 }
 
-export const DEFAULT_POLICY_OPTIONS: PolicyOptions = { allRules: false, duplicates: "sum" };
+/**
+ * 64 label names: a metric rarely has a tenth of that, and each series carries every name of the
+ * union (empty where its rule has none), so names times rules is what the exposition weighs.
+ */
+export const DEFAULT_MAX_LABEL_NAMES = 64;
+/**
+ * 1024 bytes: an inline set of a few dozen addresses or ports; a value longer than that is repeated in
+ * two series per rule on every scrape and helps no query.
+ */
+export const DEFAULT_MAX_LABEL_VALUE_LENGTH = 1024;
+
+export const DEFAULT_POLICY_OPTIONS: PolicyOptions = {
+  allRules: false,
+  duplicates: "sum",
+  maxLabelNames: DEFAULT_MAX_LABEL_NAMES,
+  maxLabelValueLength: DEFAULT_MAX_LABEL_VALUE_LENGTH,
+};
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -84,13 +118,22 @@ export function commentProblem(parsed: ParsedComment): string | undefined {
   return undefined;
 }
 
-type Exported = { ok: true; labels: Map<string, string>; note?: string };
+type Exported = { ok: true; labels: Map<string, string>; note?: string; emptied?: boolean };
 type Classified = Exported | { ok: false; reason: string } | { ok: "none" };
 
 const NONE: Classified = { ok: "none" };
 
-/** Label names Prometheus sets on every target; a scraped label of that name is renamed `exported_<name>`. */
-const TARGET_LABELS = new Set(["job", "instance"]);
+/**
+ * RESERVED_LABELS: comment keys exported as `exported_<key>`, and why. job and instance: Prometheus
+ * sets them on every target and renames a scraped one so. le and quantile: Prometheus reads them as a
+ * histogram's bucket bound and a summary's quantile; on a counter promtool refuses them.
+ */
+export const RESERVED_LABELS: ReadonlyMap<string, string> = new Map([
+  ["job", "Prometheus sets job and instance itself"],
+  ["instance", "Prometheus sets job and instance itself"],
+  ["le", "Prometheus reads le as a histogram bucket bound"],
+  ["quantile", "Prometheus reads quantile as a summary quantile"],
+]);
 
 /**
  * LabelPolicy applies the policy to one snapshot's rules at a time. It keeps nothing between evaluations:
@@ -114,9 +157,12 @@ export class LabelPolicy {
     const columns = Array.isArray(rules) ? columnsFromRules(rules) : (rules as RuleColumns);
     const counts: Record<RuleState, number> = { exported: 0, ignored: 0, rejected: 0 };
     const rejected: Rejection[] = [];
-    const adjusted: Rejection[] = [];
-    const exported: number[] = [];
-    const keySet = new Set<string>();
+    // Adjusted rules by position: one rejected by the name limit below is reported as rejected only.
+    const adjustedAt = new Map<number, Rejection>();
+    let exported: number[] = [];
+    let keySet = new Set<string>();
+    const keyUse = new Map<string, number>();
+    const overLimits: OverLimits = { labelNames: 0, labelValueLength: 0 };
     const about = (i: number, reason: string): Rejection => ({
       handle: columns.numbers[3 * i] as bigint,
       comment: columns.comments[i],
@@ -132,20 +178,38 @@ export class LabelPolicy {
         rejected.push(about(i, verdict.reason));
       } else {
         counts.exported++;
-        for (const k of verdict.labels.keys()) keySet.add(k);
+        for (const k of verdict.labels.keys()) keyUse.set(k, (keyUse.get(k) ?? 0) + 1);
         exported.push(i);
-        if (verdict.note) adjusted.push(about(i, verdict.note));
+        if (verdict.note) adjustedAt.set(i, about(i, verdict.note));
+        if (verdict.emptied) overLimits.labelValueLength++;
       }
     }
 
     const labelsOf = (i: number) => (this.#classify(columns, derivedKeys, i) as Exported).labels;
+    const maxNames = this.options.maxLabelNames ?? 0;
+    keySet = new Set(keyUse.keys());
+    if (maxNames > 0 && keySet.size > maxNames) {
+      keySet = mostUsed(keyUse, maxNames);
+      const within = (i: number) => [...labelsOf(i).keys()].every((k) => keySet.has(k));
+      const over = exported.filter((i) => !within(i));
+      const reason = `uses a label name beyond the ${maxNames} most used ones (-max-label-names; the rules use ${keyUse.size})`;
+      for (const i of over) rejected.push(about(i, reason));
+      counts.exported -= over.length;
+      counts.rejected += over.length;
+      overLimits.labelNames = over.length;
+      exported = exported.filter(within);
+      for (const i of over) adjustedAt.delete(i);
+      keySet = new Set(exported.flatMap((i) => [...labelsOf(i).keys()]));
+    }
+
     const grouped = groupSeries(exported, keySet, this.options.duplicates, columns, labelsOf);
+    const adjusted = [...adjustedAt.values()];
     counts.exported -= grouped.rejected.length;
     counts.rejected += grouped.rejected.length;
     adjusted.push(...grouped.adjusted);
     rejected.push(...grouped.rejected);
     const { keys, values, starts, members } = grouped;
-    const set: SeriesSet = { keys, values, starts, members, counts, rejected };
+    const set: SeriesSet = { keys, values, starts, members, counts, rejected, overLimits };
     if (adjusted.length > 0) set.adjusted = adjusted;
     return set;
   }
@@ -164,9 +228,25 @@ export class LabelPolicy {
     if (verdict.ok === false) return verdict;
     if (!counted) return { ok: false, reason: "rule has no counter statement" };
     const derived = columns.derived?.[i];
-    const own = derived ? withDerived(verdict.labels, derivedKeys, derived) : verdict.labels;
+    const bounded = derived && this.#boundedDerived(derivedKeys, derived);
+    const own = bounded ? withDerived(verdict.labels, derivedKeys, bounded.values) : verdict.labels;
     const location = locationOf(columns, i);
-    return { ...verdict, labels: location ? located(own, location) : own };
+    const labels = location ? located(own, location) : own;
+    if (!bounded?.note) return { ...verdict, labels };
+    const note = verdict.note ? `${verdict.note}; ${bounded.note}` : bounded.note;
+    return { ...verdict, labels, note, emptied: true };
+  }
+
+  /** #boundedDerived empties the derived values longer than maxLabelValueLength, and says which. */
+  #boundedDerived(
+    names: readonly string[],
+    values: readonly string[],
+  ): { values: readonly string[]; note?: string } {
+    const max = this.options.maxLabelValueLength ?? 0;
+    if (max <= 0 || values.every((v) => v.length <= max)) return { values };
+    const long = names.filter((_, n) => (values[n] ?? "").length > max);
+    const note = `${long.map((k) => `"${k}"`).join(", ")} exported empty: the value is longer than ${max} characters (-max-label-value-length)`;
+    return { values: values.map((v) => (v.length > max ? "" : v)), note };
   }
 
   /**
@@ -187,12 +267,13 @@ function classify(parsed: ParsedComment): Classified {
   for (const key of parsed.labels.keys()) {
     const problem = labelNameProblem(key);
     if (problem) return { ok: false, reason: problem };
-    if (TARGET_LABELS.has(key)) renamed.push(key);
+    if (RESERVED_LABELS.has(key)) renamed.push(key);
   }
   if (renamed.length === 0) return { ok: true, labels: parsed.labels };
   const labels = new Map<string, string>();
-  for (const [k, v] of parsed.labels) labels.set(TARGET_LABELS.has(k) ? `exported_${k}` : k, v);
-  const note = `${renamed.map((k) => `"${k}" exported as exported_${k}`).join(", ")}: Prometheus sets job and instance itself`;
+  for (const [k, v] of parsed.labels) labels.set(RESERVED_LABELS.has(k) ? `exported_${k}` : k, v);
+  const reasons = [...new Set(renamed.map((k) => RESERVED_LABELS.get(k)))].join("; ");
+  const note = `${renamed.map((k) => `"${k}" exported as exported_${k}`).join(", ")}: ${reasons}`;
   return { ok: true, labels, note };
 }
 
@@ -218,4 +299,10 @@ export function withLocation(labels: ReadonlyMap<string, string>, location: Loca
   for (const [k, v] of labels) out.set(LOCATION_KEYS.has(k) ? `exported_${k}` : k, v);
   out.set("family", location.family).set("table", location.table).set("chain", location.chain);
   return out;
+}
+
+/** mostUsed: the `max` keys used by the most rules; ties go to the name that sorts first. */
+function mostUsed(keyUse: ReadonlyMap<string, number>, max: number): Set<string> {
+  const ranked = [...keyUse].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return new Set(ranked.slice(0, max).map(([k]) => k));
 }

@@ -11,6 +11,7 @@ const prctl = libc.func(
 );
 const capset = libc.func("int capset(void *header, void *data)");
 
+const PR_SET_DUMPABLE = 4;
 const PR_SET_NO_NEW_PRIVS = 38;
 const PR_CAP_AMBIENT = 47;
 const PR_CAP_AMBIENT_CLEAR_ALL = 4;
@@ -18,10 +19,14 @@ const _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 export const CAP_NET_ADMIN = 12;
 
 /**
- * dropAllPrivileges makes the calling process unable to regain anything: no_new_privs, an empty ambient
- * set, then empty effective/permitted/inheritable sets. Throws if the kernel refuses any step.
+ * dropAllPrivileges makes the calling process unable to regain anything: not dumpable, no_new_privs, an
+ * empty ambient set, then empty effective/permitted/inheritable sets. Throws if the kernel refuses any
+ * step. Not dumpable: execve() as the web user made the process dumpable again, so any other process of
+ * that uid could read its memory (the TLS key, the bcrypt hashes) through /proc/<pid>/mem or ptrace;
+ * with PR_SET_DUMPABLE 0 only CAP_SYS_PTRACE can. Done first, before the process receives any secret.
  */
 export function dropAllPrivileges(): void {
+  check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) as number, "prctl(PR_SET_DUMPABLE)");
   check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as number, "prctl(PR_SET_NO_NEW_PRIVS)");
   restrictCapabilities([]);
 }

@@ -1,3 +1,4 @@
+import { writeFileAtomically } from "../atomic-write.js";
 import type { Config } from "../cli/flags.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
 import type { ReadReply, ReadRequest, WebConfigMessage } from "../ipc/protocol.js";
@@ -14,7 +15,7 @@ import {
 } from "../privileges/caps.js";
 import type { WebConfig } from "../web/config.js";
 import type { Collector } from "./collector.js";
-import { snapshotJson, writeFileAtomically } from "./jsonfile.js";
+import { snapshotJson } from "./jsonfile.js";
 import { createChainReader, FatalError, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 import type { WebChannel } from "./web-channel.js";
 import { WebProcess } from "./web-process.js";
@@ -63,7 +64,10 @@ export async function runReader(config: Config): Promise<void> {
         answer(channel, { type: "snapshot", id: req.id, snapshot, stats: stats() });
       },
       (err: unknown) => {
-        log.warn("read failed", { code: toErrorInfo(err).code, err: toErrorInfo(err).message });
+        log.warnRepeated("read failed", "read failed", {
+          code: toErrorInfo(err).code,
+          err: toErrorInfo(err).message,
+        });
         answer(channel, { type: "error", id: req.id, error: toErrorInfo(err), stats: stats() });
       },
     );
@@ -157,11 +161,14 @@ function webIdentity(config: Config, log: Logger): { uid: number; gid: number } 
   return { uid, gid };
 }
 
+/** Mode of the -jsonfile: its group (-g) may read it. */
+const JSONFILE_MODE = 0o640;
+
 function writeJson(path: string, content: string, gid: number | undefined, log: Logger): void {
   try {
-    writeFileAtomically(path, content, gid);
+    writeFileAtomically(path, content, { mode: JSONFILE_MODE, gid });
   } catch (err) {
-    log.error("cannot write the JSON file", { path, err: (err as Error).message });
+    log.errorRepeated("jsonfile", "cannot write the JSON file", { path, err: (err as Error).message });
   }
 }
 

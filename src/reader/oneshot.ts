@@ -1,10 +1,10 @@
+import { writeFileAtomically } from "../atomic-write.js";
 import type { Config } from "../cli/flags.js";
 import { toErrorInfo } from "../errors.js";
 import type { ReadReply } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { Scraper } from "../web/scrape.js";
 import type { Collector } from "./collector.js";
-import { writeFileAtomically } from "./jsonfile.js";
 import { createChainReader, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 
 /** Mode of a textfile: node_exporter usually runs as its own user and must be able to read it. */
@@ -24,20 +24,27 @@ export async function runDump(config: Config): Promise<number> {
 /**
  * runTextfile writes the exposition to --output atomically (a temporary file renamed over it, so
  * node_exporter's textfile collector never reads half a file), once or every --interval until
- * SIGTERM/SIGINT. Without --interval returns 1 when the read failed; with it, a failed read is
- * written as nfprom_up 0 and logged, and the loop goes on.
+ * SIGTERM/SIGINT. Without --interval returns 1 when the read or the write failed; with it, a failed
+ * read is written as nfprom_up 0 and logged, and the loop goes on; it returns 1 when the last write
+ * failed (the file on disk is then older than the last read).
  */
 export async function runTextfile(config: Config, output: string): Promise<number> {
   requireNetAdmin();
   const log = new Logger(config.logLevel, "textfile", config.logFormat);
   const reader = createChainReader(config);
   const scraper = new Scraper(config.namespace, log, undefined, policyOptions(config));
+  let written = true;
   const writeOnce = async () => {
     const { text, ok } = await render(reader, scraper, config);
     try {
-      writeFileAtomically(output, text, undefined, TEXTFILE_MODE);
+      writeFileAtomically(output, text, { mode: TEXTFILE_MODE });
+      written = true;
     } catch (err) {
-      log.error("cannot write the textfile", { path: output, err: (err as Error).message });
+      written = false;
+      log.errorRepeated("textfile", "cannot write the textfile", {
+        path: output,
+        err: (err as Error).message,
+      });
       return false;
     }
     return ok;
@@ -45,7 +52,7 @@ export async function runTextfile(config: Config, output: string): Promise<numbe
   try {
     if (config.intervalMs === undefined) return (await writeOnce()) ? 0 : 1;
     await loopUntilSignal(writeOnce, config.intervalMs);
-    return 0;
+    return written ? 0 : 1;
   } finally {
     reader.close();
   }

@@ -43,7 +43,12 @@ export function createChainReader(config: Config): Collector {
 
 /** policyOptions: the label choices of the command line, for every Scraper (serve, dump, textfile). */
 export function policyOptions(config: Config): PolicyOptions {
-  return { allRules: config.allRules, duplicates: config.duplicates };
+  return {
+    allRules: config.allRules,
+    duplicates: config.duplicates,
+    maxLabelNames: config.maxLabelNames,
+    maxLabelValueLength: config.maxLabelValueLength,
+  };
 }
 
 /** readerStats: the reader's cumulative counters and its own memory and CPU, sent with every reply. */

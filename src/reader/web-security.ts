@@ -24,7 +24,14 @@ export class WebSecuritySource {
 
   load(): WebSecurity {
     this.#current = this.path === undefined ? NO_SECURITY : loadWebSecurity(this.path);
+    this.#warnWeaknesses();
     return this.#current;
+  }
+
+  /** #warnWeaknesses: a file that was meant to protect the endpoint and does not is worth a warning. */
+  #warnWeaknesses(): void {
+    if (this.path === undefined) return;
+    for (const problem of weaknesses(this.#current)) this.log.warn(problem, { file: this.path });
   }
 
   /** reload re-reads the file: "restart" when the web process must be restarted to apply it. */
@@ -42,6 +49,26 @@ export class WebSecuritySource {
       return "failed";
     }
     this.log.info("web config reloaded", { file: this.path, tls: Boolean(this.#current.tls) });
+    this.#warnWeaknesses();
     return listenerShape(before) === listenerShape(this.#current) ? "unchanged-shape" : "restart";
   }
+}
+
+/**
+ * weaknesses lists what a web config file leaves open: no authentication at all (neither basic auth nor
+ * verified client certificates), or passwords sent without TLS. An empty file is the first case.
+ */
+export function weaknesses(security: WebSecurity): string[] {
+  const users = Object.keys(security.users).length > 0;
+  const clientCerts = security.tls?.clientAuth === "RequireAndVerifyClientCert";
+  const out: string[] = [];
+  if (!users && !clientCerts)
+    out.push(
+      security.tls
+        ? "web config file sets no basic_auth_users and no verified client certificates: every client that reaches the port can scrape"
+        : "web config file enables neither TLS nor authentication: plain HTTP, every client that reaches the port can scrape",
+    );
+  if (users && !security.tls)
+    out.push("web config file sets basic_auth_users without TLS: passwords cross the network in clear text");
+  return out;
 }

@@ -1,6 +1,6 @@
 import { formatLabels } from "../exposition/text.js";
 import { parseComment } from "../labels/comment.js";
-import { commentProblem } from "../labels/policy.js";
+import { commentProblem, RESERVED_LABELS } from "../labels/policy.js";
 
 /**
  * ItemGroup is a run of items of one kind (named counters of a table, elements of a set, a quota) as
@@ -60,7 +60,8 @@ export interface RenderedTexts {
 /**
  * ItemLabelTexts (one per kind: its groups share label names) renders the label text of every item of
  * one kind, over the union of the label names of all its items (a key an item lacks is the empty value,
- * as for rules). A comment key that clashes with the group's labels is kept as `exported_<key>`; a
+ * as for rules). A comment key that clashes with the group's labels, or is reserved (RESERVED_LABELS in
+ * labels/policy.ts), is kept as `exported_<key>`; a
  * malformed nft(...) comment adds no labels, since the identity alone already makes the series unique,
  * and is returned among the rejections, to be reported.
  *
@@ -160,5 +161,6 @@ function commentLabels(comment: string, taken: ReadonlySet<string>): CommentLabe
   const refused = commentProblem(parsed);
   if (refused !== undefined) return { pairs: undefined, refused };
   if (parsed.kind !== "labels") return NO_LABELS;
-  return { pairs: [...parsed.labels].map(([k, v]) => [taken.has(k) ? `exported_${k}` : k, v]) };
+  const renamed = (k: string) => taken.has(k) || RESERVED_LABELS.has(k);
+  return { pairs: [...parsed.labels].map(([k, v]) => [renamed(k) ? `exported_${k}` : k, v]) };
 }

@@ -13,6 +13,7 @@ import type { ReadReply } from "../ipc/protocol.js";
 import {
   DEFAULT_POLICY_OPTIONS,
   LabelPolicy,
+  type OverLimits,
   type PolicyOptions,
   type Rejection,
   type RuleState,
@@ -38,6 +39,7 @@ interface RulePlan {
   rules: RuleColumns;
   derivedLabels: readonly string[];
   counts: Record<RuleState, number>;
+  overLimits: OverLimits;
   labels: string[];
   /** Series i sums the rules members[starts[i]] up to members[starts[i + 1]] (excluded). */
   starts: Int32Array;
@@ -117,7 +119,10 @@ export class Scraper {
       rules = this.#ruleSeries(input.snapshot);
       this.#lastReadAt = input.snapshot.readAtMs;
     } else {
-      this.log.warn("scrape without data", { code: input.error.code, err: input.error.message });
+      this.log.warnRepeated("scrape without data", "scrape without data", {
+        code: input.error.code,
+        err: input.error.message,
+      });
     }
     if (input.type !== "lost") this.#lastStats = input.stats;
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
@@ -184,7 +189,7 @@ export class Scraper {
         const key = `${msg}\0${r.handle}\0${r.comment}\0${r.reason}`;
         current.add(key);
         if (!this.#reported.has(key))
-          this.log.warn(msg, { handle: r.handle, comment: r.comment, reason: r.reason });
+          this.log.warnRepeated(msg, msg, { handle: r.handle, comment: r.comment, reason: r.reason });
       }
     };
     report("rule rejected", set.rejected);
@@ -216,6 +221,15 @@ export class Scraper {
           labels: `{state="${state}"}`,
           value: n,
         })),
+      };
+      yield {
+        name: `${ns}_rules_over_label_limits`,
+        help: "Rules the label limits affected: rejected for a label name beyond -max-label-names, or exported with a -rule-labels value emptied by -max-label-value-length.",
+        type: "gauge",
+        samples: [
+          { labels: `{limit="label_names"}`, value: plan.overLimits.labelNames },
+          { labels: `{limit="label_value_length"}`, value: plan.overLimits.labelValueLength },
+        ],
       };
     }
     yield gauge(`${ns}_up`, "1 when the last read of the chain succeeded, 0 otherwise.", plan ? 1 : 0);
@@ -307,8 +321,17 @@ function gauge(name: string, help: string, value: number): MetricFamily {
 /** planOf keeps of a policy result what later scrapes need: label texts and members, no rule objects. */
 function planOf(rules: RuleColumns, derivedLabels: readonly string[], set: SeriesSet): RulePlan {
   const labels = set.values.map((values) => formatLabels(set.keys, values));
-  const { counts, starts, members, rejected, adjusted } = set;
-  return { rules, derivedLabels, counts, labels, starts, members, verdicts: { rejected, adjusted } };
+  const { counts, overLimits, starts, members, rejected, adjusted } = set;
+  return {
+    rules,
+    derivedLabels,
+    counts,
+    overLimits,
+    labels,
+    starts,
+    members,
+    verdicts: { rejected, adjusted },
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setTimeout as delay, setImmediate as nextTurn } from "node:timers/promises";
 import type { TLSSocket } from "node:tls";
 import { promisify } from "node:util";
 import { createGzip, gzip, gzipSync, constants as zlib } from "node:zlib";
@@ -17,6 +17,7 @@ import { releasePiece } from "../exposition/writer.js";
 import type { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
 import type { BasicAuth } from "./auth.js";
+import { SendBacklog, type SendTicket } from "./backlog.js";
 import type { InFlightLimit, TokenBucket } from "./limits.js";
 import { LIVE_HEADERS, LIVE_SCRIPT, LIVE_STYLE, livePage } from "./live-page.js";
 import { acceptsGzip, negotiateFormat } from "./negotiate.js";
@@ -41,6 +42,12 @@ const CHUNK_BYTES = 1024 * 1024;
 const SYNC_GZIP_BYTES = 64 * 1024;
 /** Pieces a slow client or compressor may have queued before the writing waits for it. */
 const MAX_QUEUED_PIECES = 4;
+/**
+ * How long the writing waits for a client to take the oldest queued piece before it stops waiting and
+ * writes the rest into the backlog: a client that reads takes a piece in milliseconds, and the wait
+ * holds a --web.max-requests slot, which clients that never read must not be able to keep.
+ */
+const STALL_MS = 100;
 
 /** Leave Prometheus this much of its scrape timeout to receive and parse the answer. */
 const SCRAPE_TIMEOUT_MARGIN_MS = 250;
@@ -50,6 +57,7 @@ const IDLE_MARGIN_MS = 5_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_REQUESTS_PER_SOCKET = 1000;
 const MAX_HEADER_BYTES = 8 * 1024;
+const PROCESS_BACKLOG = new SendBacklog();
 
 export interface ServerOptions {
   headerTimeoutMs: number;
@@ -63,6 +71,8 @@ export interface ServerOptions {
   /** The live view's JSON (/api/live) for a query string (see live.ts). */
   live: (params: URLSearchParams) => Promise<string>;
   inFlight: InFlightLimit;
+  /** The bytes written and not yet sent (backlog.ts); default: the one of the process, for all its servers. */
+  backlog?: SendBacklog;
   log: Logger;
 }
 
@@ -92,7 +102,7 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
   };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, options, guard()).catch((err: unknown) => {
-      options.log.error("request failed", { err: (err as Error).message });
+      options.log.errorRepeated("request failed", "request failed", { err: (err as Error).message });
       if (!res.headersSent) plain(res, 500, "internal error");
       else res.destroy();
     });
@@ -121,7 +131,12 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
 async function handle(req: IncomingMessage, res: ServerResponse, options: ServerOptions, guard: Guard) {
   for (const [name, value] of Object.entries(guard.headers)) res.setHeader(name, value);
   if (guard.rateLimit && !guard.rateLimit.allow()) return plain(res, 429, "too many requests");
-  if (guard.auth.enabled && !(await guard.auth.check(req.headers.authorization))) {
+  const verdict = guard.auth.enabled ? await guard.auth.check(req.headers.authorization) : "ok";
+  if (verdict === "busy") {
+    res.setHeader("Retry-After", "1");
+    return plain(res, 429, "too many authentication attempts");
+  }
+  if (verdict === "denied") {
     res.setHeader("WWW-Authenticate", 'Basic realm="nfprom", charset="UTF-8"');
     return plain(res, 401, "unauthorized");
   }
@@ -154,7 +169,11 @@ async function live(res: ServerResponse, options: ServerOptions, path: string, q
   send(res, 200, "text/html; charset=utf-8", livePage(options.telemetryPath));
 }
 
-/** metrics serves one scrape within the --web.max-requests slots, in the negotiated format and encoding. */
+/**
+ * metrics serves one scrape within the --web.max-requests slots, in the negotiated format and encoding.
+ * The slot is held while the exposition is rendered, not while a client takes its time to read it:
+ * what it has not read by then waits in the backlog, which is bounded.
+ */
 async function metrics(req: IncomingMessage, res: ServerResponse, options: ServerOptions): Promise<void> {
   if (!options.inFlight.tryEnter()) {
     options.log.debug("scrape refused: --web.max-requests reached", { max: options.inFlight.max });
@@ -178,11 +197,19 @@ async function metrics(req: IncomingMessage, res: ServerResponse, options: Serve
       const body = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
       if (body !== parts[0]) for (const part of parts) releasePiece(part);
       const sent = gzipped ? await compress(body) : body;
+      trackWhole(res, options.backlog ?? PROCESS_BACKLOG, sent.length);
       send(res, 200, format.contentType, sent);
       if (sent !== body) releasePiece(body);
       else res.once("finish", () => releasePiece(body));
     } else {
-      await stream(res, format.contentType, gzipped, [first.value, second.value], pieces);
+      await stream(
+        res,
+        format.contentType,
+        gzipped,
+        [first.value, second.value],
+        pieces,
+        options.backlog ?? PROCESS_BACKLOG,
+      );
     }
   } finally {
     options.inFlight.leave();
@@ -197,6 +224,14 @@ function compress(body: Buffer): Promise<Buffer> | Buffer {
   return body.length < SYNC_GZIP_BYTES ? gzipSync(body, GZIP_OPTIONS) : gzipAsync(body, GZIP_OPTIONS);
 }
 
+/** trackWhole counts a body sent in one write in the backlog until the kernel has taken all of it. */
+function trackWhole(res: ServerResponse, backlog: SendBacklog, bytes: number): void {
+  const ticket = backlog.track(() => res.destroy());
+  ticket.queued(bytes);
+  res.once("finish", () => ticket.close());
+  res.once("close", () => ticket.close());
+}
+
 function* rest(pieces: Iterator<Buffer>): Generator<Buffer> {
   for (let r = pieces.next(); !r.done; r = pieces.next()) yield r.value;
 }
@@ -208,8 +243,10 @@ function* chained(head: Buffer[], pieces: Iterator<Buffer>): Generator<Buffer> {
 
 /**
  * stream sends a large exposition with chunked encoding: each piece goes to the compressor (or the
- * socket), then the next piece is written while libuv's threads compress the last one. It stops early
- * when the client goes away, and returns once the response is complete or abandoned.
+ * socket), then the next piece is written while libuv's threads compress the last one. A client that
+ * leaves the oldest queued piece untaken for STALL_MS is no longer waited for: the rest is written at
+ * once, into the backlog. It stops early when the client goes away, and returns once every piece is
+ * written; the response completes (or is abandoned) after that.
  */
 async function stream(
   res: ServerResponse,
@@ -217,6 +254,7 @@ async function stream(
   gzipped: boolean,
   head: Buffer[],
   pieces: Iterator<Buffer>,
+  backlog: SendBacklog,
 ): Promise<void> {
   res.writeHead(200, { "Content-Type": contentType });
   // An output buffer as large as a piece: zlib then compresses a piece in one trip to libuv's threads
@@ -226,30 +264,46 @@ async function stream(
     sink.on("error", () => res.destroy());
     sink.pipe(res);
   }
-  const gone = once(res, "close").then(() => true);
+  const ticket = backlog.track(() => res.destroy());
+  res.once("close", () => ticket.close());
+  const gone = once(res, "close").then(() => "gone" as const);
   // Pieces written and not yet consumed by the compressor (or the socket), oldest first.
-  const queued: Promise<void>[] = [];
+  const queued: Promise<"taken">[] = [];
+  let stalled = false;
   // Pulled one at a time: each piece is written only once the previous one is on its way.
   for (const piece of chained(head, pieces)) {
     if (res.destroyed) break;
-    // Once consumed, the piece's buffer takes a later piece.
-    queued.push(
-      new Promise((consumed) =>
-        sink.write(piece, () => {
-          releasePiece(piece);
-          consumed();
-        }),
-      ),
-    );
+    queued.push(write(sink, piece, ticket));
     // A full queue waits for its oldest piece only. Waiting for 'drain' (the whole queue consumed) left
     // zlib, the slower side (~40 ms for the 20 MB of 100k set elements), idle while the next piece was
     // written: ~5–8 ms of such a scrape.
-    if (queued.length > MAX_QUEUED_PIECES) await Promise.race([queued.shift(), gone]);
-    else await nextTurn();
+    if (!stalled && queued.length > MAX_QUEUED_PIECES) {
+      const oldest = queued.shift() as Promise<"taken">;
+      stalled = (await Promise.race([oldest, gone, delay(STALL_MS, "stalled" as const)])) === "stalled";
+    } else {
+      await nextTurn();
+    }
   }
   sink.end();
-  await finished(res).catch(() => undefined);
-  if (sink !== res) sink.destroy();
+  finished(res)
+    .catch(() => undefined)
+    .then(() => {
+      ticket.close();
+      if (sink !== res) sink.destroy();
+    });
+}
+
+/** write hands one piece to the sink, counted in the backlog until the sink has consumed it. */
+function write(sink: Writable, piece: Buffer, ticket: SendTicket): Promise<"taken"> {
+  ticket.queued(piece.length);
+  return new Promise((taken) =>
+    sink.write(piece, () => {
+      ticket.sent(piece.length);
+      // Once consumed, the piece's buffer takes a later piece.
+      releasePiece(piece);
+      taken("taken");
+    }),
+  );
 }
 
 /** scrapeTimeoutMs follows Prometheus' X-Prometheus-Scrape-Timeout-Seconds, never beyond -read-timeout. */

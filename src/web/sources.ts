@@ -14,8 +14,6 @@ const KIND_WORDS: Record<Kind, string> = {
   quota: "quota",
   set_element: "set element",
 };
-/** New rejections of one kind logged one by one, per change of the items; the rest as one count. */
-const MAX_REJECTIONS_LOGGED = 10;
 
 /**
  * SourceRenderer renders the optional sources' sections of a snapshot (named counters, quotas, set
@@ -112,30 +110,19 @@ export class SourceRenderer {
   }
 
   /**
-   * #reportOnce logs each rejection when it first appears, at most MAX_REJECTIONS_LOGGED at a time: a
-   * script that adds thousands of set elements with the same malformed comment gets a few lines and a
-   * count, not thousands of lines.
+   * #reportOnce logs each rejection when it first appears, through the log's repeat limit: a script
+   * that adds thousands of set elements with the same malformed comment gets a few lines and a count,
+   * not thousands of lines (nfprom_comments_rejected has them all).
    */
   #reportOnce(kind: Kind, rejected: readonly ItemRejection[]): void {
     const before = this.#reported.get(kind);
     const now = new Set<string>();
-    let fresh = 0;
+    const msg = `${KIND_WORDS[kind]} comment rejected`;
     for (const r of rejected) {
       const key = JSON.stringify([r.labels, r.comment, r.reason]);
       now.add(key);
-      if (before?.has(key) || ++fresh > MAX_REJECTIONS_LOGGED) continue;
-      this.log?.warn(`${KIND_WORDS[kind]} comment rejected`, {
-        ...r.labels,
-        comment: r.comment,
-        reason: r.reason,
-      });
-    }
-    if (fresh > MAX_REJECTIONS_LOGGED) {
-      const more = fresh - MAX_REJECTIONS_LOGGED;
-      this.log?.warn(`${KIND_WORDS[kind]} comments rejected`, {
-        more,
-        metric: `${this.ns}_comments_rejected`,
-      });
+      if (before?.has(key)) continue;
+      this.log?.warnRepeated(msg, msg, { ...r.labels, comment: r.comment, reason: r.reason });
     }
     this.#reported.set(kind, now);
   }

@@ -71,44 +71,12 @@ export function parseWebConfig(text: string, baseDir: string): WebConfigSpec {
 
 function tlsSettings(t: Obj, baseDir: string): TlsSettings<PemSource> | undefined {
   const p = "tls_server_config";
-  // As the toolkit's TLSConfig.IsEnabled: any certificate or client-auth key turns TLS on.
-  const enabling = [
-    "cert",
-    "key",
-    "cert_file",
-    "key_file",
-    "client_ca",
-    "client_ca_file",
-    "client_auth_type",
-  ];
-  if (!enabling.some((k) => t[k] !== undefined && t[k] !== "")) return undefined;
-  const cert = pem(t, "cert", baseDir);
-  const key = pem(t, "key", baseDir);
-  if (!cert) throw new WebConfigError(`${p}: missing one of cert or cert_file`);
-  if (!key) throw new WebConfigError(`${p}: missing one of key or key_file`);
-  const clientCa = pem(t, "client_ca", baseDir);
-  const clientAuth = clientAuthType(t.client_auth_type);
-  if (clientCa && clientAuth === "NoClientCert") {
-    throw new WebConfigError(
-      `${p}.${clientCa.key}: a client CA is configured but client_auth_type is NoClientCert`,
-    );
-  }
-  if (
-    !clientCa &&
-    (clientAuth === "VerifyClientCertIfGiven" || clientAuth === "RequireAndVerifyClientCert")
-  ) {
-    // Go would verify against the system roots: any publicly trusted certificate would be a valid client.
-    throw new WebConfigError(`${p}.client_auth_type: ${clientAuth} needs client_ca_file (or client_ca)`);
-  }
+  // Every value is checked whether or not TLS ends up on: the toolkit decodes the whole block strictly,
+  // so a bad min_version beside no certificate is an error there too, not a setting silently dropped.
   const minVersion = version(t.min_version ?? "TLS12", `${p}.min_version`);
   const maxVersion = version(t.max_version ?? "TLS13", `${p}.max_version`);
-  // Node's version names sort lexically in protocol order: TLSv1 < TLSv1.1 < TLSv1.2 < TLSv1.3.
-  if (minVersion > maxVersion) throw new WebConfigError(`${p}: min_version is above max_version`);
-  return {
-    cert,
-    key,
-    clientCa,
-    clientAuth,
+  const common = {
+    clientAuth: clientAuthType(t.client_auth_type),
     minVersion,
     maxVersion,
     ciphers: ciphers(t.cipher_suites),
@@ -122,6 +90,44 @@ function tlsSettings(t: Obj, baseDir: string): TlsSettings<PemSource> | undefine
         ? undefined
         : strings(t.client_allowed_sans, `${p}.client_allowed_sans`),
   };
+  const cert = pem(t, "cert", baseDir);
+  const key = pem(t, "key", baseDir);
+  const clientCa = pem(t, "client_ca", baseDir);
+  // As the toolkit's TLSConfig.IsEnabled: any certificate or client-auth key turns TLS on.
+  const enabled = cert || key || clientCa || (t.client_auth_type ?? "") !== "";
+  if (!enabled) {
+    if (common.clientAllowedSans)
+      throw new WebConfigError(`${p}.client_allowed_sans: set, but TLS is off (no cert_file)`);
+    return undefined;
+  }
+  if (!cert) throw new WebConfigError(`${p}: missing one of cert or cert_file`);
+  if (!key) throw new WebConfigError(`${p}: missing one of key or key_file`);
+  const clientAuth = common.clientAuth;
+  if (clientCa && clientAuth === "NoClientCert") {
+    throw new WebConfigError(
+      `${p}.${clientCa.key}: a client CA is configured but client_auth_type is NoClientCert`,
+    );
+  }
+  if (
+    !clientCa &&
+    (clientAuth === "VerifyClientCertIfGiven" || clientAuth === "RequireAndVerifyClientCert")
+  ) {
+    // Go would verify against the system roots: any publicly trusted certificate would be a valid client.
+    throw new WebConfigError(`${p}.client_auth_type: ${clientAuth} needs client_ca_file (or client_ca)`);
+  }
+  if (
+    common.clientAllowedSans &&
+    clientAuth !== "RequireAnyClientCert" &&
+    clientAuth !== "RequireAndVerifyClientCert"
+  ) {
+    // Without a required client certificate there may be nothing to match: the toolkit refuses it.
+    throw new WebConfigError(
+      `${p}.client_allowed_sans: needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert`,
+    );
+  }
+  // Node's version names sort lexically in protocol order: TLSv1 < TLSv1.1 < TLSv1.2 < TLSv1.3.
+  if (minVersion > maxVersion) throw new WebConfigError(`${p}: min_version is above max_version`);
+  return { cert, key, clientCa, ...common };
 }
 
 /** pem reads `<name>_file` (a path) or `<name>` (inline PEM); both at once is ambiguous and an error. */

@@ -41,6 +41,10 @@ export function collectorFor(
     sources.map((source) => new SourceRunner(source, options)),
     config.skipProof ? undefined : new WholeReadProof(options.recvTimeoutMs),
     { ...options, ...(config.backgroundReadTimeoutMs && { backgroundMs: config.backgroundReadTimeoutMs }) },
-    (name, err) => log.warn("source failed", { source: name, err: toErrorInfo(err).message }),
+    (name, err) =>
+      log.warnRepeated(`source failed: ${name}`, "source failed", {
+        source: name,
+        err: toErrorInfo(err).message,
+      }),
   );
 }

@@ -30,6 +30,8 @@ const DEFAULTS: Config = {
   ruleLabels: [],
   allRules: false,
   duplicates: "sum",
+  maxLabelNames: 64,
+  maxLabelValueLength: 1024,
   input: undefined,
   format: "text",
 };

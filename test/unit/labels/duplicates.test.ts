@@ -144,3 +144,67 @@ describe("target label names and derived labels", () => {
     assert.equal(set.adjusted, undefined);
   });
 });
+
+describe("reserved keys and label limits", () => {
+  test("le and quantile are exported as exported_le/exported_quantile and reported, like job", () => {
+    const set = evaluate({}, [rule(2, "nft(le=0.5;quantile=0.9;job=j)", 1n)]);
+    assert.deepEqual(set.keys, ["exported_job", "exported_le", "exported_quantile"]);
+    assert.deepEqual(
+      set.adjusted?.map((r) => r.reason),
+      [
+        '"le" exported as exported_le, "quantile" exported as exported_quantile, "job" exported as exported_job: Prometheus reads le as a histogram bucket bound; Prometheus reads quantile as a summary quantile; Prometheus sets job and instance itself',
+      ],
+    );
+  });
+
+  test("-max-label-names: the most used names stay; a rule using another is rejected, the rest exported", () => {
+    const rules = [
+      rule(2, "nft(svc=a;dir=in)", 1n),
+      rule(3, "nft(svc=b;dir=out)", 2n),
+      rule(4, "nft(svc=c;rare=x)", 4n),
+      rule(5, "nft(svc=d;zone=y)", 8n),
+    ];
+    const set = evaluate({ maxLabelNames: 2 }, rules);
+    assert.deepEqual(set.keys, ["dir", "svc"]);
+    assert.deepEqual(
+      set.series.map((s) => s.values),
+      [
+        ["in", "a"],
+        ["out", "b"],
+      ],
+    );
+    assert.deepEqual(set.counts, { exported: 2, ignored: 0, rejected: 2 });
+    assert.deepEqual(set.overLimits, { labelNames: 2, labelValueLength: 0 });
+    assert.deepEqual(
+      set.rejected.map((r) => [r.handle, r.reason]),
+      [
+        [4n, "uses a label name beyond the 2 most used ones (-max-label-names; the rules use 4)"],
+        [5n, "uses a label name beyond the 2 most used ones (-max-label-names; the rules use 4)"],
+      ],
+    );
+    assert.deepEqual(evaluate({ maxLabelNames: 0 }, rules).keys, ["dir", "rare", "svc", "zone"]);
+  });
+
+  test("5,000 rules with 5,000 distinct keys: 64 names at most, every series small", () => {
+    const rules = Array.from({ length: 5000 }, (_, i) => rule(i + 2, `nft(k${i}=v;svc=s${i})`, 1n));
+    const set = evaluate({ maxLabelNames: 64 }, rules);
+    assert.equal(set.keys.length, 64);
+    assert.equal(set.counts.exported, 63);
+    assert.equal(set.overLimits.labelNames, 5000 - 63);
+  });
+
+  test("-max-label-value-length: a longer derived value is exported empty and the rule reported", () => {
+    const long = Array.from({ length: 100 }, (_, i) => `10.0.${i}.0/24`).join(",");
+    const set = evaluate(
+      { maxLabelValueLength: 64 },
+      [rule(2, "nft(svc=a)", 1n, [long, "22"])],
+      ["address", "port"],
+    );
+    assert.deepEqual(set.series[0]?.values, ["", "22", "a"]);
+    assert.deepEqual(set.overLimits, { labelNames: 0, labelValueLength: 1 });
+    assert.deepEqual(
+      set.adjusted?.map((r) => r.reason),
+      ['"address" exported empty: the value is longer than 64 characters (-max-label-value-length)'],
+    );
+  });
+});

@@ -38,6 +38,7 @@ describe("LabelPolicy.evaluate", () => {
       starts: new Int32Array(1),
       members: new Int32Array(0),
       counts: { exported: 0, ignored: 0, rejected: 0 },
+      overLimits: { labelNames: 0, labelValueLength: 0 },
       rejected: [],
     });
   });

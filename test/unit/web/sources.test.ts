@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderText as renderTextBuffer } from "../../../src/exposition/text.js";
 import { fromWireSnapshot, toWireSnapshot } from "../../../src/ipc/protocol.js";
-import type { LogFields, Logger } from "../../../src/log.js";
+import { REPEATS_PER_INTERVAL } from "../../../src/log.js";
 import { SourceRenderer } from "../../../src/web/sources.js";
+import { CaptureLogger } from "../helpers/logger.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
 import { columnar, type SnapshotObjects as Snapshot } from "../helpers/snapshot.js";
 
@@ -103,8 +104,8 @@ test("the exposition passes promtool check metrics", { skip: promtoolMissing }, 
 });
 
 test("malformed nft(...) comments: the items keep their series, are counted by kind and logged once", () => {
-  const warned: [string, LogFields | undefined][] = [];
-  const log = { warn: (msg: string, fields?: LogFields) => warned.push([msg, fields]) } as unknown as Logger;
+  const log = new CaptureLogger();
+  const warned = () => log.entries.map((e) => [e.msg, e.fields]);
   const renderer = new SourceRenderer("nfprom", log);
   const lines = (snapshot: Snapshot) => renderText(sourceFamilies("nfprom", snapshot, renderer)).split("\n");
   const element = { key: "10.0.0.1", comment: "nft(a=1;a=2)", bytes: 1n, packets: 1n };
@@ -127,7 +128,7 @@ test("malformed nft(...) comments: the items keep their series, are counted by k
     ),
   );
   const where = { family: "inet", table: "firewall" };
-  assert.deepEqual(warned, [
+  assert.deepEqual(warned(), [
     [
       "named counter comment rejected",
       {
@@ -153,14 +154,13 @@ test("malformed nft(...) comments: the items keep their series, are counted by k
   // Another item's comment changes: the kind is labelled again, and the rejection stays logged once.
   const note = (c: (typeof counters)[number]) => (c.name === "c" ? { ...c, comment: "another note" } : c);
   lines({ ...bad, counters: counters.map(note) });
-  assert.equal(warned.length, 2, "each rejection is logged once, not on every scrape");
+  assert.equal(warned().length, 2, "each rejection is logged once, not on every scrape");
   const fixed = lines({ ...bad, counters: counters.map((c) => ({ ...c, comment: "nft(svc=b)" })) });
   assert.ok(fixed.includes('nfprom_comments_rejected{kind="counter"} 0'));
 });
 
-test("many malformed comments at once: ten logged one by one, the rest as one count", () => {
-  const warned: [string, LogFields | undefined][] = [];
-  const log = { warn: (msg: string, fields?: LogFields) => warned.push([msg, fields]) } as unknown as Logger;
+test("many malformed comments at once: a few logged one by one, then the log's repeat limit counts", () => {
+  const log = new CaptureLogger();
   const elements = Array.from({ length: 15 }, (_, i) => ({
     key: `10.0.0.${i}`,
     comment: "nft(oops)",
@@ -172,10 +172,10 @@ test("many malformed comments at once: ten logged one by one, the rest as one co
     sourceFamilies("nfprom", { ...BASE, sets, sources: [] }, new SourceRenderer("nfprom", log)),
   );
   assert.match(text, /\nnfprom_comments_rejected\{kind="set_element"\} 15\n/);
-  assert.equal(warned.filter(([msg]) => msg === "set element comment rejected").length, 10);
-  assert.deepEqual(warned.at(-1), [
-    "set element comments rejected",
-    { more: 5, metric: "nfprom_comments_rejected" },
+  const warned = log.entries.map((e) => e.msg);
+  assert.equal(warned.filter((msg) => msg === "set element comment rejected").length, REPEATS_PER_INTERVAL);
+  assert.deepEqual(warned.slice(REPEATS_PER_INTERVAL), [
+    "repeated warnings: counting the rest of this interval",
   ]);
 });
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { weaknesses } from "../../../src/reader/web-security.js";
 import { loadWebSecurity } from "../../../src/webconfig/load.js";
 import { listenerShape, NO_SECURITY } from "../../../src/webconfig/model.js";
 import { parseWebConfig, WebConfigError } from "../../../src/webconfig/parse.js";
@@ -215,6 +216,42 @@ describe("parseWebConfig: rejected files name the key", () => {
       /^rate_limit.interval: "soon" is not a duration/,
     ],
     ["burst", "rate_limit:\n  burst: 0\n  interval: 1s\n", /^rate_limit.burst: must be an integer >= 1$/],
+    [
+      "allowed sans without a required client certificate",
+      "tls_server_config:\n  cert: A\n  key: B\n  client_allowed_sans: [a]\n",
+      /^tls_server_config.client_allowed_sans: needs client_auth_type RequireAnyClientCert/,
+    ],
+    // A TLS block without a certificate turns TLS off, but its values are still checked, as in the toolkit.
+    [
+      "min_version without a certificate",
+      "tls_server_config:\n  min_version: TLS99\n",
+      /^tls_server_config.min_version: unknown TLS version "TLS99"/,
+    ],
+    [
+      "max_version without a certificate",
+      "tls_server_config:\n  max_version: [TLS13]\n",
+      /^tls_server_config.max_version: expected a string$/,
+    ],
+    [
+      "cipher without a certificate",
+      "tls_server_config:\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n",
+      /^tls_server_config.cipher_suites: unknown or insecure cipher suite/,
+    ],
+    [
+      "curve without a certificate",
+      "tls_server_config:\n  curve_preferences: [P-256]\n",
+      /^tls_server_config.curve_preferences: unknown curve/,
+    ],
+    [
+      "prefer_server_cipher_suites without a certificate",
+      "tls_server_config:\n  prefer_server_cipher_suites: 1\n",
+      /prefer_server_cipher_suites: expected true or false/,
+    ],
+    [
+      "allowed sans without TLS",
+      "tls_server_config:\n  client_allowed_sans: [a]\n",
+      /^tls_server_config.client_allowed_sans: set, but TLS is off/,
+    ],
   ];
   for (const [name, yaml, message] of cases) test(name, rejects(yaml, message));
 });
@@ -312,5 +349,24 @@ describe("loadWebSecurity (files made with openssl)", () => {
       () => loadWebSecurity(join(dir, "absent.yml")),
       /^WebConfigError: web config .*absent.yml: cannot read it: ENOENT$/,
     );
+  });
+});
+
+describe("weaknesses: what a web config file leaves open", () => {
+  const tls = (clientAuth: string) => ({ tls: { clientAuth } }) as unknown as Partial<typeof NO_SECURITY>;
+  const of = (extra: Partial<typeof NO_SECURITY>) => weaknesses({ ...NO_SECURITY, source: "f", ...extra });
+  test("an empty file: neither TLS nor authentication", () =>
+    assert.deepEqual(of({}), [
+      "web config file enables neither TLS nor authentication: plain HTTP, every client that reaches the port can scrape",
+    ]));
+  test("TLS without users or verified client certificates", () =>
+    assert.match(of(tls("NoClientCert")).join(), /no basic_auth_users and no verified client certificates/));
+  test("users without TLS", () =>
+    assert.deepEqual(of({ users: { a: HASH } }), [
+      "web config file sets basic_auth_users without TLS: passwords cross the network in clear text",
+    ]));
+  test("users with TLS, or verified client certificates: nothing to say", () => {
+    assert.deepEqual(of({ users: { a: HASH }, ...tls("NoClientCert") }), []);
+    assert.deepEqual(of(tls("RequireAndVerifyClientCert")), []);
   });
 });
