@@ -5,7 +5,7 @@ import { WEB_EXIT_FATAL } from "../ipc/protocol.js";
 import type { Logger } from "../log.js";
 import { V8_MEMORY_OPTIONS } from "../memory.js";
 
-const WEB_MAIN = fileURLToPath(new URL("../web/main.js", import.meta.url));
+export const WEB_MAIN = fileURLToPath(new URL("../web/main.js", import.meta.url));
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 /** A web process that ran this long counts as healthy: the next crash restarts from MIN_BACKOFF_MS. */
@@ -15,8 +15,6 @@ const STOP_GRACE_MS = 5_000;
 export interface WebProcessOptions {
   /** Serialised web configuration, passed as the only argument. */
   configJson: string;
-  /** Set when the reader runs as root: the identity libuv switches to (setgroups(0), setgid, setuid). */
-  identity: { uid: number; gid: number } | undefined;
   onMessage: (child: ChildProcess, msg: unknown) => void;
   /** Called right after each fork (first start and restarts): the reader sends the web config here. */
   onSpawn: (child: ChildProcess) => void;
@@ -49,7 +47,6 @@ export class WebProcess {
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       execArgv: V8_MEMORY_OPTIONS,
-      ...(this.options.identity ?? {}),
     });
     this.#child = child;
     child.on("message", (msg) => this.options.onMessage(child, msg));

@@ -1,6 +1,6 @@
 import { isWebConfigMessage, type ReadRequest, WEB_EXIT_FATAL } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
-import { dropAllPrivileges, isUnprivileged, procStatus } from "../privileges/caps.js";
+import { dropAllPrivileges, isUnprivileged, procStatus, switchIdentity } from "../privileges/caps.js";
 import type { WebSecurity } from "../webconfig/model.js";
 import type { WebConfig } from "./config.js";
 import { WebFrontend } from "./frontend.js";
@@ -11,8 +11,9 @@ import { Scraper } from "./scrape.js";
 import type { ServerOptions } from "./server.js";
 
 /**
- * The unprivileged web process. Started by the reader over fork() with an IPC channel; it first gives up
- * every privilege it may have inherited, waits for the web security settings the reader sends first,
+ * The unprivileged web process. Started by the reader over fork() with an IPC channel; once its modules are
+ * loaded (all imported statically, above) it switches to the web user and gives up every privilege it may
+ * have inherited, waits for the web security settings the reader sends first,
  * then serves HTTP(S) and asks the reader for data on each scrape. It exits when the IPC channel closes
  * (the reader is gone) and on SIGTERM/SIGINT.
  */
@@ -22,6 +23,7 @@ function main(): void {
   if (!process.send || !process.connected)
     fatal(log, "the web process is started by nfprom itself, not by hand");
   try {
+    if (config.identity) switchIdentity(config.identity.uid, config.identity.gid);
     dropAllPrivileges();
   } catch (err) {
     fatal(log, "cannot drop privileges", { err: (err as Error).message });
