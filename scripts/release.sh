@@ -2,7 +2,8 @@
 # `npm run release`: the self-contained tarballs release/nfprom-<version>-linux-{x64,arm64}.tar.gz and the
 # Debian packages release/nfprom_<version>_{amd64,arm64}.deb. Everything comes from the lockfile and the
 # npm cache, checked against pinned checksums (packaging/runtimes.json, package-lock.json): once the
-# runtimes have been fetched, no network is needed. RELEASE_DIR overrides the output directory.
+# runtimes have been fetched, no network is needed. RELEASE_DIR overrides the output directory;
+# RELEASE_GZIP_LEVEL (default 9) trades size for time (CI uses 1: 10 % larger, 3 times faster).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -35,8 +36,10 @@ build_tree() {
     mkdir -p "$root/app/$(dirname "$dep")"
     cp -r "$dep" "$root/app/$dep"
   done
-  # koffi's C++ sources and build scripts: not needed at run time.
-  rm -rf "$root/app/node_modules/koffi/"{src/koffi/src,src/koffi/CMakeLists.txt,vendor,lib,doc,cnoke.cjs}
+  # koffi's C++ sources and build scripts: not needed at run time (its JavaScript is).
+  rm -rf "$root/app/node_modules/koffi/"{src/koffi/CMakeLists.txt,vendor,lib,doc,cnoke.cjs}
+  find "$root/app/node_modules/koffi/src" -type f ! -name '*.js' ! -name '*.cjs' -delete
+  find "$root/app/node_modules/koffi/src" -type d -empty -delete
   koffi="node_modules/@koromix/koffi-linux-$arch"
   npm_fetch "@koromix/koffi-linux-$arch@$(manifest "lock.packages['$koffi'].version")" \
     "$(manifest "lock.packages['$koffi'].integrity")" "$root/app/$koffi"
@@ -53,7 +56,7 @@ for arch in x64 arm64; do
   name="nfprom-$version-linux-$arch"
   build_tree "$arch" "$stage/$name"
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
-    -C "$stage" -cf - "$name" | gzip -n >"$out/$name.tar.gz"
+    -C "$stage" -cf - "$name" | gzip -n "-${RELEASE_GZIP_LEVEL:-9}" >"$out/$name.tar.gz"
   bash packaging/debian/build-deb.sh "$stage/$name" "$arch" "$version" "$out"
   echo "release: $out/$name.tar.gz"
 done

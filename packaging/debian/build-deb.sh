@@ -43,5 +43,5 @@ sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$debarch/" \
 (cd "$pkg" && find usr lib -type f -print0 | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
 chmod -R u=rwX,go=rX "$pkg"
 find "$pkg" -depth -newermt "@${SOURCE_DATE_EPOCH:-0}" -exec touch -h -d "@${SOURCE_DATE_EPOCH:-0}" {} + 2>/dev/null || true
-dpkg-deb --root-owner-group -Zgzip -z6 --build "$pkg" "$out/nfprom_${version}_$debarch.deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip "-z${RELEASE_GZIP_LEVEL:-9}" --build "$pkg" "$out/nfprom_${version}_$debarch.deb" >/dev/null
 echo "release: $out/nfprom_${version}_$debarch.deb"
