@@ -43,6 +43,8 @@ build_tree() {
   koffi="node_modules/@koromix/koffi-linux-$arch"
   npm_fetch "@koromix/koffi-linux-$arch@$(manifest "lock.packages['$koffi'].version")" \
     "$(manifest "lock.packages['$koffi'].integrity")" "$root/app/$koffi"
+  # The dependencies' command-line scripts (#!): nfprom imports none of them.
+  find "$root/app/node_modules" -type f -exec sh -c '[ "$(head -c2 "$1")" = "#!" ] && rm "$1"' _ {} \;
   # Only glibc builds (Debian, Ubuntu, ...); nothing under app/ is run directly (node loads it).
   rm -rf "$root/app/$koffi/"musl_*
   chmod -R a-x+X "$root/app"

@@ -291,7 +291,7 @@ export const FLAGS: FlagSpec[] = [
     key: "jsonfile",
     arg: "path",
     default: "",
-    help: "also write each snapshot to this JSON file (atomically, mode 0640, group -g); empty: off",
+    help: "also write each snapshot to this JSON file in the Go tool's format (atomically, mode 0640, group --web.group); empty: off",
     parse: (v) => (v === "" ? undefined : v),
   },
   {
@@ -302,7 +302,7 @@ export const FLAGS: FlagSpec[] = [
     key: "headerTimeoutMs",
     arg: "duration",
     default: "3s",
-    help: "time a client has to send its request headers",
+    help: "time a client has to send its request headers; slower clients are disconnected",
     parse: positiveDuration,
   },
   {
@@ -312,7 +312,7 @@ export const FLAGS: FlagSpec[] = [
     key: "readTimeoutMs",
     arg: "duration",
     default: "10s",
-    help: "longest time one read of the chain may take before the scrape reports nfprom_up 0",
+    help: "longest time one read of the chain may take before the scrape reports nfprom_up 0 (a Prometheus scrape timeout shortens it)",
     parse: positiveDuration,
   },
   {
@@ -341,7 +341,7 @@ export const FLAGS: FlagSpec[] = [
     key: "logLevel",
     arg: "level",
     default: "info",
-    help: `only log messages at or above this level: ${LOG_LEVELS.join(", ")}`,
+    help: `only log messages at or above this level: ${LOG_LEVELS.join(", ")}; logs go to stderr`,
     parse: (v) => oneOf(v, LOG_LEVELS),
   },
   {
