@@ -21,20 +21,12 @@ import {
   accountingRuleset,
   Netns,
   parseExposition,
-  REPO_ROOT,
   readCounterMap,
   run,
   startNfprom,
 } from "../system/harness.js";
+import { RELEASE_DIR, RUNTIMES, VERSION } from "./common.js";
 
-const RELEASE_DIR = process.env.NFPROM_RELEASE_DIR;
-if (!RELEASE_DIR) throw new Error("NFPROM_RELEASE_DIR is not set: run scripts/test-release.sh");
-
-const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
-const runtimes = JSON.parse(readFileSync(join(REPO_ROOT, "packaging/runtimes.json"), "utf8")) as {
-  bundled: string;
-  packages: Record<string, { node_sha256: string }>;
-};
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 const ARCHES = { x64: /ELF 64-bit LSB .*x86-64/, arm64: /ELF 64-bit LSB .*ARM aarch64/ } as const;
 /** The cross-built glibc of Debian's *-arm64-cross packages, for qemu-user (no binfmt_misc here). */
@@ -46,8 +38,8 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 /** unpack extracts the arch's tarball into a fresh directory below `scratch` and returns its root. */
 async function unpack(arch: keyof typeof ARCHES): Promise<string> {
   const dir = mkdtempSync(join(scratch, `${arch}-`));
-  const name = `nfprom-${pkg.version}-linux-${arch}`;
-  const r = await run("tar", ["-xzf", join(RELEASE_DIR as string, `${name}.tar.gz`), "-C", dir]);
+  const name = `nfprom-${VERSION}-linux-${arch}`;
+  const r = await run("tar", ["-xzf", join(RELEASE_DIR, `${name}.tar.gz`), "-C", dir]);
   assert.equal(r.code, 0, r.stderr);
   return join(dir, name);
 }
@@ -75,7 +67,7 @@ const RULES = [
 ];
 
 /** scrapeChain runs `command` as the exporter in a fresh netns and checks the scrape against nft -j. */
-async function scrapeChain(t: TestContext, command: string[], node = `v${runtimes.bundled}`) {
+async function scrapeChain(t: TestContext, command: string[], node = `v${RUNTIMES.bundled}`) {
   const ns = await Netns.create("release", { t });
   await ns.nft(accountingRuleset(RULES));
   const h = await startNfprom(ns, ["--table", "firewall", "--chain", "accounting"], { command });
@@ -99,7 +91,7 @@ for (const arch of Object.keys(ARCHES) as (keyof typeof ARCHES)[]) {
   test(`${arch} tarball: launcher, runtime as pinned, every binary built for ${arch}, no source maps`, async () => {
     const root = await unpack(arch);
     const node = readFileSync(join(root, "runtime/node"));
-    const pinned = runtimes.packages[`node-linux-${arch}@${runtimes.bundled}`]?.node_sha256;
+    const pinned = RUNTIMES.packages[`node-linux-${arch}@${RUNTIMES.bundled}`]?.node_sha256;
     assert.equal(createHash("sha256").update(node).digest("hex"), pinned);
     for (const f of [
       "bin/nfprom",
@@ -128,7 +120,7 @@ test("x64 tarball unpacked where only root can enter: --version, then it scrapes
   const root = await unpack("x64");
   assert.equal(statSync(scratch).mode & 0o777, 0o700);
   const version = await run(join(root, "bin/nfprom"), ["--version"]);
-  assert.equal(version.stdout, `nfprom ${pkg.version} (node v${runtimes.bundled})\n`);
+  assert.equal(version.stdout, `nfprom ${VERSION} (node v${RUNTIMES.bundled})\n`);
   const h = await scrapeChain(t, [join(root, "bin/nfprom")]);
   assert.ok(
     h.logs().some((l) => /listening/.test(l) && /uid=65534/.test(l)),
@@ -137,7 +129,7 @@ test("x64 tarball unpacked where only root can enter: --version, then it scrapes
 });
 
 test("npm package: LICENSE, no source maps; npm install -g of it gives a working nfprom and man page", async (t) => {
-  const tarball = join(RELEASE_DIR as string, `nfprom-${pkg.version}.tgz`);
+  const tarball = join(RELEASE_DIR, `nfprom-${VERSION}.tgz`);
   const list = await run("tar", ["-tzf", tarball]);
   const files = list.stdout.split("\n");
   assert.ok(files.includes("package/LICENSE") && files.includes("package/dist/src/cli/main.js"), list.stdout);
@@ -155,7 +147,7 @@ test("npm package: LICENSE, no source maps; npm install -g of it gives a working
   assert.ok(existsSync(join(prefix, "share/man/man1/nfprom.1")));
   const nfprom = join(prefix, "bin/nfprom");
   const version = await run(nfprom, ["--version"]);
-  assert.equal(version.stdout, `nfprom ${pkg.version} (node ${process.version})\n`, version.stderr);
+  assert.equal(version.stdout, `nfprom ${VERSION} (node ${process.version})\n`, version.stderr);
   await scrapeChain(t, [nfprom], process.version);
 });
 
@@ -165,7 +157,7 @@ test("arm64 tarball under qemu-user: --version, and check reads nft -j output", 
   const version = await run(QEMU[0] as string, [...QEMU.slice(1), ...main, "--version"], {
     timeoutMs: 120_000,
   });
-  assert.equal(version.stdout, `nfprom ${pkg.version} (node v${runtimes.bundled})\n`, version.stderr);
+  assert.equal(version.stdout, `nfprom ${VERSION} (node v${RUNTIMES.bundled})\n`, version.stderr);
   const ruleset = {
     nftables: [
       { table: { family: "inet", name: "firewall", handle: 1 } },

@@ -5,23 +5,10 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  accountingRuleset,
-  Netns,
-  parseExposition,
-  REPO_ROOT,
-  run,
-  sleep,
-  startNfprom,
-} from "../system/harness.js";
+import { accountingRuleset, Netns, parseExposition, run, sleep, startNfprom } from "../system/harness.js";
+import { RELEASE_DIR, RUNTIMES, VERSION } from "./common.js";
 
-const RELEASE_DIR = process.env.NFPROM_RELEASE_DIR;
-if (!RELEASE_DIR) throw new Error("NFPROM_RELEASE_DIR is not set: run scripts/test-release.sh");
-const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
-const { bundled } = JSON.parse(readFileSync(join(REPO_ROOT, "packaging/runtimes.json"), "utf8")) as {
-  bundled: string;
-};
-const DEB = join(RELEASE_DIR, `nfprom_${version}_amd64.deb`);
+const DEB = join(RELEASE_DIR, `nfprom_${VERSION}_amd64.deb`);
 const UNIT = "/lib/systemd/system/nfprom.service";
 /** Highest `systemd-analyze security` exposure the unit may have (issue 17). */
 const MAX_EXPOSURE = 3.0;
@@ -48,7 +35,7 @@ test(".deb: dpkg -i, --version, the unit, a scrape from /usr/bin/nfprom, dpkg --
   const files = (await run("dpkg", ["-L", "nfprom"])).stdout.split("\n").filter((f) => f !== "");
 
   const v = await run("/usr/bin/nfprom", ["--version"]);
-  assert.equal(v.stdout, `nfprom ${version} (node v${bundled})\n`, v.stderr);
+  assert.equal(v.stdout, `nfprom ${VERSION} (node v${RUNTIMES.bundled})\n`, v.stderr);
   const user = await run("getent", ["passwd", "nfprom"]);
   assert.match(user.stdout, /^nfprom:x:\d+:\d+:[^:]*:\/:\/usr\/sbin\/nologin\n$/);
   const uid = user.stdout.split(":")[2] as string;
