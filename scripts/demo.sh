@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Live demo: a private network namespace with an accounting chain, some traffic, nfprom inside it, a scrape.
-# Nothing outside the namespace is touched. Needs root (for the namespace); re-runs itself with sudo.
+# Nothing outside the namespace is touched. Needs root (for the namespace); re-runs itself with sudo if there is one.
 # Usage: bash scripts/demo.sh [--keep]   (--keep: leave nfprom running until Ctrl-C)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" != 0 ]; then exec sudo -E bash "$0" "$@"; fi
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "demo.sh: needs root (for the network namespace): run it as root" >&2; exit 1; }
+  exec sudo -E bash "$0" "$@"
+fi
 keep=${1:-}
 
 source scripts/lib.sh
@@ -44,6 +47,6 @@ echo "(the rule with 'bad-key' is rejected and logged once; the ssh rule has no 
 echo " that use the named counter, the quota and the sets have no counter of their own: all are ignored as rule"
 echo " series; what they count is exported as the objects' and the set elements' series)"
 if [ "$keep" = "--keep" ]; then
-  echo "== nfprom keeps running in $ns; try: sudo ip netns exec $ns curl 127.0.0.1:9830/metrics — Ctrl-C ends"
+  echo "== nfprom keeps running in $ns; try (as root): ip netns exec $ns curl 127.0.0.1:9830/metrics — Ctrl-C ends"
   wait "$pid"
 fi

@@ -21,14 +21,19 @@ function formatText(result: CheckResult, source: string): string {
   const n = (s: Finding["severity"]) => result.findings.filter((f) => f.severity === s).length;
   const { exported, ignored, rejected } = result.counts;
   lines.push(
-    `${source}: ${result.rules} rules: ${exported} exported as ${result.series} series, ${ignored} ignored, ${rejected} rejected`,
+    `${source}: ${count(result.rules, "rule")}: ${exported} exported as ${result.series} series, ${ignored} ignored, ${rejected} rejected`,
     `labels: ${result.keys.length > 0 ? result.keys.join(", ") : "(none)"}`,
     ...(result.items === undefined
       ? []
       : [`named counters, quotas and set elements: ${result.items} checked`]),
-    `${n("error")} errors, ${n("warning")} warnings, ${n("info")} notes: ${isClean(result) ? "clean" : "problems found"}`,
+    `${count(n("error"), "error")}, ${count(n("warning"), "warning")}, ${count(n("info"), "note")}: ${isClean(result) ? "clean" : "problems found"}`,
   );
   return `${lines.join("\n")}\n`;
+}
+
+/** count: "1 error", "2 errors". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function formatJson(result: CheckResult, source: string): string {

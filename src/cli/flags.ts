@@ -83,9 +83,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ["logfmt", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-/** UsageError: a bad command line. The CLI prints it with the usage text and exits 2. */
+/** UsageError: a bad command line. The CLI prints it and where to find the usage, and exits 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  /** The command whose usage applies (whose --help to point at). */
+  command: Command = "serve";
 }
 
 /** The subcommands; `serve` (the exporter) is the default when the first argument is a flag. */
@@ -98,11 +100,28 @@ export const COMMANDS = {
 } as const;
 export type Command = keyof typeof COMMANDS;
 
-interface FlagSpec {
+/**
+ * The headings of --help and of the flag reference, in their order. Flag names follow one scheme:
+ * lowercase words joined by "-", after a "group." prefix where a flag belongs to a part of nfprom (web.,
+ * log., read., sets.); older spellings stay accepted as aliases.
+ */
+export const FLAG_GROUPS = {
+  source: "What to read",
+  labels: "Labels and metric names",
+  web: "Web server",
+  output: "Output files",
+  check: "Checking",
+  log: "Logging",
+  general: "General",
+} as const;
+export type FlagGroup = keyof typeof FLAG_GROUPS;
+
+export interface FlagSpec {
   /** Canonical name; accepted as -name, --name, -name=value, --name=value. */
   name: string;
-  /** Older spellings that stay accepted (the Go seed's -listen). */
+  /** Older spellings that stay accepted (the Go seed's -listen, -u, -g, -timeout). */
   aliases?: readonly string[];
+  group: FlagGroup;
   /** May be given several times; the parsed values form an array (the default when none is given). */
   repeatable?: true;
   /** Commands that accept the flag; undefined: every command. */
@@ -114,10 +133,11 @@ interface FlagSpec {
   parse?: (value: string) => unknown;
 }
 
-/** FLAGS is the one table that drives parsing, --help and the README's flag reference. */
+/** FLAGS is the one table that drives parsing, --help, the man page and docs/flags.md (`npm run docs`). */
 export const FLAGS: FlagSpec[] = [
   {
     name: "table",
+    group: "source",
     key: "table",
     arg: "string",
     default: "firewall",
@@ -126,6 +146,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "chain",
+    group: "source",
     key: "chain",
     arg: "string",
     default: "accounting",
@@ -134,6 +155,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "family",
+    group: "source",
     key: "family",
     arg: "string",
     default: "all",
@@ -142,42 +164,47 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "chains",
+    group: "source",
     repeatable: true,
     key: "chainPatterns",
     arg: "[family/]table/chain",
     default: "",
-    help: "read every chain matching this glob (* and ?) instead of -table/-chain; repeat for more; series then carry family, table and chain labels",
+    help: "read every chain matching this glob (* and ?) instead of -table/-chain; series then carry family, table and chain labels",
     parse: parsePattern,
   },
   {
     name: "counters",
+    group: "source",
     repeatable: true,
     key: "counterPatterns",
     arg: "[family/]table/name",
     default: "",
-    help: "export the named counters matching this glob (e.g. firewall/*); repeat for more",
+    help: "export the named counters matching this glob (e.g. firewall/*)",
     parse: parsePattern,
   },
   {
     name: "quotas",
+    group: "source",
     repeatable: true,
     key: "quotaPatterns",
     arg: "[family/]table/name",
     default: "",
-    help: "export the quotas matching this glob; repeat for more",
+    help: "export the quotas matching this glob",
     parse: parsePattern,
   },
   {
     name: "sets",
+    group: "source",
     repeatable: true,
     key: "setPatterns",
     arg: "[family/]table/set",
     default: "",
-    help: "export per-element counters of the sets and maps matching this glob (declared with counter); repeat for more",
+    help: "export per-element counters of the sets and maps matching this glob (declared with counter)",
     parse: parsePattern,
   },
   {
     name: "read.background-timeout",
+    group: "source",
     key: "backgroundReadTimeoutMs",
     arg: "duration",
     default: "",
@@ -186,11 +213,13 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "read.skip-proof",
+    group: "source",
     key: "skipProof",
     help: "for measurements only: skip the proof that a read saw one committed ruleset (two generation reads and two empty transactions per read); reads can then be partial while the ruleset is reloaded",
   },
   {
     name: "sets.max-elements",
+    group: "source",
     key: "setMaxElements",
     arg: "int",
     default: "10000",
@@ -199,17 +228,19 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "web.listen-address",
+    group: "web",
     aliases: ["listen"],
     repeatable: true,
     commands: ["serve"],
     key: "listen",
     arg: "address",
     default: ":9830",
-    help: "host:port, :port or [ipv6]:port to listen on; repeat the flag for several addresses",
+    help: "host:port, :port or [ipv6]:port to listen on",
     parse: listen,
   },
   {
     name: "web.telemetry-path",
+    group: "web",
     commands: ["serve"],
     key: "telemetryPath",
     arg: "path",
@@ -219,6 +250,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "web.config.file",
+    group: "web",
     commands: ["serve"],
     key: "webConfigFile",
     arg: "path",
@@ -228,6 +260,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "web.max-requests",
+    group: "web",
     commands: ["serve"],
     key: "maxRequests",
     arg: "int",
@@ -237,6 +270,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "output",
+    group: "output",
     commands: ["textfile"],
     key: "output",
     arg: "path",
@@ -246,6 +280,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "interval",
+    group: "output",
     commands: ["textfile"],
     key: "intervalMs",
     arg: "duration",
@@ -255,6 +290,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "namespace",
+    group: "labels",
     key: "namespace",
     arg: "string",
     default: "nfprom",
@@ -263,32 +299,39 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "jsonfile",
+    group: "output",
     commands: ["serve"],
     key: "jsonfile",
     arg: "path",
     default: "",
-    help: "also write each snapshot to this JSON file (atomically, mode 0640, group -g); empty: off",
+    help: "also write each snapshot to this JSON file in the Go tool's format (atomically, mode 0640, group --web.group); empty: off",
     parse: (v) => (v === "" ? undefined : v),
   },
   {
-    name: "timeout",
+    name: "web.header-timeout",
+    aliases: ["timeout"],
+    group: "web",
     commands: ["serve"],
     key: "headerTimeoutMs",
     arg: "duration",
     default: "3s",
-    help: "time a client has to send its request headers",
+    help: "time a client has to send its request headers; slower clients are disconnected",
     parse: positiveDuration,
   },
   {
-    name: "read-timeout",
+    name: "read.timeout",
+    aliases: ["read-timeout"],
+    group: "source",
     key: "readTimeoutMs",
     arg: "duration",
     default: "10s",
-    help: "longest time one read of the chain may take before the scrape reports nfprom_up 0",
+    help: "longest time one read of the chain may take before the scrape reports nfprom_up 0 (a Prometheus scrape timeout shortens it)",
     parse: positiveDuration,
   },
   {
-    name: "u",
+    name: "web.user",
+    aliases: ["u"],
+    group: "web",
     commands: ["serve"],
     key: "user",
     arg: "user",
@@ -296,7 +339,9 @@ export const FLAGS: FlagSpec[] = [
     help: "user (name or UID) the web process runs as",
   },
   {
-    name: "g",
+    name: "web.group",
+    aliases: ["g"],
+    group: "web",
     commands: ["serve"],
     key: "group",
     arg: "group",
@@ -305,14 +350,16 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "log.level",
+    group: "log",
     key: "logLevel",
     arg: "level",
     default: "info",
-    help: `only log messages at or above this level: ${LOG_LEVELS.join(", ")}`,
+    help: `only log messages at or above this level: ${LOG_LEVELS.join(", ")}; logs go to stderr`,
     parse: (v) => oneOf(v, LOG_LEVELS),
   },
   {
     name: "log.format",
+    group: "log",
     key: "logFormat",
     arg: "format",
     default: "logfmt",
@@ -321,19 +368,22 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "rule-labels",
+    group: "labels",
     key: "ruleLabels",
     arg: "list",
     default: "",
-    help: `comma-separated labels derived from each rule's matches: ${Object.keys(DERIVED_LABELS).join(", ")}; a comment key of the same name wins (see README, Labels)`,
+    help: `comma-separated labels derived from each rule's matches: ${Object.keys(DERIVED_LABELS).join(", ")}; a comment key of the same name wins (see docs/labels.md)`,
     parse: ruleLabels,
   },
   {
     name: "all-rules",
+    group: "labels",
     key: "allRules",
     help: "also export rules with a counter but no nft(...) comment, labelled rule=<comment or #position>",
   },
   {
     name: "duplicates",
+    group: "labels",
     key: "duplicates",
     arg: "policy",
     default: "sum",
@@ -342,6 +392,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "max-label-names",
+    group: "labels",
     key: "maxLabelNames",
     arg: "int",
     default: String(DEFAULT_MAX_LABEL_NAMES),
@@ -350,6 +401,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "max-label-value-length",
+    group: "labels",
     key: "maxLabelValueLength",
     arg: "int",
     default: String(DEFAULT_MAX_LABEL_VALUE_LENGTH),
@@ -358,6 +410,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "input",
+    group: "check",
     commands: ["check"],
     key: "input",
     arg: "file",
@@ -367,6 +420,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     name: "format",
+    group: "check",
     commands: ["check"],
     key: "format",
     arg: "format",
@@ -374,8 +428,8 @@ export const FLAGS: FlagSpec[] = [
     help: `report format: ${CHECK_FORMATS.join(", ")}`,
     parse: (v) => oneOf(v, CHECK_FORMATS),
   },
-  { name: "v", key: "version", help: "print the version and exit" },
-  { name: "help", key: "help", help: "print this help and exit" },
+  { name: "version", aliases: ["v"], group: "general", key: "version", help: "print the version and exit" },
+  { name: "help", aliases: ["h"], group: "general", key: "help", help: "print this help and exit" },
 ];
 
 export type ParseResult =
@@ -384,18 +438,38 @@ export type ParseResult =
   | { kind: "version" };
 
 /**
- * parseArgs accepts Go-style (`-flag value`, `-flag=value`) and GNU-style (`--flag value`) flags.
- * Throws UsageError on an unknown flag, a missing or bad value, or a stray argument.
+ * parseArgs accepts Go-style (`-flag value`, `-flag=value`) and GNU-style (`--flag value`) flags, after
+ * an optional command; `help [command]` asks for a command's usage. Throws UsageError on an unknown command
+ * or flag, a flag of another command, a missing or bad value, or a stray argument.
  */
 export function parseArgs(args: readonly string[]): ParseResult {
-  let command: Command = "serve";
-  let argv = args;
   const first = args[0];
-  if (first !== undefined && !first.startsWith("-")) {
-    if (!Object.hasOwn(COMMANDS, first)) throw new UsageError(`unknown command "${first}"`);
-    command = first as Command;
-    argv = args.slice(1);
+  if (first === "help") {
+    const command = args[1] ?? "serve";
+    if (!isCommand(command)) throw new UsageError(`unknown command "${command}"`);
+    if (args.length > 2) throw new UsageError(`unexpected argument "${args[2]}"`);
+    return { kind: "help", command };
   }
+  if (first === undefined || first.startsWith("-")) return parseFlags("serve", args);
+  if (!isCommand(first)) throw new UsageError(`unknown command "${first}"`);
+  try {
+    return parseFlags(first, args.slice(1));
+  } catch (err) {
+    if (err instanceof UsageError) err.command = first;
+    throw err;
+  }
+}
+
+function isCommand(name: string): name is Command {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** findFlag looks a flag up by any of its spellings. */
+export function findFlag(name: string): FlagSpec | undefined {
+  return FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
+}
+
+function parseFlags(command: Command, argv: readonly string[]): ParseResult {
   const values = new Map<FlagSpec, string[]>();
   /** The spelling the user typed (-listen or -web.listen-address), for error messages. */
   const typed = new Map<FlagSpec, string>();
@@ -407,12 +481,11 @@ export function parseArgs(args: readonly string[]): ParseResult {
     const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
     if (!m || arg === "-" || arg === "--") throw new UsageError(`unexpected argument "${arg}"`);
     const name = m[1] as string;
-    const spec =
-      name === "h"
-        ? FLAGS.find((f) => f.key === "help")
-        : FLAGS.find((f) => f.name === name || f.aliases?.includes(name));
-    if (!spec || (spec.commands && !spec.commands.includes(command))) {
-      throw new UsageError(`flag provided but not defined: -${name}`);
+    const spec = findFlag(name);
+    if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
+    if (spec.commands && !spec.commands.includes(command)) {
+      const where = spec.commands.map((c) => `nfprom ${c}`).join(", ");
+      throw new UsageError(`flag -${name} is for ${where}, not for nfprom ${command}`);
     }
     if (!spec.arg) {
       const on = parseBool(name, m[2]);
@@ -455,23 +528,79 @@ export function parseArgs(args: readonly string[]): ParseResult {
   return { kind: "run", command, config: config as unknown as Config };
 }
 
-/** usage renders the help text from FLAGS, in the Go flag package's layout the seed's users know. */
+/** helpHint: the line after a usage error, naming the help that applies. */
+export function helpHint(command: Command): string {
+  return `see \`nfprom ${command === "serve" ? "" : `${command} `}--help\``;
+}
+
+/** commandFlags: the flags `command` accepts, in table order. */
+export function commandFlags(command: Command): FlagSpec[] {
+  return FLAGS.filter((f) => !f.commands || f.commands.includes(command));
+}
+
+/** flagSynopsis: how a flag is written in help and docs: `--name=ARG`. */
+export function flagSynopsis(f: FlagSpec): string {
+  return `--${f.name}${f.arg ? `=${f.arg.toUpperCase()}` : ""}`;
+}
+
+/** flagDetails: the flag's help with its default, repeatability and old spellings. */
+export function flagDetails(f: FlagSpec): string {
+  const notes = [
+    f.arg && f.default ? `default: ${f.default}` : "",
+    f.repeatable ? "repeatable" : "",
+    f.aliases ? `also ${f.aliases.map((a) => `-${a}`).join(", ")}` : "",
+  ].filter((n) => n !== "");
+  return notes.length > 0 ? `${f.help} (${notes.join("; ")})` : f.help;
+}
+
+const HELP_WIDTH = 110;
+const SYNOPSIS_WIDTH = 34;
+
+/**
+ * usage renders a command's help from FLAGS, grouped by purpose with defaults, in the layout of
+ * node_exporter's --help: synopsis, then the wrapped description beside it.
+ */
 export function usage(command: Command = "serve"): string {
-  const lines = [`Usage: nfprom ${command === "serve" ? "[command]" : command} [flags]`, ""];
+  const lines =
+    command === "serve"
+      ? ["Usage: nfprom [command] [flags]", "", "Commands:"]
+      : [`Usage: nfprom ${command} [flags]`, "", ...wrap("", COMMANDS[command], 0)];
   if (command === "serve") {
-    lines.push("Commands:");
-    for (const [name, summary] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)}${summary}`);
-    lines.push("", "Flags:");
+    for (const [name, summary] of Object.entries(COMMANDS)) lines.push(...wrap(`  ${name}`, summary, 12));
+    lines.push("", "`nfprom help COMMAND` or `nfprom COMMAND --help` shows the flags of a command.");
   }
-  for (const f of FLAGS) {
-    if (f.commands && !f.commands.includes(command)) continue;
-    lines.push(`  -${f.name}${f.arg ? ` ${f.arg}` : ""}`);
-    const dflt = f.arg && f.default !== undefined && f.default !== "" ? ` (default "${f.default}")` : "";
-    const also = f.aliases ? ` (alias ${f.aliases.map((a) => `-${a}`).join(", ")})` : "";
-    lines.push(`        ${f.help}${dflt}${also}`);
+  const flags = commandFlags(command);
+  for (const [group, heading] of Object.entries(FLAG_GROUPS)) {
+    const members = flags.filter((f) => f.group === group);
+    if (members.length === 0) continue;
+    lines.push("", `${heading}:`);
+    for (const f of members) lines.push(...wrap(`  ${flagSynopsis(f)}`, flagDetails(f)));
   }
   lines.push("", "Flags may be written -flag value, -flag=value, --flag value or --flag=value.");
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * wrap puts `text` in a column `column` wide beside `lead` (below it when lead is wider), wrapped to
+ * HELP_WIDTH characters.
+ */
+function wrap(lead: string, text: string, column = SYNOPSIS_WIDTH + 2): string[] {
+  const indent = " ".repeat(column);
+  const lines: string[] = [];
+  let line = lead === "" || lead.length + 2 <= column ? lead.padEnd(column) : `${lead}\n${indent}`;
+  let empty = true;
+  for (const word of text.split(" ")) {
+    const width = line.length - line.lastIndexOf("\n") - 1;
+    if (!empty && width + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = indent;
+      empty = true;
+    }
+    line += empty ? word : ` ${word}`;
+    empty = false;
+  }
+  lines.push(line);
+  return lines.flatMap((l) => l.split("\n"));
 }
 
 function parseBool(name: string, value: string | undefined): boolean {

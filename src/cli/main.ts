@@ -4,7 +4,7 @@ import { FatalError, runReader } from "../reader/main.js";
 import { runDump, runTextfile } from "../reader/oneshot.js";
 import { VERSION } from "../version.js";
 import { WebConfigError } from "../webconfig/parse.js";
-import { type Command, type Config, parseArgs, UsageError, usage } from "./flags.js";
+import { type Command, type Config, helpHint, parseArgs, UsageError, usage } from "./flags.js";
 import { withReaderOptions } from "./reexec.js";
 
 /** The nfprom command: parse flags, then run the privileged reader (which starts the web process). */
@@ -14,8 +14,7 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`nfprom: ${err.message}\n${usage()}`);
-    return 2;
+    return usageError(err.message, err.command);
   }
   if (parsed.kind === "help") {
     process.stdout.write(usage(parsed.command));
@@ -28,10 +27,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await run(parsed.command, parsed.config);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`nfprom: ${err.message}\n${usage(parsed.command)}`);
-      return 2;
-    }
+    if (err instanceof UsageError) return usageError(err.message, parsed.command);
     // A bad --web.config.file is a configuration error like a bad flag: exit 2, restarting will not help.
     if (err instanceof WebConfigError) {
       process.stderr.write(`nfprom: ${err.message}\n`);
@@ -41,6 +37,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`nfprom: ${err.message}\n`);
     return 1;
   }
+}
+
+/** usageError prints a bad command line's one-line reason and where its help is; exit status 2. */
+function usageError(message: string, command: Command): number {
+  process.stderr.write(`nfprom: ${message}\n${helpHint(command)}\n`);
+  return 2;
 }
 
 /** run starts the mode the command names; resolves with the exit code. */

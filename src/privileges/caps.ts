@@ -31,6 +31,18 @@ export function dropAllPrivileges(): void {
   restrictCapabilities([]);
 }
 
+/**
+ * switchIdentity makes a root process the given user and group for good: no supplementary groups, then
+ * gid, then uid (real, effective and saved; the kernel clears the capabilities with the uid).
+ */
+export function switchIdentity(uid: number, gid: number): void {
+  if (!process.setgroups || !process.setgid || !process.setuid)
+    throw new Error("no setuid() on this platform");
+  process.setgroups([]);
+  process.setgid(gid);
+  process.setuid(uid);
+}
+
 function check(rc: number, what: string): void {
   if (rc !== 0) throw new Error(`${what} failed: errno ${koffi.errno()}`);
 }

@@ -18,6 +18,7 @@ import type { Collector } from "./collector.js";
 import { snapshotJson } from "./jsonfile.js";
 import { createChainReader, FatalError, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 import type { WebChannel } from "./web-channel.js";
+import { checkWebEntry } from "./web-preflight.js";
 import { WebProcess } from "./web-process.js";
 import { WebSecuritySource } from "./web-security.js";
 
@@ -37,6 +38,7 @@ export async function runReader(config: Config): Promise<void> {
   const security = new WebSecuritySource(config.webConfigFile, log);
   security.load();
   const identity = webIdentity(config, log);
+  checkWebEntry();
   if (identity) {
     // Root: keep what reading and supervising need, drop the rest of root's capabilities.
     restrictCapabilities([CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL, CAP_CHOWN]);
@@ -84,11 +86,11 @@ export async function runReader(config: Config): Promise<void> {
     logFormat: config.logFormat,
     policy: policyOptions(config),
     refuseRoot: true,
+    identity,
   };
   await new Promise<void>((resolve, reject) => {
     const web = new WebProcess({
       configJson: JSON.stringify(webConfig),
-      identity,
       onRead,
       onSpawn: (channel) => channel.sendConfig(webConfigMessage(security)),
       onFatal: () => {

@@ -7,7 +7,7 @@ import type { Logger } from "../log.js";
 import { V8_MEMORY_OPTIONS } from "../memory.js";
 import { WebChannel } from "./web-channel.js";
 
-const WEB_MAIN = fileURLToPath(new URL("../web/main.js", import.meta.url));
+export const WEB_MAIN = fileURLToPath(new URL("../web/main.js", import.meta.url));
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 /** A web process that ran this long counts as healthy: the next crash restarts from MIN_BACKOFF_MS. */
@@ -17,8 +17,6 @@ const STOP_GRACE_MS = 5_000;
 export interface WebProcessOptions {
   /** Serialised web configuration, passed as the only argument. */
   configJson: string;
-  /** Set when the reader runs as root: the identity libuv switches to (setgroups(0), setgid, setuid). */
-  identity: { uid: number; gid: number } | undefined;
   onRead: (channel: WebChannel, req: ReadRequest) => void;
   /** Called right after each start (first start and restarts): the reader sends the web config here. */
   onSpawn: (channel: WebChannel) => void;
@@ -50,10 +48,11 @@ export class WebProcess {
 
   start(): void {
     const startedAt = Date.now();
+    // Started as the reader's own user: it switches to -u/-g itself once its code is loaded (web/main.ts),
+    // so that nfprom runs from a directory that user cannot enter.
     const child = spawn(process.execPath, [...V8_MEMORY_OPTIONS, WEB_MAIN, this.options.configJson], {
       stdio: ["ignore", "inherit", "inherit", "pipe"],
       env: withoutNodeChannel(process.env),
-      ...(this.options.identity ?? {}),
     });
     this.#child = child;
     const channel = this.#connect(child);

@@ -14,6 +14,14 @@ export class BcryptThread {
   #nextId = 0;
   readonly #waiting = new Map<number, (ok: boolean) => void>();
 
+  /**
+   * prestart starts the thread now: the web process calls it before it switches to the web user, whose
+   * rights may not reach nfprom's install directory (a thread reads its code from there when it starts).
+   */
+  prestart(): void {
+    this.#worker ??= this.#start();
+  }
+
   compare = (password: string, hash: string): Promise<boolean> => {
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;

@@ -19,4 +19,9 @@ export interface WebConfig {
   policy: PolicyOptions;
   /** Exit instead of serving when the process still holds root or any capability. */
   refuseRoot: boolean;
+  /**
+   * The user and group to switch to once the code is loaded; set when the reader runs as root. The reader
+   * starts this process as root so that it loads from an install directory the web user cannot enter.
+   */
+  identity?: { uid: number; gid: number } | undefined;
 }

@@ -9,8 +9,9 @@ import {
   WEB_EXIT_FATAL,
 } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
-import { dropAllPrivileges, isUnprivileged, procStatus } from "../privileges/caps.js";
+import { dropAllPrivileges, isUnprivileged, procStatus, switchIdentity } from "../privileges/caps.js";
 import type { WebSecurity } from "../webconfig/model.js";
+import { bcryptThread } from "./bcrypt-thread.js";
 import type { WebConfig } from "./config.js";
 import { WebFrontend } from "./frontend.js";
 import { InFlightLimit } from "./limits.js";
@@ -26,16 +27,21 @@ const READER_FD = 3;
 const MAX_READER_FRAME = 2 ** 31;
 
 /**
- * The unprivileged web process. Started by the reader with a socketpair as fd 3 (no Node IPC channel);
- * it first gives up every privilege it may have inherited, waits for the web security settings the
- * reader sends first, then serves HTTP(S) and asks the reader for data on each scrape. It exits when the
- * socket closes (the reader is gone) and on SIGTERM/SIGINT.
+ * The unprivileged web process. Started by the reader with a socketpair as fd 3 (no Node IPC channel).
+ * Once its modules are loaded (all imported statically, above) it switches to the web user and gives up
+ * every privilege it may have inherited, waits for the web security settings the reader sends first, then
+ * serves HTTP(S) and asks the reader for data on each scrape. It exits when the socket closes (the reader
+ * is gone) and on SIGTERM/SIGINT.
  */
 function main(): void {
   const config = JSON.parse(process.argv[2] ?? "{}") as WebConfig;
   const log = new Logger(config.logLevel, "web", config.logFormat);
   if (!isSocket(READER_FD)) fatal(log, "the web process is started by nfprom itself, not by hand");
   try {
+    if (config.identity) {
+      bcryptThread.prestart(); // its code is read from the install directory, which the web user may not enter
+      switchIdentity(config.identity.uid, config.identity.gid);
+    }
     dropAllPrivileges();
   } catch (err) {
     fatal(log, "cannot drop privileges", { err: (err as Error).message });

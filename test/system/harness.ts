@@ -15,6 +15,8 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -1408,6 +1410,18 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Command line of a process (argv), [] if gone. */
+/**
+ * isThisNode: whether `pid` runs the node binary this test runs on (by /proc/<pid>/exe: its comm is
+ * "node" up to Node 22 and "MainThread" from Node 24, which names its main thread).
+ */
+export function isThisNode(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`) === realpathSync(process.execPath);
+  } catch {
+    return false;
+  }
+}
+
 export function procCmdline(pid: number): string[] {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);

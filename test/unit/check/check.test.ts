@@ -98,7 +98,7 @@ describe("report", () => {
         "",
         "stdin: 3 rules: 1 exported as 1 series, 1 ignored, 1 rejected",
         "labels: a",
-        "1 errors, 0 warnings, 1 notes: problems found",
+        "1 error, 0 warnings, 1 note: problems found",
         "",
       ].join("\n"),
     );

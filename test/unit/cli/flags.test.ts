@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type Config, FLAGS, listen, parseArgs, UsageError, usage } from "../../../src/cli/flags.js";
+import {
+  COMMANDS,
+  type Command,
+  type Config,
+  FLAG_GROUPS,
+  FLAGS,
+  findFlag,
+  helpHint,
+  listen,
+  parseArgs,
+  UsageError,
+  usage,
+} from "../../../src/cli/flags.js";
 
 const DEFAULTS: Config = {
   table: "firewall",
@@ -131,11 +143,46 @@ describe("parseArgs", () => {
     [["-v=0"], "run"],
     [["-v", "-h"], "help"],
     [["-table=x", "-v"], "version"],
+    [["--version"], "version"],
+    [["check", "--version"], "version"],
+    [["help"], "help"],
+    [["help", "check"], "help"],
+    [["check", "--help"], "help"],
+    [["dump", "-h"], "help"],
   ];
   for (const [argv, kind] of help)
     test(`${argv.join(" ")} → ${kind}`, () => assert.equal(parseArgs(argv).kind, kind));
 
+  test("help [command] and COMMAND --help name the command whose usage is wanted", () => {
+    assert.deepEqual(parseArgs(["help"]), { kind: "help", command: "serve" });
+    assert.deepEqual(parseArgs(["help", "textfile"]), { kind: "help", command: "textfile" });
+    assert.deepEqual(parseArgs(["check", "--help"]), { kind: "help", command: "check" });
+  });
+
+  test("every old spelling still works and means its flag", () => {
+    const values: Record<string, string> = {
+      listen: "127.0.0.1:1",
+      timeout: "7s",
+      "read-timeout": "8s",
+      u: "daemon",
+      g: "daemon",
+    };
+    for (const f of FLAGS) {
+      for (const alias of f.aliases ?? []) {
+        assert.equal(findFlag(alias), f, alias);
+        if (!f.arg) continue;
+        const value = values[alias];
+        assert.ok(value !== undefined, `no test value for -${alias}`);
+        assert.deepEqual(config([`-${alias}`, value]), config([`--${f.name}=${value}`]), alias);
+      }
+    }
+  });
+
   const bad: [string[], string | RegExp][] = [
+    [["help", "bogus"], 'unknown command "bogus"'],
+    [["help", "check", "x"], 'unexpected argument "x"'],
+    [["check", "-listen=:1"], "flag -listen is for nfprom serve, not for nfprom check"],
+    [["dump", "-output=x"], "flag -output is for nfprom textfile, not for nfprom dump"],
     [["-bogus"], "flag provided but not defined: -bogus"],
     [["--bogus=1"], "flag provided but not defined: -bogus"],
     [["---table=x"], "flag provided but not defined: --table"],
@@ -216,22 +263,51 @@ describe("listen", () => {
 });
 
 describe("usage", () => {
-  test("lists every flag with its argument and default, Go style", () => {
+  test("groups the flags by purpose, each with its synopsis, default and old spellings", () => {
     const text = usage();
-    assert.ok(text.startsWith("Usage: nfprom "));
+    assert.ok(text.startsWith("Usage: nfprom [command] [flags]\n"));
     assert.ok(text.endsWith("--flag value or --flag=value.\n"));
-    assert.ok(text.includes('  -table string\n        nftables table to read (default "firewall")\n'));
     assert.ok(
       text.includes(
-        '  -web.listen-address address\n        host:port, :port or [ipv6]:port to listen on; repeat the flag for several addresses (default ":9830") (alias -listen)\n',
+        "\nWhat to read:\n  --table=STRING                    nftables table to read (default: firewall)\n",
       ),
     );
-    assert.ok(text.includes("  -v\n        print the version and exit\n"));
-    for (const f of FLAGS) {
-      const shown = usage(f.commands?.[0] ?? "serve");
-      assert.ok(shown.includes(`  -${f.name}${f.arg ? ` ${f.arg}` : ""}\n`), f.name);
+    assert.ok(
+      text.includes(
+        "  --web.listen-address=ADDRESS      host:port, :port or [ipv6]:port to listen on (default: :9830; repeatable;\n" +
+          "                                    also -listen)\n",
+      ),
+    );
+    assert.ok(text.includes("  --version                         print the version and exit (also -v)\n"));
+    const all = (Object.keys(COMMANDS) as Command[]).map((c) => usage(c)).join("");
+    for (const heading of Object.values(FLAG_GROUPS)) assert.ok(all.includes(`\n${heading}:\n`), heading);
+    for (const line of text.split("\n")) assert.ok(line.length <= 110, `too long: ${line}`);
+    assert.ok(!text.includes("default: )"), "empty defaults are not shown");
+  });
+
+  test("each command's usage lists exactly the flags it accepts", () => {
+    for (const command of Object.keys(COMMANDS) as Command[]) {
+      const text = usage(command);
+      for (const f of FLAGS) {
+        const accepted = !f.commands || f.commands.includes(command);
+        assert.equal(text.includes(`  --${f.name}${f.arg ? "=" : " "}`), accepted, `${command}: --${f.name}`);
+      }
     }
-    assert.ok(!text.includes("  -input file\n"), "check's flags are not in the exporter's usage");
-    assert.ok(!text.includes('(default "")'), "empty defaults are not shown");
+    assert.ok(usage("check").startsWith("Usage: nfprom check [flags]\n\ncheck the chain's rules"));
+  });
+
+  test("a usage error points at the help of its command", () => {
+    assert.equal(helpHint("serve"), "see `nfprom --help`");
+    assert.equal(helpHint("check"), "see `nfprom check --help`");
+    for (const [argv, command] of [
+      [["-bogus"], "serve"],
+      [["check", "-bogus"], "check"],
+      [["textfile", "-interval=x"], "textfile"],
+    ] as [string[], Command][]) {
+      assert.throws(
+        () => parseArgs(argv),
+        (err: unknown) => err instanceof UsageError && err.command === command,
+      );
+    }
   });
 });
