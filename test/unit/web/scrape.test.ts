@@ -16,6 +16,20 @@ const STATS: ReaderStats = {
   cpuSeconds: 0.5,
 };
 
+/** nfprom_read_errors_total for STATS: every known reason is there from the start, so increase() sees the
+ * first failure of each. */
+const READ_ERRORS = [
+  'nfprom_read_errors_total{reason="eperm"} 1',
+  'nfprom_read_errors_total{reason="no_table"} 0',
+  'nfprom_read_errors_total{reason="dump_intr"} 0',
+  'nfprom_read_errors_total{reason="ruleset_changed"} 0',
+  'nfprom_read_errors_total{reason="decode"} 0',
+  'nfprom_read_errors_total{reason="timeout"} 0',
+  'nfprom_read_errors_total{reason="netlink"} 0',
+  'nfprom_read_errors_total{reason="socket"} 0',
+  'nfprom_read_errors_total{reason="internal"} 0',
+];
+
 /** The basic fixture's rules, as the reader puts them into a snapshot. */
 const BASIC: RuleCounters[] = loadFixture("basic").rules.map((r) => ({
   family: 1,
@@ -95,18 +109,7 @@ describe("Scraper.render", () => {
       "nfprom_last_read_timestamp_seconds 1700000000.5",
     ]);
     assert.deepEqual(samples(lines, "nfprom_dump_interrupted_total"), ["nfprom_dump_interrupted_total 2"]);
-    // Every known reason is there from the start, so increase() sees the first failure of each.
-    assert.deepEqual(samples(lines, "nfprom_read_errors_total"), [
-      'nfprom_read_errors_total{reason="eperm"} 1',
-      'nfprom_read_errors_total{reason="no_table"} 0',
-      'nfprom_read_errors_total{reason="dump_intr"} 0',
-      'nfprom_read_errors_total{reason="ruleset_changed"} 0',
-      'nfprom_read_errors_total{reason="decode"} 0',
-      'nfprom_read_errors_total{reason="timeout"} 0',
-      'nfprom_read_errors_total{reason="netlink"} 0',
-      'nfprom_read_errors_total{reason="socket"} 0',
-      'nfprom_read_errors_total{reason="internal"} 0',
-    ]);
+    assert.deepEqual(samples(lines, "nfprom_read_errors_total"), READ_ERRORS);
     assert.deepEqual(samples(lines, "nfprom_read_retries_total"), [
       'nfprom_read_retries_total{reason="dump_interrupted"} 2',
       'nfprom_read_retries_total{reason="ruleset_changed"} 0',
@@ -149,17 +152,7 @@ describe("Scraper.render", () => {
       assert.equal(lines.filter((l) => l.includes(`${name}`)).length, 0, `${name} must be absent`);
     }
     assert.deepEqual(samples(lines, "nfprom_last_read_timestamp_seconds"), []);
-    assert.deepEqual(samples(lines, "nfprom_read_errors_total"), [
-      'nfprom_read_errors_total{reason="eperm"} 1',
-      'nfprom_read_errors_total{reason="no_table"} 0',
-      'nfprom_read_errors_total{reason="dump_intr"} 0',
-      'nfprom_read_errors_total{reason="ruleset_changed"} 0',
-      'nfprom_read_errors_total{reason="decode"} 0',
-      'nfprom_read_errors_total{reason="timeout"} 0',
-      'nfprom_read_errors_total{reason="netlink"} 0',
-      'nfprom_read_errors_total{reason="socket"} 0',
-      'nfprom_read_errors_total{reason="internal"} 0',
-    ]);
+    assert.deepEqual(samples(lines, "nfprom_read_errors_total"), READ_ERRORS);
     assert.deepEqual(log.take(), [
       {
         level: "warn",
