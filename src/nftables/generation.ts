@@ -28,33 +28,38 @@ const BEGIN_WAITS = 3;
  */
 export class WholeReadProof {
   #sock: NetlinkSocket | undefined;
+  /** The next read's begin, done as soon as the last read ended: off the next scrape's path. */
+  #ahead: Promise<number> | undefined;
 
   constructor(readonly recvTimeoutMs: number) {}
 
   /**
-   * begin returns a generation read before the last barrier, once no transaction is in progress. When a
-   * transaction committed while the barrier waited, the read that follows would be thrown away for sure:
-   * wait again instead (at most BEGIN_WAITS times), each time with the generation read just before.
+   * begin returns a generation read before the last barrier, once no transaction is in progress. It is
+   * usually done ahead, right after the last read (its generation, then a barrier); it then only checks
+   * that the generation has not moved since, which a quick request tells without waiting: if it moved,
+   * the ruleset changed between the reads and begin starts afresh instead of wasting a read.
    */
   async begin(): Promise<number> {
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    const prepared = await ahead?.catch(() => undefined);
     return this.#using(async (sock) => {
-      let before = await readGeneration(sock);
-      for (let waits = 1; ; waits++) {
-        await waitForTransactions(sock);
-        if (waits === BEGIN_WAITS) return before;
-        const now = await readGeneration(sock);
-        if (now === before) return before;
-        before = now;
-      }
+      const now = await readGeneration(sock);
+      return now === prepared ? prepared : beginFrom(sock, now);
     });
   }
 
-  /** end returns the generation after the read, or throws NFPROM_RULESET_CHANGED if it moved. */
+  /**
+   * end returns the generation after the read, or throws NFPROM_RULESET_CHANGED if it moved. Either way it
+   * starts the next read's begin: that generation, then a barrier.
+   */
   async end(before: number): Promise<number> {
     const after = await this.#using(async (sock) => {
       await waitForTransactions(sock);
       return readGeneration(sock);
     });
+    this.#ahead = this.#using((sock) => beginFrom(sock, after));
+    this.#ahead.catch(() => undefined); // a failure there only means begin starts afresh
     if (after !== before) {
       throw new NfpromError(
         ErrorCodes.RULESET_CHANGED,
@@ -79,6 +84,22 @@ export class WholeReadProof {
       sock.close();
       throw err;
     }
+  }
+}
+
+/**
+ * beginFrom takes `before`, a generation already read, through a barrier. When a transaction committed
+ * while the barrier waited, a read after it would be thrown away for sure: wait again instead (at most
+ * BEGIN_WAITS barriers), each time with the generation read just before. Returns a generation read
+ * before the last barrier.
+ */
+async function beginFrom(sock: NetlinkSocket, before: number): Promise<number> {
+  for (let waits = 1; ; waits++) {
+    await waitForTransactions(sock);
+    if (waits === BEGIN_WAITS) return before;
+    const now = await readGeneration(sock);
+    if (now === before) return before;
+    before = now;
   }
 }
 

@@ -71,6 +71,9 @@ export interface RenderedTexts {
  * at its end; a change of the label names renders every text again.
  */
 export class ItemLabelTexts {
+  /** At most this many label names (-max-label-names; 0: no limit), the group's own labels included. */
+  constructor(readonly maxLabelNames = 0) {}
+
   #names = "";
   #groups = new Map<string, Map<string, Entry>>();
   readonly #keySets = new Map<string, readonly string[]>();
@@ -101,7 +104,8 @@ export class ItemLabelTexts {
         entries[g.at + i - g.from] = entry;
       }
     });
-    const names = [...keys].sort();
+    const allowed = this.#allowed(keys, taken, entries);
+    const names = [...keys].filter((k) => allowed.has(k)).sort();
     const namesId = names.join(",");
     const renamed = namesId !== this.#names;
     this.#names = namesId;
@@ -113,21 +117,51 @@ export class ItemLabelTexts {
       const own = taken[n] as Set<string>;
       for (let i = g.from; i < g.to; i++) {
         const entry = entries[g.at + i - g.from] as Entry;
-        if (entry.refused !== undefined) {
+        // Over the limit: exported by its identity alone, like an item whose comment is malformed.
+        const beyond = entry.keys.find((k) => !allowed.has(k));
+        const refused =
+          entry.refused ??
+          (beyond === undefined
+            ? undefined
+            : `label name "${beyond}" beyond -max-label-names (${this.maxLabelNames})`);
+        if (refused !== undefined) {
           const labels = Object.fromEntries([...g.base, [g.itemLabel, g.items[i] as string]]);
-          rejected.push({ labels, comment: entry.comment as string, reason: entry.refused });
+          rejected.push({ labels, comment: entry.comment as string, reason: refused });
         }
         if (entry.text === undefined || renamed) {
           const values = new Array<string>(names.length).fill("");
           for (const [k, v] of g.base) values[index.get(k) as number] = v;
           values[index.get(g.itemLabel) as number] = g.items[i] as string;
-          for (const [k, v] of labelsOf(entry.comment, own).pairs ?? []) values[index.get(k) as number] = v;
+          const pairs = beyond === undefined ? labelsOf(entry.comment, own).pairs : undefined;
+          for (const [k, v] of pairs ?? []) values[index.get(k) as number] = v;
           entry.text = formatLabels(names, values);
         }
         out[g.at + i - g.from] = entry.text;
       }
     });
     return { texts: out, rejected };
+  }
+
+  /**
+   * #allowed: every label name while they fit -max-label-names; beyond it the groups' own labels and the
+   * comment keys used by the most items (ties: by name), as for rules (labels/policy.ts).
+   */
+  #allowed(
+    keys: ReadonlySet<string>,
+    taken: readonly Set<string>[],
+    entries: readonly Entry[],
+  ): ReadonlySet<string> {
+    if (this.maxLabelNames <= 0 || keys.size <= this.maxLabelNames) return keys;
+    const own = new Set(taken.flatMap((t) => [...t]));
+    const uses = new Map<string, number>();
+    for (const entry of entries)
+      for (const k of entry.keys) if (!own.has(k)) uses.set(k, (uses.get(k) ?? 0) + 1);
+    const room = Math.max(0, this.maxLabelNames - own.size);
+    const kept = [...uses]
+      .sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1))
+      .slice(0, room)
+      .map(([k]) => k);
+    return new Set([...own, ...kept]);
   }
 
   /** #interned: one shared array per set of label names (most items of a kind have the same ones). */

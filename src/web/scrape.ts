@@ -87,7 +87,7 @@ export class Scraper {
     policy: PolicyOptions = DEFAULT_POLICY_OPTIONS,
   ) {
     this.#policy = new LabelPolicy(policy);
-    this.#sources = new SourceRenderer(namespace, log);
+    this.#sources = new SourceRenderer(namespace, log, policy.maxLabelNames ?? 0);
   }
 
   /** render builds one exposition in `format` (text 0.0.4 unless the scraper negotiated OpenMetrics), whole. */

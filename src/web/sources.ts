@@ -23,24 +23,34 @@ const KIND_WORDS: Record<Kind, string> = {
  * is exported with its identity labels alone, logged once, and counted in nfprom_comments_rejected.
  */
 export class SourceRenderer {
-  readonly #counters = new KindLabels<CounterColumns>(sameCounterIdentity, (r) =>
-    this.#reportOnce("counter", r),
-  );
-  readonly #quotas = new KindLabels<Quota[]>(
-    () => false,
-    (r) => this.#reportOnce("quota", r),
-  );
-  readonly #sets = new KindLabels<SetColumns[]>(
-    (a, b) => a.length === b.length && a.every((set, i) => sameSetIdentity(set, b[i] as SetColumns)),
-    (r) => this.#reportOnce("set_element", r),
-  );
+  readonly #counters: KindLabels<CounterColumns>;
+  readonly #quotas: KindLabels<Quota[]>;
+  readonly #sets: KindLabels<SetColumns[]>;
   /** The rejections logged, per kind: each one when it first appears, not on every scrape. */
   readonly #reported = new Map<Kind, Set<string>>();
 
   constructor(
     readonly ns: string,
     readonly log?: Logger,
-  ) {}
+    /** -max-label-names, applied to each kind's label names as to the rules'. */
+    readonly maxLabelNames = 0,
+  ) {
+    this.#counters = new KindLabels<CounterColumns>(
+      sameCounterIdentity,
+      (r) => this.#reportOnce("counter", r),
+      maxLabelNames,
+    );
+    this.#quotas = new KindLabels<Quota[]>(
+      () => false,
+      (r) => this.#reportOnce("quota", r),
+      maxLabelNames,
+    );
+    this.#sets = new KindLabels<SetColumns[]>(
+      (a, b) => a.length === b.length && a.every((set, i) => sameSetIdentity(set, b[i] as SetColumns)),
+      (r) => this.#reportOnce("set_element", r),
+      maxLabelNames,
+    );
+  }
 
   *families(snapshot: Snapshot | undefined): Generator<MetricFamily> {
     const ns = this.ns;
@@ -261,12 +271,15 @@ class KindLabels<C> {
   #identity: C | undefined;
   #texts: string[] = [];
   #rejected: ItemRejection[] = [];
-  readonly #items = new ItemLabelTexts();
+  readonly #items: ItemLabelTexts;
 
   constructor(
     readonly same: (a: C, b: C) => boolean,
     readonly report: (rejected: readonly ItemRejection[]) => void,
-  ) {}
+    maxLabelNames: number,
+  ) {
+    this.#items = new ItemLabelTexts(maxLabelNames);
+  }
 
   /** rejected: the items of the last texts whose comment was refused. */
   get rejected(): readonly ItemRejection[] {
