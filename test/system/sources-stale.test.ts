@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { accountingRuleset, Netns, parseExposition, requireRoot, startNfprom } from "./harness.js";
 
 // The dump must take well over the shortest scrape deadline (100 ms) on any machine: the kernel re-walks the
-// chain for every datagram (design.md §3: ~N² per chain), so big rules (more datagrams) and many of them.
+// chain for every datagram (~N² per chain: docs/sources.md, "Split big chains"), so big rules (more datagrams) and many of them.
 // 40k such rules: ~0.8 s per dump on the CI machine (2026-12), where 25k one-match rules took 75 ms.
 const RULES = 40_000;
 const MATCHES = "ip saddr 10.0.0.0/8 ip daddr 192.168.0.0/16 meta l4proto udp";

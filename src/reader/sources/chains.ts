@@ -40,7 +40,7 @@ function chainListSource(patterns: readonly NamePattern[]): Source<ChainRef[]> {
 /**
  * ChainsReader reads every chain the -chains patterns select, each with its own ChainReader (its own
  * dump and socket), concurrently, under one deadline. The kernel re-walks a chain from its head for
- * every ~32 KiB datagram (design.md §3), so ten chains of 10k rules cost a fraction of one of 100k.
+ * every ~32 KiB datagram (docs/sources.md, "Split big chains"), so ten chains of 10k rules cost a fraction of one of 100k.
  * Every rule carries its chain's location, which becomes the family/table/chain labels. A chain that
  * disappears between the listing and its dump is simply gone from this read. All chains are dumped at
  * once: dumping at most as many at a time as there are cores (2 here) measured slower, not faster

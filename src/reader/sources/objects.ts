@@ -11,7 +11,7 @@ import type { Sections, Source } from "./source.js";
 
 /**
  * objectsSource reads named counters and quotas with one NFT_MSG_GETOBJ dump of every family (1.3 s for
- * 100k objects, design.md §3) and keeps those the patterns select. An empty pattern list turns that
+ * 100k objects in an early measurement) and keeps those the patterns select. An empty pattern list turns that
  * object type off: its section stays absent from the snapshot.
  */
 export function objectsSource(counters: readonly NamePattern[], quotas: readonly NamePattern[]): Source {
