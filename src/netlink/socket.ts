@@ -348,3 +348,33 @@ function receiveError(op: string, errno: number): NfpromError {
 function socketError(op: string, errno: number): NfpromError {
   return new NfpromError(ErrorCodes.SOCKET, `netlink: ${op}: ${errnoName(errno)}`, errno);
 }
+
+/**
+ * SocketSlot holds the netlink socket a reader uses call after call: opened on first use, and given up
+ * after any failed or abandoned call, because the kernel would answer the next dump on it with EBUSY.
+ * Only the failing call's own socket is given up: an abandoned call may fail after the next one opened
+ * another.
+ */
+export class SocketSlot {
+  #sock: NetlinkSocket | undefined;
+
+  constructor(readonly options: NetlinkSocketOptions) {}
+
+  async use<T>(fn: (sock: NetlinkSocket) => Promise<T>): Promise<T> {
+    if (!this.#sock || this.#sock.closed) this.#sock = NetlinkSocket.open(this.options);
+    const sock = this.#sock;
+    try {
+      return await fn(sock);
+    } catch (err) {
+      if (this.#sock === sock) this.#sock = undefined;
+      sock.close();
+      throw err;
+    }
+  }
+
+  /** close gives the socket up now (a call still running on it ends there); the next use opens another. */
+  close(): void {
+    this.#sock?.close();
+    this.#sock = undefined;
+  }
+}

@@ -2,7 +2,7 @@ import { ErrorCodes, NfpromError } from "../errors.js";
 import { hostU16 } from "../netlink/attributes.js";
 import { NETLINK_NETFILTER, NLA_TYPE_MASK } from "../netlink/constants.js";
 import { checkMessage, type NetlinkMessage, parseMessages } from "../netlink/message.js";
-import { NetlinkSocket } from "../netlink/socket.js";
+import { type NetlinkSocket, SocketSlot } from "../netlink/socket.js";
 import { NFT_MSG_NEWGEN, NFTA_GEN_ID, nftMessageType } from "./constants.js";
 import { nextSequence, permissionError } from "./dump.js";
 import { commitBarrierRequest, getGenerationRequest } from "./requests.js";
@@ -27,11 +27,13 @@ const BEGIN_WAITS = 3;
  * It keeps a socket of its own, so that a part whose dump failed never leaves the proof without one.
  */
 export class WholeReadProof {
-  #sock: NetlinkSocket | undefined;
+  readonly #slot: SocketSlot;
   /** The next read's begin, done as soon as the last read ended: off the next scrape's path. */
   #ahead: Promise<number> | undefined;
 
-  constructor(readonly recvTimeoutMs: number) {}
+  constructor(recvTimeoutMs: number) {
+    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs });
+  }
 
   /**
    * begin returns a generation read before the last barrier, once no transaction is in progress. It is
@@ -43,7 +45,7 @@ export class WholeReadProof {
     const ahead = this.#ahead;
     this.#ahead = undefined;
     const prepared = await ahead?.catch(() => undefined);
-    return this.#using(async (sock) => {
+    return this.#slot.use(async (sock) => {
       const now = await readGeneration(sock);
       return now === prepared ? prepared : beginFrom(sock, now);
     });
@@ -54,11 +56,11 @@ export class WholeReadProof {
    * starts the next read's begin: that generation, then a barrier.
    */
   async end(before: number): Promise<number> {
-    const after = await this.#using(async (sock) => {
+    const after = await this.#slot.use(async (sock) => {
       await waitForTransactions(sock);
       return readGeneration(sock);
     });
-    this.#ahead = this.#using((sock) => beginFrom(sock, after));
+    this.#ahead = this.#slot.use((sock) => beginFrom(sock, after));
     this.#ahead.catch(() => undefined); // a failure there only means begin starts afresh
     if (after !== before) {
       throw new NfpromError(
@@ -70,20 +72,7 @@ export class WholeReadProof {
   }
 
   close(): void {
-    this.#sock?.close();
-    this.#sock = undefined;
-  }
-
-  async #using<T>(fn: (sock: NetlinkSocket) => Promise<T>): Promise<T> {
-    this.#sock ??= NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: this.recvTimeoutMs });
-    const sock = this.#sock;
-    try {
-      return await fn(sock);
-    } catch (err) {
-      if (this.#sock === sock) this.#sock = undefined;
-      sock.close();
-      throw err;
-    }
+    this.#slot.close();
   }
 }
 

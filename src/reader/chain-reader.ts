@@ -4,7 +4,7 @@ import { RuleColumnsBuilder } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { NETLINK_NETFILTER } from "../netlink/constants.js";
 import type { NetlinkMessage } from "../netlink/message.js";
-import { NetlinkSocket } from "../netlink/socket.js";
+import { type NetlinkSocket, SocketSlot } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
 import { ruleCounters, ruleFromMessage } from "../nftables/rule.js";
@@ -24,7 +24,7 @@ export interface ChainReaderOptions {
  * because the kernel would answer the next dump with EBUSY.
  */
 export class ChainReader {
-  #sock: NetlinkSocket | undefined;
+  readonly #slot: SocketSlot;
   /** Rules of the last complete read: the next read's columns are allocated for that many. */
   #lastCount = 0;
   /** Decodes the dumps, taking from the last read what a message shows is unchanged (rule-reuse.ts). */
@@ -33,25 +33,19 @@ export class ChainReader {
   constructor(
     readonly ref: ChainRef,
     readonly options: ChainReaderOptions,
-  ) {}
+  ) {
+    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs: options.recvTimeoutMs });
+  }
 
   /** read dumps the chain, checking `shouldStop` (the read's hard bound) between datagrams. */
   async read(shouldStop: () => boolean): Promise<Snapshot> {
     const started = Date.now();
-    const sock = this.#socket();
-    try {
-      return await this.#readOnce(sock, started, shouldStop);
-    } catch (err) {
-      if (this.#sock === sock) this.#sock = undefined;
-      sock.close();
-      throw err;
-    }
+    return this.#slot.use((sock) => this.#readOnce(sock, started, shouldStop));
   }
 
   /** close releases the socket (on shutdown). */
   close(): void {
-    this.#sock?.close();
-    this.#sock = undefined;
+    this.#slot.close();
   }
 
   async #readOnce(sock: NetlinkSocket, started: number, pastDeadline: () => boolean): Promise<Snapshot> {
@@ -92,16 +86,6 @@ export class ChainReader {
       rules: columns,
       ...(labeler && { derivedLabels: [...labeler.names] }),
     };
-  }
-
-  #socket(): NetlinkSocket {
-    if (!this.#sock || this.#sock.closed) {
-      this.#sock = NetlinkSocket.open({
-        protocol: NETLINK_NETFILTER,
-        recvTimeoutMs: this.options.recvTimeoutMs,
-      });
-    }
-    return this.#sock;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Snapshot } from "../../model/snapshot.js";
 import { NETLINK_NETFILTER } from "../../netlink/constants.js";
-import { NetlinkSocket } from "../../netlink/socket.js";
+import { type NetlinkSocket, SocketSlot } from "../../netlink/socket.js";
 
 /** The parts of a snapshot an optional source fills in. */
 export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
@@ -28,36 +28,25 @@ export interface SourceRunnerOptions {
  * EBUSY.
  */
 export class SourceRunner<T = Sections> {
-  #sock: NetlinkSocket | undefined;
+  readonly #slot: SocketSlot;
 
   constructor(
     readonly source: Source<T>,
     readonly options: SourceRunnerOptions,
-  ) {}
+  ) {
+    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs: options.recvTimeoutMs });
+  }
 
-  async collect(shouldStop: () => boolean, deadlineAt = Number.POSITIVE_INFINITY): Promise<T> {
-    this.#sock ??= NetlinkSocket.open({
-      protocol: NETLINK_NETFILTER,
-      recvTimeoutMs: this.options.recvTimeoutMs,
-    });
-    const sock = this.#sock;
-    try {
-      return await this.source.collect(sock, shouldStop, deadlineAt);
-    } catch (err) {
-      // Only this call's socket: an abandoned call may fail after the next one opened a new socket.
-      if (this.#sock === sock) this.#sock = undefined;
-      sock.close();
-      throw err;
-    }
+  collect(shouldStop: () => boolean, deadlineAt = Number.POSITIVE_INFINITY): Promise<T> {
+    return this.#slot.use((sock) => this.source.collect(sock, shouldStop, deadlineAt));
   }
 
   /** abandon gives up the socket (a dump still running on it ends there); the next call opens another. */
   abandon(): void {
-    this.#sock?.close();
-    this.#sock = undefined;
+    this.#slot.close();
   }
 
   close(): void {
-    this.abandon();
+    this.#slot.close();
   }
 }
