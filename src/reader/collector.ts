@@ -163,11 +163,16 @@ export class Collector {
         // Only an attempt that should fit: a late one would lose its optional sources to their cutoff.
         const fits = Date.now() + (Date.now() - attemptStarted) + PROOF_MARGIN_MS < retryUntil();
         if (reason && attempt < this.options.maxAttempts && fits) continue;
-        const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
-        this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
+        this.#countError(err);
         throw err;
       }
     }
+  }
+
+  /** #countError counts a failed read (or a lost optional source) under its error code. */
+  #countError(err: unknown): void {
+    const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
+    this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
   }
 
   /** #attempt: one proven read of every part, or the error that makes it unprovable or failed. */
@@ -244,8 +249,7 @@ export class Collector {
       if (retryReason(err)) throw err;
       runner.abandon();
       this.onSourceError(name, err);
-      const code = err instanceof NfpromError ? err.code : ErrorCodes.INTERNAL;
-      this.stats.readErrors[code] = (this.stats.readErrors[code] ?? 0) + 1;
+      this.#countError(err);
       return { status: { name, ok: false, durationMs: Date.now() - started }, sections: {} };
     } finally {
       clearTimeout(timer);
