@@ -23,7 +23,7 @@ export async function runCheck(config: Config): Promise<number> {
     config.input === undefined ? await fromKernel(config) : fromJson(config);
   const result = diagnose(rules, policyOptions(config), derivedKeys);
   if (selectsItems(config)) {
-    result.findings.push(...itemFindings(items));
+    result.findings.push(...itemFindings(items, config.maxLabelNames));
     result.items = items.length;
   }
   process.stdout.write(formatReport(result, source, config.format));

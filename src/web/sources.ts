@@ -5,7 +5,7 @@ import type { Logger } from "../log.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota, Snapshot } from "../model/snapshot.js";
 import type { CounterColumns, SetColumns } from "../model/source-columns.js";
-import { type ItemGroup, ItemLabelTexts, type ItemRejection } from "./label-texts.js";
+import { type ItemGroup, ItemLabelTexts, type ItemRejection } from "../labels/item-texts.js";
 
 /** The kinds of items with comments, as the `kind` label of nfprom_comments_rejected and in the log. */
 type Kind = "counter" | "quota" | "set_element";
