@@ -1,15 +1,13 @@
 import { type Finding, itemFinding } from "../check/diagnose.js";
-import { counterItem, elementItem, quotaItem } from "../check/items.js";
+import { counterItem, elementItem, type ItemKind, quotaItem } from "../check/items.js";
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
+import { type ItemGroup, ItemLabelTexts, type ItemRejection } from "../labels/item-texts.js";
 import type { Logger } from "../log.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota, Snapshot } from "../model/snapshot.js";
 import type { CounterColumns, SetColumns } from "../model/source-columns.js";
-import { type ItemGroup, ItemLabelTexts, type ItemRejection } from "../labels/item-texts.js";
 
-/** The kinds of items with comments, as the `kind` label of nfprom_comments_rejected and in the log. */
-type Kind = "counter" | "quota" | "set_element";
-const KIND_WORDS: Record<Kind, string> = {
+const KIND_WORDS: Record<ItemKind, string> = {
   counter: "named counter",
   quota: "quota",
   set_element: "set element",
@@ -27,7 +25,7 @@ export class SourceRenderer {
   readonly #quotas: KindLabels<Quota[]>;
   readonly #sets: KindLabels<SetColumns[]>;
   /** The rejections logged, per kind: each one when it first appears, not on every scrape. */
-  readonly #reported = new Map<Kind, Set<string>>();
+  readonly #reported = new Map<ItemKind, Set<string>>();
 
   constructor(
     readonly ns: string,
@@ -106,7 +104,7 @@ export class SourceRenderer {
 
   /** #rejectedFamily: the comments refused in the kinds this snapshot has (their texts are rendered by now). */
   *#rejectedFamily(snapshot: Snapshot): Generator<MetricFamily> {
-    const counts: [Kind, number][] = [];
+    const counts: [ItemKind, number][] = [];
     if (snapshot.counters) counts.push(["counter", this.#counters.rejected.length]);
     if (snapshot.quotas) counts.push(["quota", this.#quotas.rejected.length]);
     if (snapshot.sets) counts.push(["set_element", this.#sets.rejected.length]);
@@ -124,7 +122,7 @@ export class SourceRenderer {
    * that adds thousands of set elements with the same malformed comment gets a few lines and a count,
    * not thousands of lines (nfprom_comments_rejected has them all).
    */
-  #reportOnce(kind: Kind, rejected: readonly ItemRejection[]): void {
+  #reportOnce(kind: ItemKind, rejected: readonly ItemRejection[]): void {
     const before = this.#reported.get(kind);
     const now = new Set<string>();
     const msg = `${KIND_WORDS[kind]} comment rejected`;
