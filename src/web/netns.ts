@@ -73,8 +73,15 @@ class Relabel {
     this.#pair = `netns="${escapeLabelValue(netns)}"`;
   }
 
+  /**
+   * label adds the pair to a label text. A comment key `netns` of the namespace's own is renamed
+   * `exported_netns`, as Prometheus renames a scraped `job` (an unescaped `"` only opens a value, so the
+   * pattern cannot match inside one).
+   */
   label(text: string): string {
-    return text === "" ? `{${this.#pair}}` : `{${this.#pair},${text.slice(1)}`;
+    if (text === "") return `{${this.#pair}}`;
+    const own = text.includes('netns="') ? text.replace(/([{,])netns="/, '$1exported_netns="') : text;
+    return `{${this.#pair},${own.slice(1)}`;
   }
 
   samples(samples: MetricFamily["samples"]): MetricFamily["samples"] {

@@ -290,7 +290,7 @@ export class Scraper {
       );
       yield gauge(
         `${ns}_ruleset_last_change_timestamp_seconds`,
-        "When nfprom first saw the current ruleset generation, in seconds since the epoch (at its start, when it started then): the last reload, after which rule counters may have restarted from 0.",
+        "When nfprom first saw the current ruleset generation, in seconds since the epoch: the last reload it saw (or its own start), after which rule counters may have restarted from 0.",
         snapshot.generationSinceMs / 1000,
       );
     }
