@@ -1,6 +1,5 @@
 import { writeFileAtomically } from "../atomic-write.js";
 import type { Config } from "../cli/flags.js";
-import { toErrorInfo } from "../errors.js";
 import type { ReadReply } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { Scraper } from "../web/scrape.js";
