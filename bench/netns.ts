@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { startExporter, stopExporter } from "./exporter.js";
 import { httpGet } from "./http.js";
 import { cpuMs, statusKiB } from "./proc.js";
-import { BENCH_CHAIN, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
+import { BENCH_CHAIN_FLAGS, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
 import { dist, fmtMs } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -83,15 +83,7 @@ async function benchOne(s: Scenario, prefix: string, dir: string): Promise<strin
     load(name, s.rulesEach, dir);
   }
   if (names.length === 0) load(undefined, s.rulesEach, dir);
-  const args = [
-    "-table",
-    BENCH_TABLE,
-    "-chain",
-    BENCH_CHAIN,
-    "-family",
-    BENCH_FAMILY,
-    ...s.netnsArgs(prefix),
-  ];
+  const args = [...BENCH_CHAIN_FLAGS, ...s.netnsArgs(prefix)];
   const { child, webPid } = await startExporter(args, PORT, join(dir, "exporter.log"));
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
