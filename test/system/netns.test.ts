@@ -15,6 +15,7 @@ import {
   Netns,
   type NfpromHandle,
   parseExposition,
+  parseNftJson,
   procStatus,
   promtoolCheck,
   readCounterMap,
@@ -23,6 +24,7 @@ import {
   run,
   sendTraffic,
   startNfprom,
+  u64,
   waitUntil,
 } from "./harness.js";
 
@@ -204,5 +206,69 @@ test("-netns all and a /proc/PID/ns/net path: a namespace of no name, as a conta
   assert.ok((exp.get("nfprom_netns_selected") as number) >= 3);
   // A /proc path: the reader also kept CAP_SYS_PTRACE.
   assert.equal((procStatus(nf.pid).CapEff >> BigInt(CAP_SYS_PTRACE)) & 1n, 1n);
+  assert.equal(await nf.stop(), 0);
+});
+
+/** `nft -j list <what>` inside `ns`, the first item of `kind`. */
+async function nftItem(ns: Netns, args: string[], kind: string): Promise<Record<string, unknown>> {
+  const doc = parseNftJson(await ns.nftCmd(["-j", "list", ...args])) as {
+    nftables: Record<string, unknown>[];
+  };
+  const item = doc.nftables.find((i) => i[kind])?.[kind];
+  assert.ok(item, `${kind} in ${ns.name}`);
+  return item as Record<string, unknown>;
+}
+
+test("-netns with -chains, -quotas and -sets: every source per namespace, values as nft -j says", async (t) => {
+  if (!requireRoot(t)) return;
+  const home = await Netns.create("i21src", { t });
+  const tenants = await Promise.all(
+    [20_000, 40_000].map(async (bytes) => {
+      const ns = await Netns.create("i21srcsel", { t });
+      const port = ns.freePort();
+      const declarations = [
+        "quota web_quota { until 10000000 bytes }",
+        "set peers { type ipv4_addr; counter; elements = { 127.0.0.1 } }",
+      ];
+      const rules = [
+        `tcp dport ${port} counter comment "nft(svc=web)"`,
+        `tcp dport ${port} quota name "web_quota"`,
+        `tcp dport ${port} ip daddr @peers`,
+      ];
+      await ns.nft(accountingRuleset(rules, { declarations }));
+      await sendTraffic(ns, { proto: "tcp", host: "127.0.0.1", port, bytes });
+      return ns;
+    }),
+  );
+  const nf = await startNfprom(home, [
+    "-netns",
+    `nfprom-i21srcsel-${process.pid}-*`,
+    "-chains",
+    "inet/firewall/acc*",
+    "-quotas",
+    "firewall/*",
+    "-sets",
+    "firewall/*",
+  ]);
+  const exp = await scrapeChecked(nf);
+  for (const ns of tenants) {
+    const netns = ns.name;
+    const where = { netns, family: "inet", table: "firewall" };
+    const [rule] = (await readCounterMap(ns, "inet", "firewall", "accounting"))?.values() ?? [];
+    assert.ok(rule?.bytes && rule.bytes > 0n);
+    assert.equal(exp.get("nfprom_bytes_total", { ...where, chain: "accounting", svc: "web" }), rule.bytes);
+    const quota = await nftItem(ns, ["quota", "inet", "firewall", "web_quota"], "quota");
+    assert.ok(u64(quota.used) > 0n);
+    const quotaLabels = { ...where, name: "web_quota", mode: "until" };
+    assert.equal(exp.get("nfprom_quota_used_bytes", quotaLabels), u64(quota.used));
+    const set = await nftItem(ns, ["set", "inet", "firewall", "peers"], "set");
+    const [{ elem }] = set.elem as [{ elem: { counter: { bytes: unknown; packets: unknown } } }];
+    assert.ok(u64(elem.counter.bytes) > 0n);
+    const elementLabels = { ...where, set: "peers", element: "127.0.0.1" };
+    assert.equal(exp.get("nfprom_set_element_bytes_total", elementLabels), u64(elem.counter.bytes));
+    assert.equal(exp.get("nfprom_set_element_packets_total", elementLabels), u64(elem.counter.packets));
+    for (const source of ["objects", "sets"])
+      assert.equal(exp.get("nfprom_source_success", { netns, source }), 1n);
+  }
   assert.equal(await nf.stop(), 0);
 });
