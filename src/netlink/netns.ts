@@ -1,4 +1,4 @@
-import { closeSync, openSync } from "node:fs";
+import { closeSync, constants, openSync } from "node:fs";
 import koffi from "koffi";
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { libc } from "../libc.js";
@@ -36,9 +36,10 @@ export function inNetns<T>(path: string, open: () => T): T {
   }
 }
 
+/** openNamespace opens the file without waiting: a FIFO given by mistake must not hang the reader. */
 function openNamespace(path: string): number {
   try {
-    return openSync(path, "r");
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
     throw new NfpromError(ErrorCodes.SOCKET, `netns ${path}: open: ${code}`);
