@@ -5,7 +5,7 @@ import { rulesFromColumns } from "../model/rule-columns.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
-import { createChainReader, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
+import { createCollector, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
 import { diagnose, itemFindings } from "./diagnose.js";
 import { type CommentedItem, itemsFromSnapshot } from "./items.js";
 import { itemsFromNftJson, rulesFromNftJson } from "./nft-json.js";
@@ -38,8 +38,8 @@ interface Input {
 }
 
 async function fromKernel(config: Config): Promise<Input> {
-  requireNetAdmin();
-  const reader = createChainReader(config);
+  requireNetAdmin(config);
+  const reader = createCollector(config);
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
     const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });

@@ -7,6 +7,7 @@ import {
   family,
   listen,
   metricPrefix,
+  netnsSelector,
   nftName,
   nonNegativeInt,
   oneOf,
@@ -28,6 +29,8 @@ export interface Config {
   counterPatterns: NamePattern[];
   quotaPatterns: NamePattern[];
   setPatterns: NamePattern[];
+  /** -netns: the network namespaces to read (names or globs under /run/netns, paths, `all`); empty: own. */
+  netns: string[];
   /** -read.background-timeout: let a slow dump finish after the scrape and serve the last snapshot. */
   backgroundReadTimeoutMs: number | undefined;
   /** -read.skip-proof: read without proving reads whole (measurement only: reads can then be torn). */
@@ -201,6 +204,17 @@ export const FLAGS: FlagSpec[] = [
     default: "",
     help: "export per-element counters of the sets and maps matching this glob (declared with counter)",
     parse: parsePattern,
+  },
+  {
+    name: "netns",
+    group: "source",
+    repeatable: true,
+    commands: ["serve", "dump", "textfile"],
+    key: "netns",
+    arg: "name|glob|path|all",
+    default: "",
+    help: "read in these network namespaces instead of nfprom's own: a name or glob (* and ?) under /run/netns, a path (/proc/PID/ns/net, a bind mount), or all (every name under /run/netns); series then carry a netns label; needs CAP_SYS_ADMIN (docs/namespaces.md)",
+    parse: netnsSelector,
   },
   {
     name: "read.background-timeout",

@@ -23,7 +23,9 @@ function importsOf(entry: string): string[] {
 
 test("the unprivileged web process never loads the netlink side or the reader", () => {
   const reached = importsOf("web/main.js");
-  const forbidden = reached.filter((f) => /^(netlink\/socket|nftables\/(chain-)?dump|reader\/)/.test(f));
+  const forbidden = reached.filter((f) =>
+    /^(netlink\/(socket|netns)|nftables\/(chain-)?dump|reader\/)/.test(f),
+  );
   assert.deepEqual(forbidden, []);
   assert.ok(reached.includes("ipc/protocol.js"), "the walk follows imports");
 });

@@ -1,6 +1,5 @@
 import type { Snapshot } from "../../model/snapshot.js";
-import { NETLINK_NETFILTER } from "../../netlink/constants.js";
-import { type NetlinkSocket, SocketSlot } from "../../netlink/socket.js";
+import { type NetlinkSocket, netfilterSocket, SocketSlot } from "../../netlink/socket.js";
 
 /** The parts of a snapshot an optional source fills in. */
 export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
@@ -19,6 +18,7 @@ export interface Source<T = Sections> {
 
 export interface SourceRunnerOptions {
   recvTimeoutMs: number;
+  netns?: string;
 }
 
 /**
@@ -34,7 +34,7 @@ export class SourceRunner<T = Sections> {
     readonly source: Source<T>,
     readonly options: SourceRunnerOptions,
   ) {
-    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs: options.recvTimeoutMs });
+    this.#slot = new SocketSlot(netfilterSocket(options));
   }
 
   collect(shouldStop: () => boolean, deadlineAt = Number.POSITIVE_INFINITY): Promise<T> {
