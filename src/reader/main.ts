@@ -99,6 +99,7 @@ export async function runReader(config: Config): Promise<void> {
     policy: policyOptions(config),
     refuseRoot: true,
     identity,
+    mayAuthenticate: config.webConfigFile !== undefined,
   };
   await new Promise<void>((resolve, reject) => {
     const web = new WebProcess({

@@ -24,4 +24,9 @@ export interface WebConfig {
    * starts this process as root so that it loads from an install directory the web user cannot enter.
    */
   identity?: { uid: number; gid: number } | undefined;
+  /**
+   * A --web.config.file is given, so basic-auth users may appear, at start or at a reload. Without one the
+   * bcrypt thread is never started: a second V8 isolate in the process (~4 MiB, and its own collections).
+   */
+  mayAuthenticate: boolean;
 }

@@ -39,7 +39,8 @@ function main(): void {
   if (!isSocket(READER_FD)) fatal(log, "the web process is started by nfprom itself, not by hand");
   try {
     if (config.identity) {
-      bcryptThread.prestart(); // its code is read from the install directory, which the web user may not enter
+      // Its code is read from the install directory, which the web user may not enter.
+      if (config.mayAuthenticate) bcryptThread.prestart();
       switchIdentity(config.identity.uid, config.identity.gid);
     }
     dropAllPrivileges();
