@@ -2,12 +2,14 @@ import {
   COUNTS_IN_OBJECT,
   columnsFromRules,
   HAS_COUNTER,
+  handleOf,
   locationOf,
   type RuleColumns,
 } from "../model/rule-columns.js";
 import type { Location, RuleCounters } from "../model/snapshot.js";
 import { type ParsedComment, parseComment } from "./comment.js";
 import { type DuplicatePolicy, groupSeries } from "./duplicates.js";
+import type { Rejection } from "./rejection.js";
 import { allRulesLabels, withDerived } from "./rule-labels.js";
 
 /**
@@ -36,12 +38,6 @@ import { allRulesLabels, withDerived } from "./rule-labels.js";
  *   under its comment keys: a comment key wins over a derived label of the same name.
  */
 export type RuleState = "exported" | "ignored" | "rejected";
-
-export interface Rejection {
-  handle: bigint;
-  comment: string | undefined;
-  reason: string;
-}
 
 /**
  * SeriesSet is what the policy decided, as columns: series i has the label values values[i] (aligned
@@ -164,7 +160,7 @@ export class LabelPolicy {
     const keyUse = new Map<string, number>();
     const overLimits: OverLimits = { labelNames: 0, labelValueLength: 0 };
     const about = (i: number, reason: string): Rejection => ({
-      handle: columns.numbers[3 * i] as bigint,
+      handle: handleOf(columns.numbers, i),
       comment: columns.comments[i],
       reason,
     });

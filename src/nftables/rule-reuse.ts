@@ -5,6 +5,7 @@ import {
   PACKETS_WORD,
   type RuleColumns,
   type RuleColumnsBuilder,
+  WORDS_PER_RULE,
 } from "../model/rule-columns.js";
 import { u64BETo } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
@@ -94,7 +95,7 @@ export class RepeatReader {
       return false;
     if (payload[0] !== last.families[i]) return false;
     const handleAt = layout[lo + LAYOUT_HANDLE] as number;
-    const w = 6 * i + HANDLE_WORD;
+    const w = WORDS_PER_RULE * i + HANDLE_WORD;
     if (handleAt < 0 || !sameU64(payload, handleAt, this.#lastWords, w)) return false;
     into.add(last.families[i] as number);
     const at = into.wordsOf(i);

@@ -1,7 +1,8 @@
 import { writeFileAtomically } from "../atomic-write.js";
-import type { Config } from "../cli/flags.js";
+import type { Config } from "../config/config.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
 import type { ReadReply, ReadRequest, WebConfigMessage } from "../ipc/protocol.js";
+import type { WebConfig } from "../ipc/web-config.js";
 import { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
 import {
@@ -13,7 +14,6 @@ import {
   resolveId,
   restrictCapabilities,
 } from "../privileges/caps.js";
-import type { WebConfig } from "../web/config.js";
 import type { Collector } from "./collector.js";
 import { snapshotJson } from "./jsonfile.js";
 import { createChainReader, FatalError, policyOptions, readerStats, requireNetAdmin } from "./setup.js";

@@ -1,9 +1,9 @@
 import { writeFileAtomically } from "../atomic-write.js";
-import type { Config } from "../cli/flags.js";
+import type { Config } from "../config/config.js";
 import { toErrorInfo } from "../errors.js";
 import type { ReadReply } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
-import { Scraper } from "../web/scrape.js";
+import { Scraper } from "../render/scrape.js";
 import type { Collector } from "./collector.js";
 import { createChainReader, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
 

@@ -1,4 +1,4 @@
-import type { Config } from "../cli/flags.js";
+import type { Config } from "../config/config.js";
 import type { PolicyOptions } from "../labels/policy.js";
 import { Logger } from "../log.js";
 import type { ReaderStats } from "../model/snapshot.js";

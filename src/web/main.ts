@@ -8,17 +8,17 @@ import {
   type ReaderMessage,
   WEB_EXIT_FATAL,
 } from "../ipc/protocol.js";
+import type { WebConfig } from "../ipc/web-config.js";
 import { Logger } from "../log.js";
 import { dropAllPrivileges, isUnprivileged, procStatus, switchIdentity } from "../privileges/caps.js";
+import { Scraper } from "../render/scrape.js";
 import type { WebSecurity } from "../webconfig/model.js";
 import { bcryptThread } from "./bcrypt-thread.js";
-import type { WebConfig } from "./config.js";
 import { WebFrontend } from "./frontend.js";
 import { InFlightLimit } from "./limits.js";
 import { LiveView } from "./live.js";
 import { processFamilies, webStartFamily } from "./process-metrics.js";
 import { ReaderClient } from "./reader-client.js";
-import { Scraper } from "./scrape.js";
 import type { ServerOptions } from "./server.js";
 
 /** The reader's end of the socketpair is this process's fd 3 (reader/web-process.ts). */

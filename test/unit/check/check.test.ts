@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { diagnose, itemFindings } from "../../../src/check/diagnose.js";
 import { itemsFromNftJson, quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
 import { formatReport, isClean } from "../../../src/check/report.js";
+import { diagnose, itemFindings } from "../../../src/labels/diagnose.js";
 import type { PolicyOptions } from "../../../src/labels/policy.js";
 import { keyedElements } from "../../../src/labels/setkey.js";
 import { parsePattern } from "../../../src/model/pattern.js";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
-import { type Config, type ParseResult, parseArgs } from "../../../src/cli/flags.js";
+import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
+import type { Config } from "../../../src/config/config.js";
 import { toErrorInfo } from "../../../src/errors.js";
 import { OPENMETRICS_FORMAT } from "../../../src/exposition/openmetrics.js";
 import { type ExpositionFormat, TEXT_FORMAT } from "../../../src/exposition/text.js";
@@ -18,7 +19,7 @@ import {
 import type { Snapshot } from "../../../src/model/snapshot.js";
 import { policyOptions, readerStats } from "../../../src/reader/setup.js";
 import { collectorFor } from "../../../src/reader/sources/index.js";
-import { Scraper } from "../../../src/web/scrape.js";
+import { Scraper } from "../../../src/render/scrape.js";
 import { FakeKernel, type Fault, useFakeKernel } from "../helpers/fake-kernel.js";
 import { repoRoot } from "../helpers/fixtures.js";
 import { CaptureLogger } from "../helpers/logger.js";

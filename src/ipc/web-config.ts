@@ -1,5 +1,6 @@
-import type { ListenAddress, LogFormat, LogLevel } from "../cli/flags.js";
+import type { ListenAddress } from "../config/config.js";
 import type { PolicyOptions } from "../labels/policy.js";
+import type { LogFormat, LogLevel } from "../log.js";
 
 /**
  * WebConfig is what the reader tells the web process, as JSON in its only argument. The web security

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type ItemGroup, ItemLabelTexts } from "../../../src/web/label-texts.js";
+import { type ItemGroup, ItemLabelTexts } from "../../../src/render/label-texts.js";
 
 /** One group of named counters in table inet/t, item i commented by comment(i). */
 function counters(n: number, comment: (i: number) => string | undefined): ItemGroup {

@@ -1,6 +1,6 @@
-import { type Finding, itemFinding } from "../check/diagnose.js";
-import { counterItem, elementItem, quotaItem } from "../check/items.js";
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
+import { type Finding, itemFinding } from "../labels/diagnose.js";
+import { counterItem, elementItem, quotaItem } from "../labels/items.js";
 import type { Logger } from "../log.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota, Snapshot } from "../model/snapshot.js";

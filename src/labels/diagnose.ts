@@ -1,7 +1,7 @@
-import { parseComment } from "../labels/comment.js";
-import { commentProblem, LabelPolicy, type PolicyOptions, type SeriesSet } from "../labels/policy.js";
 import type { RuleCounters } from "../model/snapshot.js";
+import { parseComment } from "./comment.js";
 import type { CommentedItem } from "./items.js";
+import { commentProblem, LabelPolicy, type PolicyOptions, type SeriesSet } from "./policy.js";
 
 /**
  * Severity of a finding. `error`: the exporter drops the rule; `warning`: it exports the rule, but not as
