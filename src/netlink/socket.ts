@@ -136,12 +136,32 @@ export interface NetlinkSocketOptions {
 }
 
 /**
- * NetlinkSocket is a raw AF_NETLINK datagram socket driven through libc. send() and recv() run on koffi's
+ * NetlinkSocket is what the readers need of a netlink socket (like mdlayher/netlink's Socket): the real
+ * one (RawNetlinkSocket), or in tests a fake kernel replaying captured dumps (test/unit/helpers).
+ */
+export interface NetlinkSocket {
+  readonly closed: boolean;
+  /** send writes one request; the kernel handles it inside the call (a dump's first datagram too). */
+  send(request: Buffer): Promise<void>;
+  /** sendWaiting is send for a request the kernel may hold long (the commit barrier), off the event loop. */
+  sendWaiting(request: Buffer): Promise<void>;
+  /** recv returns the next datagram, valid until the second recv() after it. */
+  recv(): Promise<Buffer>;
+  /** recvMany returns the next datagram and those queued behind it, valid until the second call after. */
+  recvMany(): Promise<Buffer[]>;
+  close(): void;
+}
+
+/** SocketOpener makes a reader's socket: RawNetlinkSocket.open, or a test's fake kernel. */
+export type SocketOpener = (options: NetlinkSocketOptions) => NetlinkSocket;
+
+/**
+ * RawNetlinkSocket is a raw AF_NETLINK datagram socket driven through libc. send() and recv() run on koffi's
  * thread pool. The buffer recv() returns stays valid until the second recv() after it, so a caller may
  * ask for the next datagram before it decodes the current one.
  * Once closed (or after an error mid-dump) the socket must not be used again; open a new one.
  */
-export class NetlinkSocket {
+export class RawNetlinkSocket implements NetlinkSocket {
   readonly #fd: number;
   /** Two receive buffers, used in turn, so one datagram can be decoded while the next is received. */
   readonly #bufs = [Buffer.alloc(RECV_BUFFER_SIZE), Buffer.alloc(RECV_BUFFER_SIZE)];
@@ -160,10 +180,10 @@ export class NetlinkSocket {
   }
 
   /** open creates the socket; failure (e.g. EPROTONOSUPPORT without nfnetlink) throws NFPROM_SOCKET. */
-  static open(options: NetlinkSocketOptions): NetlinkSocket {
+  static open(options: NetlinkSocketOptions): RawNetlinkSocket {
     const fd = sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
     if (fd < 0) throw socketError("socket(AF_NETLINK)", koffi.errno());
-    const sock = new NetlinkSocket(fd);
+    const sock = new RawNetlinkSocket(fd);
     try {
       sock.#setInt(SOL_SOCKET, SO_RCVBUF, RECV_BUFFER_SIZE * 4);
       sock.#setInt(SOL_NETLINK, NETLINK_CAP_ACK, 1);
@@ -358,10 +378,13 @@ function socketError(op: string, errno: number): NfpromError {
 export class SocketSlot {
   #sock: NetlinkSocket | undefined;
 
-  constructor(readonly options: NetlinkSocketOptions) {}
+  constructor(
+    readonly options: NetlinkSocketOptions,
+    readonly open: SocketOpener = RawNetlinkSocket.open,
+  ) {}
 
   async use<T>(fn: (sock: NetlinkSocket) => Promise<T>): Promise<T> {
-    if (!this.#sock || this.#sock.closed) this.#sock = NetlinkSocket.open(this.options);
+    if (!this.#sock || this.#sock.closed) this.#sock = this.open(this.options);
     const sock = this.#sock;
     try {
       return await fn(sock);

@@ -2,7 +2,7 @@ import { ErrorCodes, NfpromError } from "../errors.js";
 import { hostU16 } from "../netlink/attributes.js";
 import { NETLINK_NETFILTER, NLA_TYPE_MASK } from "../netlink/constants.js";
 import { checkMessage, type NetlinkMessage, parseMessages } from "../netlink/message.js";
-import { type NetlinkSocket, SocketSlot } from "../netlink/socket.js";
+import { type NetlinkSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
 import { NFT_MSG_NEWGEN, NFTA_GEN_ID, nftMessageType } from "./constants.js";
 import { nextSequence, permissionError } from "./dump.js";
 import { commitBarrierRequest, getGenerationRequest } from "./requests.js";
@@ -31,8 +31,8 @@ export class WholeReadProof {
   /** The next read's begin, done as soon as the last read ended: off the next scrape's path. */
   #ahead: Promise<number> | undefined;
 
-  constructor(recvTimeoutMs: number) {
-    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs });
+  constructor(recvTimeoutMs: number, openSocket?: SocketOpener) {
+    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs }, openSocket);
   }
 
   /**

@@ -4,7 +4,7 @@ import { RuleColumnsBuilder } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { NETLINK_NETFILTER } from "../netlink/constants.js";
 import type { NetlinkMessage } from "../netlink/message.js";
-import { type NetlinkSocket, SocketSlot } from "../netlink/socket.js";
+import { type NetlinkSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
 import { ruleCounters, ruleFromMessage } from "../nftables/rule.js";
@@ -16,6 +16,8 @@ export interface ChainReaderOptions {
   recvTimeoutMs: number;
   /** Rule-derived labels to compute (-rule-labels); none: the match expressions are not even decoded. */
   ruleLabels?: readonly DerivedLabel[];
+  /** Opens the reader's sockets; the real netlink socket unless a test's fake kernel. */
+  openSocket?: SocketOpener;
 }
 
 /**
@@ -34,7 +36,8 @@ export class ChainReader {
     readonly ref: ChainRef,
     readonly options: ChainReaderOptions,
   ) {
-    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs: options.recvTimeoutMs });
+    const { recvTimeoutMs, openSocket } = options;
+    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs }, openSocket);
   }
 
   /** read dumps the chain, checking `shouldStop` (the read's hard bound) between datagrams. */

@@ -92,9 +92,9 @@ function cycles(graph: Graph): string[] {
   return found;
 }
 
-/** socketOpeners lists the modules that open a netlink socket (NetlinkSocket.open) or make a SocketSlot. */
+/** socketOpeners lists the modules that open a netlink socket (RawNetlinkSocket.open) or make a SocketSlot. */
 function socketOpeners(texts: ReadonlyMap<string, string>): string[] {
-  const opens = /NetlinkSocket\.open\(|new SocketSlot\(|sys\.socket\(|socket\(AF_NETLINK/;
+  const opens = /NetlinkSocket\.open\b|new SocketSlot\(|sys\.socket\(/;
   return [...texts].filter(([, text]) => opens.test(text)).map(([file]) => file);
 }
 

@@ -1,6 +1,6 @@
 import type { Snapshot } from "../../model/snapshot.js";
 import { NETLINK_NETFILTER } from "../../netlink/constants.js";
-import { type NetlinkSocket, SocketSlot } from "../../netlink/socket.js";
+import { type NetlinkSocket, type SocketOpener, SocketSlot } from "../../netlink/socket.js";
 
 /** The parts of a snapshot an optional source fills in. */
 export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
@@ -19,6 +19,8 @@ export interface Source<T = Sections> {
 
 export interface SourceRunnerOptions {
   recvTimeoutMs: number;
+  /** Opens the runner's socket; the real netlink socket unless a test's fake kernel. */
+  openSocket?: SocketOpener;
 }
 
 /**
@@ -34,7 +36,8 @@ export class SourceRunner<T = Sections> {
     readonly source: Source<T>,
     readonly options: SourceRunnerOptions,
   ) {
-    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs: options.recvTimeoutMs });
+    const { recvTimeoutMs, openSocket } = options;
+    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs }, openSocket);
   }
 
   collect(shouldStop: () => boolean, deadlineAt = Number.POSITIVE_INFINITY): Promise<T> {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
 import type { Config } from "../../../src/config/config.js";
 import { toErrorInfo } from "../../../src/errors.js";
@@ -20,7 +20,7 @@ import type { Snapshot } from "../../../src/model/snapshot.js";
 import { policyOptions, readerStats } from "../../../src/reader/setup.js";
 import { collectorFor } from "../../../src/reader/sources/index.js";
 import { Scraper } from "../../../src/render/scrape.js";
-import { FakeKernel, type Fault, useFakeKernel } from "../helpers/fake-kernel.js";
+import { FakeKernel, type Fault } from "../helpers/fake-kernel.js";
 import { repoRoot } from "../helpers/fixtures.js";
 import { CaptureLogger } from "../helpers/logger.js";
 
@@ -73,6 +73,12 @@ const SCENARIOS: Scenario[] = [
     captures: ["matches", "setelem-addresses", "setelem-ports"],
   },
   {
+    name: "missing-table",
+    flags: ["-family", "inet", "-table", "nosuchtable"],
+    captures: ["missing-table", "kernel/chain-missing-table"],
+  },
+  { name: "eperm", flags: CHAIN, captures: ["kernel/rules-eperm"] },
+  {
     name: "timeout",
     flags: CHAIN,
     captures: [],
@@ -120,11 +126,6 @@ const SCENARIOS: Scenario[] = [
 /** What a fresh read would vary from run to run; the goldens hold these values instead. */
 const READ_AT_MS = 1_700_000_000_000;
 
-const restoreKernel: (() => void)[] = [];
-after(() => {
-  for (const restore of restoreKernel) restore();
-});
-
 /** configOf parses a `dump` command line, as the CLI does. */
 function configOf(flags: string[]): Config {
   const parsed = parseArgs(["dump", ...flags]);
@@ -137,10 +138,15 @@ async function readThrough(scenario: Scenario, kernel: FakeKernel): Promise<Read
   const config = configOf(["-read.skip-proof", ...scenario.flags]);
   const collector = collectorFor(
     config,
-    { maxAttempts: 1, maxReadMs: 5_000, recvTimeoutMs: 1_000, ruleLabels: config.ruleLabels },
+    {
+      maxAttempts: 1,
+      maxReadMs: 5_000,
+      recvTimeoutMs: 1_000,
+      ruleLabels: config.ruleLabels,
+      openSocket: kernel.open,
+    },
     new CaptureLogger(),
   );
-  restoreKernel.push(useFakeKernel(kernel));
   try {
     const stats = () => ({ ...readerStats(collector), residentBytes: 0, cpuSeconds: 0 });
     try {
@@ -150,7 +156,6 @@ async function readThrough(scenario: Scenario, kernel: FakeKernel): Promise<Read
       return { type: "error", id: 1, error: toErrorInfo(err), stats: stats() };
     }
   } finally {
-    restoreKernel.pop()?.();
     collector.close();
   }
 }
@@ -207,7 +212,7 @@ for (const scenario of SCENARIOS) {
     const openMetrics = render(scraper, crossBoundary(reply, elider, restorer), OPENMETRICS_FORMAT);
     compare(`${scenario.name}.prom`, text);
     compare(`${scenario.name}.om`, openMetrics);
-    compare(`${scenario.name}.log`, `${logged.join("\n")}\n`);
+    compare(`${scenario.name}.log.txt`, `${logged.join("\n")}\n`);
     assert.equal(again, text, "a second scrape of the same read renders the same");
     const rules = log.take().filter((e) => e.msg.startsWith("rule "));
     assert.deepEqual(rules, [], "a rule reported once is not reported again");

@@ -1,6 +1,6 @@
 import { ErrorCodes, NfpromError } from "../../../src/errors.js";
 import { HOST_ORDER } from "../../../src/netlink/byteorder.js";
-import { NetlinkSocket, RECV_BATCH } from "../../../src/netlink/socket.js";
+import { type NetlinkSocket, RECV_BATCH } from "../../../src/netlink/socket.js";
 import { datagramsOf, loadFixture } from "./fixtures.js";
 
 /** Where nlmsghdr keeps its length and sequence number (host order, like the kernel writes them). */
@@ -19,13 +19,14 @@ export interface Capture {
 
 /**
  * Fault: how one replayed exchange goes wrong at the socket, where no capture can show it: the answer stops
- * after some datagrams (the next receive times out, as SO_RCVTIMEO makes it), the send fails, or the first
- * receive fails with an errno.
+ * after some datagrams (the next receive times out, as SO_RCVTIMEO makes it), the send fails, the first
+ * receive fails with an errno, or it waits until the socket is closed (a kernel slower than any deadline).
  */
 export type Fault =
   | { kind: "silent-after"; datagrams: number }
   | { kind: "send-errno"; errno: number }
-  | { kind: "recv-errno"; errno: number };
+  | { kind: "recv-errno"; errno: number }
+  | { kind: "hang" };
 
 /** captureOf loads test/fixtures/<name>.json as a replayable exchange. */
 export function captureOf(name: string): Capture {
@@ -85,6 +86,8 @@ export class FakeKernel {
   readonly replayed: string[] = [];
   /** Sockets opened so far (SocketSlot opens one, and another after each failure). */
   opened = 0;
+  /** Datagrams one recvMany() returns at most (the real socket: up to RECV_BATCH, as many as are built). */
+  batch = RECV_BATCH;
   /** When set, opening a socket fails like socket(2) with this errno. */
   openErrno: number | undefined;
 
@@ -102,14 +105,14 @@ export class FakeKernel {
     return this;
   }
 
-  /** open is NetlinkSocket.open's stand-in. */
-  open(): FakeSocket {
+  /** open is the readers' SocketOpener (RawNetlinkSocket.open's stand-in). */
+  readonly open = (): FakeSocket => {
     if (this.openErrno !== undefined) {
       throw new NfpromError(ErrorCodes.SOCKET, `netlink: socket(AF_NETLINK): errno ${this.openErrno}`);
     }
     this.opened++;
     return new FakeSocket(this);
-  }
+  };
 
   /** reply finds the answer to `request`; undefined (and recorded) when there is none. */
   reply(request: Buffer): { datagrams: Buffer[]; fault?: Fault } | undefined {
@@ -126,11 +129,13 @@ export class FakeKernel {
 }
 
 /** FakeSocket is the socket surface the readers use (send, sendWaiting, recv, recvMany, close). */
-export class FakeSocket {
+export class FakeSocket implements NetlinkSocket {
   closed = false;
   #queue: Buffer[] = [];
   /** Receives after the queue runs dry fail like SO_RCVTIMEO (or with this errno). */
   #stall: Fault | undefined;
+  /** Ends a receive that waits for the kernel ("hang") when the socket is closed. */
+  #hung: (() => void) | undefined;
 
   constructor(readonly kernel: FakeKernel) {}
 
@@ -143,7 +148,11 @@ export class FakeSocket {
       throw new NfpromError(ErrorCodes.SOCKET, `netlink: send: errno ${fault.errno}`, fault.errno);
     }
     const keep =
-      fault?.kind === "silent-after" ? fault.datagrams : fault?.kind === "recv-errno" ? 0 : datagrams.length;
+      fault?.kind === "silent-after"
+        ? fault.datagrams
+        : fault?.kind === "recv-errno" || fault?.kind === "hang"
+          ? 0
+          : datagrams.length;
     this.#queue.push(...datagrams.slice(0, keep));
     this.#stall = fault;
   }
@@ -157,15 +166,19 @@ export class FakeSocket {
     return first as Buffer;
   }
 
-  async recvMany(max = RECV_BATCH): Promise<Buffer[]> {
+  async recvMany(max = this.kernel.batch): Promise<Buffer[]> {
     this.#check();
     await Promise.resolve(); // a real receive never answers synchronously
-    if (this.#queue.length === 0) throw this.#silence();
-    return this.#queue.splice(0, max);
+    if (this.#queue.length > 0) return this.#queue.splice(0, max);
+    if (this.#stall?.kind !== "hang") throw this.#silence();
+    return new Promise((_, reject) => {
+      this.#hung = () => reject(new NfpromError(ErrorCodes.SOCKET, "netlink: socket closed during recv"));
+    });
   }
 
   close(): void {
     this.closed = true;
+    this.#hung?.();
   }
 
   #silence(): NfpromError {
@@ -179,16 +192,4 @@ export class FakeSocket {
   #check(): void {
     if (this.closed) throw new NfpromError(ErrorCodes.SOCKET, "netlink: socket is closed");
   }
-}
-
-/**
- * useFakeKernel makes every netlink socket opened from now on one of `kernel`'s, until the returned
- * function is called.
- */
-export function useFakeKernel(kernel: FakeKernel): () => void {
-  const real = NetlinkSocket.open;
-  (NetlinkSocket as unknown as { open: () => FakeSocket }).open = () => kernel.open();
-  return () => {
-    NetlinkSocket.open = real;
-  };
 }
