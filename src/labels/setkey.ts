@@ -1,4 +1,4 @@
-import { HOST_ORDER } from "../netlink/byteorder.js";
+import { hostU32 } from "../netlink/byteorder.js";
 import { NFT_SET_ELEM_CATCHALL, NFT_SET_ELEM_INTERVAL_END } from "../nftables/constants.js";
 import { NFT_SET_INTERVAL } from "../nftables/constants-sources.js";
 import type { ElementView, SetElement } from "../nftables/setelem.js";
@@ -45,7 +45,7 @@ const PART_TYPES: Record<number, PartType> = {
   12: { len: 1, format: (b) => protocolName(b.readUInt8(0)) }, // inet_proto
   13: { len: 2, format: (b) => String(b.readUInt16BE(0)), formatAt: (b, at) => String(b.readUInt16BE(at)) }, // inet_service
   // mark (meta mark, ct mark): the kernel keeps it in host byte order, nft prints 0x and 8 hex digits.
-  19: { len: 4, format: (b) => hexWord(HOST_ORDER === "little" ? b.readUInt32LE(0) : b.readUInt32BE(0), 8) },
+  19: { len: 4, format: (b) => hexWord(hostU32(b, 0), 8) },
   41: { len: 16, format: (b) => b.toString("utf8", 0, b.indexOf(0) === -1 ? b.length : b.indexOf(0)) }, // ifname
 };
 const TYPE_BITS = 6;

@@ -2,7 +2,7 @@ import { debuglog } from "node:util";
 import koffi from "koffi";
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { libc } from "../libc.js";
-import { HOST_ORDER } from "./byteorder.js";
+import { hostU32, writeHostI32, writeHostI64, writeHostU32, writeHostU64 } from "./byteorder.js";
 import {
   AF_NETLINK,
   NETLINK_CAP_ACK,
@@ -109,7 +109,7 @@ class BatchBuffers {
     const out: Buffer[] = [];
     for (let i = 0; i < count; i++) {
       const at = i * LAYOUT.mmsghdr + LAYOUT.msgLen;
-      const len = HOST_ORDER === "little" ? this.headers.readUInt32LE(at) : this.headers.readUInt32BE(at);
+      const len = hostU32(this.headers, at);
       if (len > RECV_BUFFER_SIZE) {
         throw new NfpromError(ErrorCodes.DECODE, `netlink: datagram of ${len} bytes truncated`);
       }
@@ -121,11 +121,8 @@ class BatchBuffers {
 
 /** writeWord stores a pointer or size_t in host order. */
 function writeWord(buf: Buffer, at: number, value: bigint): void {
-  if (LAYOUT.word === 8) {
-    if (HOST_ORDER === "little") buf.writeBigUInt64LE(value, at);
-    else buf.writeBigUInt64BE(value, at);
-  } else if (HOST_ORDER === "little") buf.writeUInt32LE(Number(value), at);
-  else buf.writeUInt32BE(Number(value), at);
+  if (LAYOUT.word === 8) writeHostU64(buf, value, at);
+  else writeHostU32(buf, Number(value), at);
 }
 
 /** NetlinkSocketOptions: protocol and the bound on one blocking receive. */
@@ -191,13 +188,8 @@ export class RawNetlinkSocket implements NetlinkSocket {
       const timeval = Buffer.alloc(16);
       const seconds = BigInt(Math.floor(options.recvTimeoutMs / 1000));
       const micros = BigInt((options.recvTimeoutMs % 1000) * 1000);
-      if (HOST_ORDER === "little") {
-        timeval.writeBigInt64LE(seconds, 0);
-        timeval.writeBigInt64LE(micros, 8);
-      } else {
-        timeval.writeBigInt64BE(seconds, 0);
-        timeval.writeBigInt64BE(micros, 8);
-      }
+      writeHostI64(timeval, seconds, 0);
+      writeHostI64(timeval, micros, 8);
       sock.#setsockopt(SOL_SOCKET, SO_RCVTIMEO, timeval);
     } catch (err) {
       sock.close();
@@ -347,8 +339,7 @@ export class RawNetlinkSocket implements NetlinkSocket {
 
   #setInt(level: number, name: number, value: number): void {
     const b = Buffer.alloc(4);
-    if (HOST_ORDER === "little") b.writeInt32LE(value);
-    else b.writeInt32BE(value);
+    writeHostI32(b, value, 0);
     this.#setsockopt(level, name, b);
   }
 

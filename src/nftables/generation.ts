@@ -1,5 +1,5 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { hostU16 } from "../netlink/attributes.js";
+import { hostU16 } from "../netlink/byteorder.js";
 import { NETLINK_NETFILTER, NLA_TYPE_MASK } from "../netlink/constants.js";
 import { checkMessage, type NetlinkMessage, parseMessages } from "../netlink/message.js";
 import { type NetlinkSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";

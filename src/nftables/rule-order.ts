@@ -1,5 +1,5 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { hostU16 } from "../netlink/attributes.js";
+import { hostU16 } from "../netlink/byteorder.js";
 import { NLA_HDRLEN, NLA_TYPE_MASK } from "../netlink/constants.js";
 import { NFTA_RULE_HANDLE, NFTA_RULE_POSITION } from "./constants.js";
 

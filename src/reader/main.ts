@@ -2,7 +2,7 @@ import { writeFileAtomically } from "../atomic-write.js";
 import type { Config } from "../config/config.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
 import type { ReadReply, ReadRequest, WebConfigMessage } from "../ipc/protocol.js";
-import type { WebConfig } from "../ipc/web-config.js";
+import { encodeWebConfig, type WebConfig } from "../ipc/web-config.js";
 import { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
 import {
@@ -90,7 +90,7 @@ export async function runReader(config: Config): Promise<void> {
   };
   await new Promise<void>((resolve, reject) => {
     const web = new WebProcess({
-      configJson: JSON.stringify(webConfig),
+      configJson: encodeWebConfig(webConfig),
       onRead,
       onSpawn: (channel) => channel.sendConfig(webConfigMessage(security)),
       onFatal: () => {

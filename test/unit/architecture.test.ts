@@ -11,7 +11,8 @@ import { repoRoot } from "./helpers/fixtures.js";
  */
 const LAYERS: readonly (readonly string[])[] = [
   ["."],
-  ["netlink", "privileges"],
+  ["netlink"],
+  ["privileges"],
   ["model"],
   ["nftables"],
   ["labels", "exposition", "webconfig"],
@@ -136,6 +137,18 @@ describe("layering of src/ (LAYERS)", () => {
       "elsewhere/e.ts: folder elsewhere is in no layer",
     ]);
     assert.deepEqual(cycles(bad), ["model/b.ts → netlink/a.ts → model/b.ts"]);
+  });
+});
+
+describe("one byte-order rule (netlink/byteorder.ts)", () => {
+  test("only byteorder.ts decides host order; only the attribute decoder reads an order it is given", () => {
+    const choosesOrder = /\b(read|write)(Big)?U?Int(16|32|64)LE\b|HOST_ORDER\s*[!=]==|endianness\(/;
+    const allowed = ["netlink/byteorder.ts", "netlink/attributes.ts"];
+    const offenders = [...texts].filter(([file, text]) => !allowed.includes(file) && choosesOrder.test(text));
+    assert.deepEqual(
+      offenders.map(([file]) => file),
+      [],
+    );
   });
 });
 

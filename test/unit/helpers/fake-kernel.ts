@@ -1,5 +1,5 @@
 import { ErrorCodes, NfpromError } from "../../../src/errors.js";
-import { HOST_ORDER } from "../../../src/netlink/byteorder.js";
+import { hostU32, writeHostU32 } from "../../../src/netlink/byteorder.js";
 import { type NetlinkSocket, RECV_BATCH } from "../../../src/netlink/socket.js";
 import { datagramsOf, loadFixture } from "./fixtures.js";
 
@@ -40,7 +40,7 @@ function keyOf(request: Buffer): string {
   for (let off = 0; off + NLMSG_HDRLEN <= copy.length; ) {
     const len = hostU32(copy, off);
     if (len < NLMSG_HDRLEN) break;
-    writeHostU32(copy, off + NLMSG_SEQ_OFFSET, 0);
+    writeHostU32(copy, 0, off + NLMSG_SEQ_OFFSET);
     off += (len + 3) & ~3;
   }
   return copy.toString("hex");
@@ -52,19 +52,10 @@ function withSeq(datagram: Buffer, seq: number): Buffer {
   for (let off = 0; off + NLMSG_HDRLEN <= copy.length; ) {
     const len = hostU32(copy, off);
     if (len < NLMSG_HDRLEN) break;
-    writeHostU32(copy, off + NLMSG_SEQ_OFFSET, seq);
+    writeHostU32(copy, seq, off + NLMSG_SEQ_OFFSET);
     off += (len + 3) & ~3;
   }
   return copy;
-}
-
-function hostU32(b: Buffer, off: number): number {
-  return HOST_ORDER === "little" ? b.readUInt32LE(off) : b.readUInt32BE(off);
-}
-
-function writeHostU32(b: Buffer, off: number, value: number): void {
-  if (HOST_ORDER === "little") b.writeUInt32LE(value, off);
-  else b.writeUInt32BE(value, off);
 }
 
 /** seqOf reads the sequence number of a request's first message. */
