@@ -170,3 +170,27 @@ export class RepeatLimit {
     return this.#kinds.size > 0;
   }
 }
+
+/**
+ * ReportOnce logs each finding of a round (the rejections of one policy evaluation, say) when it first
+ * appears, not again in later rounds while it stays, and again if it comes back after a round without it.
+ * Lines go through warnRepeated: thousands of new findings at once give a few lines and a count.
+ */
+export class ReportOnce {
+  #last = new Set<string>();
+  #current = new Set<string>();
+
+  constructor(readonly log: Logger | undefined) {}
+
+  /** report logs `msg` unless the last round had `key`. */
+  report(key: string, msg: string, fields: LogFields): void {
+    this.#current.add(key);
+    if (!this.#last.has(key)) this.log?.warnRepeated(msg, msg, fields);
+  }
+
+  /** endRound forgets the findings this round did not report. */
+  endRound(): void {
+    this.#last = this.#current;
+    this.#current = new Set();
+  }
+}

@@ -5,6 +5,8 @@ import { libc } from "../libc.js";
 import { hostU32, writeHostI32, writeHostI64, writeHostU32, writeHostU64 } from "./byteorder.js";
 import {
   AF_NETLINK,
+  EAGAIN,
+  EINTR,
   NETLINK_CAP_ACK,
   NETLINK_EXT_ACK,
   SO_RCVBUF,
@@ -35,8 +37,6 @@ const QUICK_CALL_MS = 0.5;
  * after each one), so a dump of 154 datagrams takes 20 calls instead of 154.
  */
 export const RECV_BATCH = 8;
-const EINTR = 4;
-const EAGAIN = 11;
 
 const sys = {
   socket: libc.func("int socket(int domain, int type, int protocol)"),

@@ -118,5 +118,8 @@ export const NFT_SET_ELEM_CATCHALL = 0x2;
  */
 export const NFTNL_UDATA_RULE_COMMENT = 0;
 
+/** struct nfgenmsg (family, version, res_id) opens every nf_tables message payload. */
+export const NFGENMSG_LEN = 4;
+
 /** The NFPROTO_* families live in model/, which names them in patterns and snapshots and sits below nftables/. */
 export { FAMILIES, type FamilyName, familyName } from "../model/families.js";

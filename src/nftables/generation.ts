@@ -3,11 +3,10 @@ import { hostU16 } from "../netlink/byteorder.js";
 import { NETLINK_NETFILTER, NLA_TYPE_MASK } from "../netlink/constants.js";
 import { checkMessage, type NetlinkMessage, parseMessages } from "../netlink/message.js";
 import { type NetlinkSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
-import { NFT_MSG_NEWGEN, NFTA_GEN_ID, nftMessageType } from "./constants.js";
+import { NFGENMSG_LEN, NFT_MSG_NEWGEN, NFTA_GEN_ID, nftMessageType } from "./constants.js";
 import { nextSequence, permissionError } from "./dump.js";
 import { commitBarrierRequest, getGenerationRequest } from "./requests.js";
 
-const NFGENMSG_LEN = 4;
 /** Barriers begin() waits through while transactions keep committing, before the read goes ahead anyway. */
 const BEGIN_WAITS = 3;
 

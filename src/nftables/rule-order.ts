@@ -1,9 +1,8 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { hostU16 } from "../netlink/byteorder.js";
 import { NLA_HDRLEN, NLA_TYPE_MASK } from "../netlink/constants.js";
-import { NFTA_RULE_HANDLE, NFTA_RULE_POSITION } from "./constants.js";
+import { NFGENMSG_LEN, NFTA_RULE_HANDLE, NFTA_RULE_POSITION } from "./constants.js";
 
-const NFGENMSG_LEN = 4;
 const U64_ATTR_LEN = NLA_HDRLEN + 8;
 const NONE = -1;
 

@@ -12,6 +12,7 @@ import type { RuleCounters } from "../model/snapshot.js";
 import { AttributeDecoder } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
 import {
+  NFGENMSG_LEN,
   NFT_MSG_NEWRULE,
   NFTA_COUNTER_BYTES,
   NFTA_COUNTER_PACKETS,
@@ -40,7 +41,6 @@ export interface Rule {
 }
 
 const NEWRULE = nftMessageType(NFT_MSG_NEWRULE);
-const NFGENMSG_LEN = 4;
 
 /**
  * ruleFromMessage decodes one rule message. It is pure: it reads the message and nothing else.

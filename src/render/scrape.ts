@@ -19,7 +19,7 @@ import {
   type SeriesSet,
 } from "../labels/policy.js";
 import type { Rejection } from "../labels/rejection.js";
-import type { Logger } from "../log.js";
+import { type Logger, ReportOnce } from "../log.js";
 import { sameStrings, u64Words } from "../model/columns.js";
 import {
   BYTES_WORD,
@@ -81,7 +81,7 @@ export class Scraper {
   readonly #sources: SourceRenderer;
   #plan: RulePlan | undefined;
   #lastLength = 0;
-  #reported = new Set<string>();
+  readonly #reported: ReportOnce;
   #lastReadAt: number | undefined;
   #lastStats: ReaderStats | undefined;
   #last: LastScrape | undefined;
@@ -95,6 +95,7 @@ export class Scraper {
     policy: PolicyOptions = DEFAULT_POLICY_OPTIONS,
   ) {
     this.#policy = new LabelPolicy(policy);
+    this.#reported = new ReportOnce(log);
     this.#sources = new SourceRenderer(namespace, log, policy.maxLabelNames ?? 0);
   }
 
@@ -191,18 +192,15 @@ export class Scraper {
   }
 
   #reportOnce(set: SeriesSet): void {
-    const current = new Set<string>();
     const report = (msg: string, rules: readonly Rejection[]) => {
       for (const r of rules) {
         const key = `${msg}\0${r.handle}\0${r.comment}\0${r.reason}`;
-        current.add(key);
-        if (!this.#reported.has(key))
-          this.log.warnRepeated(msg, msg, { handle: r.handle, comment: r.comment, reason: r.reason });
+        this.#reported.report(key, msg, { handle: r.handle, comment: r.comment, reason: r.reason });
       }
     };
     report("rule rejected", set.rejected);
     report("rule adjusted", set.adjusted ?? []);
-    this.#reported = current;
+    this.#reported.endRound();
   }
 
   *#families(rules: RuleSeries | undefined, scrapeSeconds: number): Generator<MetricFamily> {

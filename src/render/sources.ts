@@ -1,7 +1,7 @@
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
 import { type Finding, itemFinding } from "../labels/diagnose.js";
 import { counterItem, elementItem, quotaItem } from "../labels/items.js";
-import type { Logger } from "../log.js";
+import { type Logger, ReportOnce } from "../log.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota, Snapshot } from "../model/snapshot.js";
 import type { CounterColumns, SetColumns } from "../model/source-columns.js";
@@ -27,7 +27,7 @@ export class SourceRenderer {
   readonly #quotas: KindLabels<Quota[]>;
   readonly #sets: KindLabels<SetColumns[]>;
   /** The rejections logged, per kind: each one when it first appears, not on every scrape. */
-  readonly #reported = new Map<Kind, Set<string>>();
+  readonly #reported: Record<Kind, ReportOnce>;
 
   constructor(
     readonly ns: string,
@@ -35,6 +35,11 @@ export class SourceRenderer {
     /** -max-label-names, applied to each kind's label names as to the rules'. */
     readonly maxLabelNames = 0,
   ) {
+    this.#reported = {
+      counter: new ReportOnce(log),
+      quota: new ReportOnce(log),
+      set_element: new ReportOnce(log),
+    };
     this.#counters = new KindLabels<CounterColumns>(
       sameCounterIdentity,
       (r) => this.#reportOnce("counter", r),
@@ -120,21 +125,17 @@ export class SourceRenderer {
   }
 
   /**
-   * #reportOnce logs each rejection when it first appears, through the log's repeat limit: a script
-   * that adds thousands of set elements with the same malformed comment gets a few lines and a count,
-   * not thousands of lines (nfprom_comments_rejected has them all).
+   * #reportOnce logs each rejection when it first appears: a script that adds thousands of set elements
+   * with the same malformed comment gets a few lines and a count (nfprom_comments_rejected has them all).
    */
   #reportOnce(kind: Kind, rejected: readonly ItemRejection[]): void {
-    const before = this.#reported.get(kind);
-    const now = new Set<string>();
+    const once = this.#reported[kind];
     const msg = `${KIND_WORDS[kind]} comment rejected`;
     for (const r of rejected) {
       const key = JSON.stringify([r.labels, r.comment, r.reason]);
-      now.add(key);
-      if (before?.has(key)) continue;
-      this.log?.warnRepeated(msg, msg, { ...r.labels, comment: r.comment, reason: r.reason });
+      once.report(key, msg, { ...r.labels, comment: r.comment, reason: r.reason });
     }
-    this.#reported.set(kind, now);
+    once.endRound();
   }
 
   *#counterFamilies(counters: CounterColumns): Generator<MetricFamily> {
