@@ -26,6 +26,15 @@ MANY = "table inet firewall {\n\tchain accounting {\n" + "".join(
     for i in range(150)) + "\t}\n}\n"
 GONE = ("table inet firewall {\n\tset gone { type ipv4_addr; counter; }\n\tset kept { type ipv4_addr; counter; "
         "elements = { 192.0.2.1 counter packets 2 bytes 120 } }\n}\n")
+# Adjacent intervals (one ends where the next begins) and a range beside them, in a named set with counters
+# and in the anonymous set of a rule: how the kernel stores the boundaries decides how they pair.
+ADJACENT = """table inet firewall {
+\tset adj { type ipv4_addr; flags interval; counter; elements = { 10.0.0.0/8 counter packets 1 bytes 10, 11.0.0.0/8 counter packets 2 bytes 20, 12.0.0.1-12.0.0.9 counter packets 3 bytes 30 } }
+\tchain accounting {
+\t\tip saddr { 10.0.0.0/8, 11.0.0.0/8, 12.0.0.1-12.0.0.9 } counter comment "nft(case=adjacent)"
+\t}
+}
+"""
 SMALL = "table inet firewall {\n\tchain accounting {\n\t\ttcp dport 22 counter comment \"nft(service=ssh)\"\n\t}\n}\n"
 
 
@@ -162,6 +171,19 @@ def inner(outdir, parent_ns):
     setelem = nfprom_request("r.getSetElemsRequest(SEQ, 1, 'firewall', 'gone')", 7)
     save("setelem-gone", "GETSETELEM of set gone, deleted since the listing (sets-gone): NLMSG_ERROR ENOENT", GONE,
          setelem, capture(setelem), "firewall", "gone")
+
+    cf.nft("flush", "ruleset")
+    cf.nft("-f", "-", stdin=ADJACENT)
+    save("sets-adjacent", "GETSET dump (family 0): an interval set of adjacent intervals and a range", ADJACENT,
+         sets, capture(sets))
+    adj = nfprom_request("r.getSetElemsRequest(SEQ, 1, 'firewall', 'adj')", 8)
+    save("setelem-adjacent", "GETSETELEM of set adj (see sets-adjacent)", ADJACENT, adj, capture(adj), "firewall",
+         "adj")
+    save("rules-adjacent", "GETRULE dump of a rule matching an anonymous set of adjacent intervals", ADJACENT,
+         rules, capture(rules), "firewall", "accounting")
+    anon = nfprom_request("r.getSetElemsRequest(SEQ, 1, 'firewall', '__set0')", 9)
+    save("setelem-adjacent-anonymous", "GETSETELEM of the rule's anonymous set __set0 (see rules-adjacent)",
+         ADJACENT, anon, capture(anon), "firewall", "__set0")
 
     cf.nft("flush", "ruleset")
     cf.nft("-f", "-", stdin=MANY)

@@ -121,6 +121,16 @@ const SCENARIOS: Scenario[] = [
     flags: [...CHAIN, "-sets", "*/*/*"],
     captures: ["basic", "sources/sets-keys", ...SETS_OF(["et", "mk", "mkp", "pr"], "setelem-keys")],
   },
+  {
+    name: "adjacent-intervals",
+    flags: [...CHAIN, "-sets", "*/*/*", "-rule-labels", "address,saddr"],
+    captures: [
+      "kernel/rules-adjacent",
+      "kernel/setelem-adjacent-anonymous",
+      "kernel/sets-adjacent",
+      "kernel/setelem-adjacent",
+    ],
+  },
 ];
 
 /** What a fresh read would vary from run to run; the goldens hold these values instead. */
