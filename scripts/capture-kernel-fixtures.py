@@ -11,7 +11,7 @@ of the unit tests (test/unit/helpers/fake-kernel.ts) recognises them byte for by
 description, kernel, nftVersion, request {type, flags, family, table, chain, seq, hex}, datagrams (hex),
 rules ([]: no oracle here) and ruleset.
 """
-import atexit, importlib.util, json, os, signal, socket, struct, subprocess, sys
+import importlib.util, json, os, socket, struct, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -196,19 +196,8 @@ def inner(outdir, parent_ns):
          "accounting")
 
 
-def outer(outdir):
-    if os.geteuid() != 0:
-        sys.exit("must run as root (creates a network namespace)")
-    ns = f"nfprom-fxk-{os.getpid()}"
-    atexit.register(lambda: subprocess.run(["ip", "netns", "delete", ns], stderr=subprocess.DEVNULL))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__), "--inner",
-                    os.path.abspath(outdir), os.readlink("/proc/self/ns/net")], check=True)
-
-
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--inner":
         inner(sys.argv[2], sys.argv[3])
     else:
-        outer(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "test", "fixtures", "kernel"))
+        cf.outer(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "test", "fixtures", "kernel"), __file__, "nfprom-fxk")
