@@ -23,7 +23,7 @@ export interface RuleColumns {
 /**
  * LocationColumn says which chain each rule was read from, when several are: rule i is in
  * places[placeOf[i]]. A table and a typed index, not a Location per rule: V8's serialization of the reply
- * wrote a back-reference per rule (100k rules: ~20 ms of a scrape across both processes).
+ * would write a back-reference per rule (docs/design-notes.md).
  */
 export interface LocationColumn {
   places: (Location | undefined)[];

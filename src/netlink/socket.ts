@@ -31,10 +31,8 @@ const MSG_DONTWAIT = 0x40;
 /** The longest a receive may block the event loop before a socket's receives go to the worker thread. */
 const QUICK_CALL_MS = 0.5;
 /**
- * Datagrams one recvMany() call can return. A koffi async call costs the event loop 25–170 µs (measured:
- * more under load), once per datagram with recv(); a 100k-rule read is ~1,540 datagrams. With recvmmsg the
- * kernel builds the following datagrams of a dump inside the same call (netlink_recvmsg refills the queue
- * after each one), so a dump of 154 datagrams takes 20 calls instead of 154.
+ * Datagrams one recvMany() call can return: each koffi async call costs the event loop, and with recvmmsg
+ * the kernel builds a dump's next datagrams inside the same call (docs/design-notes.md).
  */
 export const RECV_BATCH = 8;
 
@@ -200,8 +198,8 @@ export class RawNetlinkSocket implements NetlinkSocket {
 
   /**
    * send writes one request datagram, synchronously: the kernel handles a request inside send (a lookup,
-   * or the first datagram of a dump, ≤ 32 KiB of it), which costs less than the round trip through
-   * koffi's thread an async call would add to every read (0.1–0.2 ms; a read of 100 rules takes 1.5 ms).
+   * or the first datagram of a dump, ≤ 32 KiB of it), which costs less than a round trip through koffi's
+   * thread (docs/design-notes.md).
    */
   async send(request: Buffer): Promise<void> {
     debug("send %d bytes: %s", request.length, request.toString("hex"));
@@ -280,10 +278,9 @@ export class RawNetlinkSocket implements NetlinkSocket {
   /**
    * #quickBatch receives a batch on the event loop (MSG_DONTWAIT) while the kernel's calls on this socket
    * are cheap: a dump's datagrams are built inside the receiving call, so they are always there, and a
-   * small dump then costs no trip through koffi's worker thread (0.1–0.2 ms each, more on an idle machine
-   * whose cores sleep). Once a call takes longer than QUICK_CALL_MS (a large chain: the kernel re-walks it
-   * for every datagram), the rest of that request's receives wait on the worker thread, and the event loop
-   * stays free. Measured at 100 rules, a scrape every 50 ms: p50 4.7–5.1 → 4.2 ms, p90 8.7–9.2 → 7.0 ms.
+   * small dump then costs no trip through koffi's worker thread (docs/design-notes.md). Once a call takes
+   * longer than QUICK_CALL_MS (a large chain: the kernel re-walks it for every datagram), the rest of that
+   * request's receives wait on the worker thread, and the event loop stays free.
    * Returns undefined when the slow path must run (nothing queued yet, or not cheap); a socket error throws.
    */
   #quickBatch(batch: BatchBuffers): Buffer[] | undefined {

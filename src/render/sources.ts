@@ -176,15 +176,7 @@ export class SourceRenderer {
     );
   }
 
-  /**
-   * Measured dead end (2026-12, 2 cores): rendering and gzipping a large set's elements while the
-   * reader still dumps it (parts sent ahead to the web process, deflate segments spliced into the body, checked
-   * against the final snapshot) cut the web process's share after the dump from 80–95 to 10–25 ms at
-   * 100k elements, but the dump slowed as much or more: the kernel, the reader's decoding, this process
-   * and zlib then share two cores. Alternating bench runs (BENCH_SCENARIOS=set), e2e p50 with / without:
-   * 560–667 / 405–534 ms (4 each); with parts of counter values only, their label texts taken from the
-   * last scrape by position: paired ratio to the floor 1.14–1.30 / 1.16–1.27.
-   */
+  /** Rendered once the dump is complete: rendering ahead of it was slower (docs/design-notes.md). */
   *#setFamilies(sets: SetColumns[]): Generator<MetricFamily> {
     const count = sets.reduce((n, set) => n + set.keys.length, 0);
     const labels = this.#sets.texts(sets, count, () => setGroups(sets));
