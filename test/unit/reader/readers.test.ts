@@ -227,6 +227,33 @@ describe("Collector over captured dumps", () => {
     c.close();
   });
 
+  test("a kernel slower than the scrape's deadline: the scrape fails in time, nothing to stand in", async () => {
+    const kernel = new FakeKernel();
+    kernel.answer("basic", { kind: "hang" });
+    const c = collector(kernel);
+    const started = Date.now();
+    await assert.rejects(c.read(Date.now() + 100), fails(ErrorCodes.TIMEOUT, /read deadline exceeded/));
+    assert.ok(Date.now() - started < 2_000, "the scrape did not wait for the kernel");
+    c.close();
+  });
+
+  test("with -read.background-timeout, a late read is answered with the last snapshot, marked stale", async () => {
+    const kernel = new FakeKernel(["basic"]).answer("basic", { kind: "hang" }); // first whole, then slow
+    const c = new Collector(
+      chainReader(kernel),
+      [],
+      undefined,
+      { ...options, backgroundMs: 5_000 },
+      () => {},
+    );
+    const first = await c.read(Date.now() + 5_000);
+    const late = await c.read(Date.now() + 100);
+    assert.equal(late.stale, "timeout");
+    assert.equal(late.rules, first.rules);
+    assert.equal(c.stats.staleServed.timeout, 1);
+    c.close();
+  });
+
   test("a read that fails with nothing to stand in rejects with the kernel's reason", async () => {
     const c = collector(new FakeKernel([K("rules-eperm")]));
     await assert.rejects(c.read(Date.now() + 5_000), fails(ErrorCodes.EPERM));
