@@ -97,7 +97,7 @@ async function run(mode: string): Promise<void> {
   const shortSizes = new Set<number>();
   const proofUs: number[] = [];
   let sock = RawNetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 5000 });
-  const proof = new WholeReadProof(5000);
+  const proof = new WholeReadProof({ recvTimeoutMs: 5000 });
   const stopAt = Date.now() + (seconds as number) * 1000;
   while (Date.now() < stopAt) {
     if (mode === "fresh") {

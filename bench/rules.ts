@@ -3,6 +3,8 @@
 export const BENCH_FAMILY = "inet";
 export const BENCH_TABLE = "nfbench";
 export const BENCH_CHAIN = "acct";
+/** The exporter's flags that select the bench chain. */
+export const BENCH_CHAIN_FLAGS = ["-table", BENCH_TABLE, "-chain", BENCH_CHAIN, "-family", BENCH_FAMILY];
 
 const SERVICES = ["ssh", "http", "https", "dns", "smtp", "imap", "ntp", "ldap", "mysql", "postgres"];
 

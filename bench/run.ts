@@ -39,7 +39,7 @@ import { floorDump } from "./floor.js";
 import { type HttpResult, httpGet } from "./http.js";
 import { PhaseLog, phaseSection } from "./phases.js";
 import { childrenOf, cpuMs, statusKiB } from "./proc.js";
-import { BENCH_CHAIN, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
+import { BENCH_CHAIN, BENCH_CHAIN_FLAGS, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
 import { type Dist, dist, fmtMs } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -139,12 +139,7 @@ async function startExporter(
   const fd = openSync(logPath, "w");
   const args = [
     NFPROM_MAIN,
-    "-table",
-    BENCH_TABLE,
-    "-chain",
-    BENCH_CHAIN,
-    "-family",
-    BENCH_FAMILY,
+    ...BENCH_CHAIN_FLAGS,
     "-listen",
     `127.0.0.1:${port}`,
     "-read-timeout",

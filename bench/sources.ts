@@ -8,17 +8,8 @@
  * (bench/floor.ts); for the chains row, the 10 dumps run concurrently on 10 sockets, as nfprom runs them.
  * e2e: the real exporter, K scrapes after WARMUP untimed ones, over one keep-alive connection.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import {
-  appendFileSync,
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { spawn } from "node:child_process";
+import { appendFileSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,14 +18,14 @@ import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
 import { RawNetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
 import { getObjectsRequest, getRulesRequest, getSetElemsRequest } from "../src/nftables/requests.js";
+import { startExporter, stopExporter } from "./exporter.js";
 import { floorDump } from "./floor.js";
 import { type HttpResult, httpGet } from "./http.js";
 import { PhaseLog, phaseSection } from "./phases.js";
-import { childrenOf, cpuMs, statusKiB } from "./proc.js";
+import { cpuMs, statusKiB } from "./proc.js";
 import { dist, fmtMs } from "./stats.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const NFPROM_MAIN = join(REPO_ROOT, "dist/src/cli/main.js");
 const PORT = 9831;
 const K = 9;
 /**
@@ -136,51 +127,6 @@ async function floorOnFreshSocket(request: (seq: number) => Buffer): Promise<num
   }
 }
 
-async function startExporter(
-  args: string[],
-  logPath: string,
-  phases: PhaseLog,
-): Promise<{ child: ChildProcess; webPid: number }> {
-  const fd = openSync(logPath, "w");
-  const all = [
-    NFPROM_MAIN,
-    "-table",
-    TABLE,
-    "-chain",
-    "acct",
-    "-family",
-    "inet",
-    "-listen",
-    `127.0.0.1:${PORT}`,
-    "-read-timeout",
-    "60s",
-    ...args,
-  ];
-  const child = spawn(process.execPath, all, { stdio: ["ignore", fd, fd], env: phases.env() });
-  closeSync(fd);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`exporter exited:\n${readFileSync(logPath, "utf8")}`);
-    const up = await httpGet(PORT, "/").then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (up) break;
-    if (Date.now() > deadline) throw new Error(`exporter never listened:\n${readFileSync(logPath, "utf8")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const kids = childrenOf(child.pid as number);
-  if (kids.length !== 1) throw new Error(`expected one web process, found ${kids.join(",")}`);
-  return { child, webPid: kids[0] as number };
-}
-
-async function stopExporter(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
-
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 
 /** One row of the table, and with BENCH_PHASES=1 where its scrapes' time went. */
@@ -199,7 +145,13 @@ async function benchOne(s: Scenario, dir: string): Promise<Row> {
   const loadMs = performance.now() - t0;
   rmSync(file);
   const phaseLog = new PhaseLog();
-  const { child, webPid } = await startExporter(s.args, join(dir, "exporter.log"), phaseLog);
+  const exporterArgs = ["-table", TABLE, "-chain", "acct", "-family", "inet", ...s.args];
+  const { child, webPid } = await startExporter(
+    exporterArgs,
+    PORT,
+    join(dir, "exporter.log"),
+    phaseLog.env(),
+  );
   const timed: HttpResult[] = [];
   // One keep-alive connection, as Prometheus scrapes.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -7,7 +7,7 @@
 #   BENCH_OUT=/tmp/r.md npm run bench       # write the report elsewhere than bench/RESULTS.md
 #   BENCH_PHASES=1 npm run bench            # also time each scrape's phases across reader and web
 #   BENCH_NICE=-10 npm run bench            # run driver, exporter and nft at this niceness (busy machines)
-#   BENCH_PART=sources BENCH_SCENARIOS=counters npm run bench   # only some rows (chain | sources)
+#   BENCH_PART=sources BENCH_SCENARIOS=counters npm run bench   # only some rows (chain | sources | netns)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -73,16 +73,16 @@ ip netns exec "$NS" ip link set lo up
 
 NICE=()
 if [ -n "${BENCH_NICE:-}" ]; then NICE=(nice -n "$BENCH_NICE"); fi
-if [ "${BENCH_PART:-all}" != sources ]; then
+PART="${BENCH_PART:-all}"
+# run_part SCRIPT: one driver inside the namespace, waited for (and stopped by cleanup on a signal).
+run_part() {
   BENCH_NETNS="$NS" BENCH_CALLER_NETNS="$(readlink /proc/self/ns/net)" \
-    "${NICE[@]}" ip netns exec "$NS" node dist/bench/run.js &
+    "${NICE[@]}" ip netns exec "$NS" node "$1" &
   DRIVER_PID=$!
   wait "$DRIVER_PID"
-fi
-[ "${BENCH_PART:-all}" = chain ] && exit 0
-
+}
+if [ "$PART" = all ] || [ "$PART" = chain ]; then run_part dist/bench/run.js; fi
 # The sources beyond one chain (several chains, named counters, set elements): a section appended to the report.
-BENCH_NETNS="$NS" BENCH_CALLER_NETNS="$(readlink /proc/self/ns/net)" \
-  "${NICE[@]}" ip netns exec "$NS" node dist/bench/sources.js &
-DRIVER_PID=$!
-wait "$DRIVER_PID"
+if [ "$PART" = all ] || [ "$PART" = sources ]; then run_part dist/bench/sources.js; fi
+# Several network namespaces (-netns): a section appended to the report.
+if [ "$PART" = all ] || [ "$PART" = netns ]; then run_part dist/bench/netns.js; fi

@@ -118,6 +118,8 @@ function everySource() {
     readAtMs: 0,
     readDurationMs: 1,
     attempts: 1,
+    generation: 1,
+    generationSinceMs: 0,
     ageMs: 0,
     rules: [{ family: 1, handle: 1n, comment: "nft(KEY=a)", bytes: 1n, packets: 1n }],
     counters: [{ ...where, name: "n", comment: "nft(KEY=a)", bytes: 1n, packets: 1n }],
@@ -157,8 +159,20 @@ export function metricsMarkdown(): string {
     cpuSeconds: 0,
   };
   const text = String(scraper.render({ type: "snapshot", id: 1, snapshot, stats }, process.hrtime.bigint()));
+  // The families only -netns adds (every other one is the same, with a netns label).
+  const namespaces = [{ netns: "n", snapshot }];
+  const netns = String(
+    new Scraper("nfprom", new CaptureLogger()).render(
+      { type: "namespaces", id: 1, namespaces, stats },
+      process.hrtime.bigint(),
+    ),
+  );
   const rows = new Map<string, { type: string; help: string; labels: Set<string> }>();
-  for (const line of text.split("\n")) {
+  const netnsOnly = netns.split("\n").filter((line) => {
+    const name = /^(?:# (?:HELP|TYPE) )?(\w+)/.exec(line)?.[1] ?? "";
+    return !text.includes(`# TYPE ${name} `);
+  });
+  for (const line of [...text.split("\n"), ...netnsOnly]) {
     const meta = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
     if (meta) {
       const row = rows.get(meta[2] as string) ?? { type: "", help: "", labels: new Set<string>() };

@@ -7,7 +7,7 @@ import { rulesFromColumns } from "../model/rule-columns.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
-import { createChainReader, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
+import { createCollector, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
 import { itemsFromNftJson, rulesFromNftJson } from "./nft-json.js";
 import { formatReport, isClean } from "./report.js";
 
@@ -23,7 +23,7 @@ export async function runCheck(config: Config): Promise<number> {
     config.input === undefined ? await fromKernel(config) : fromJson(config);
   const result = diagnose(rules, policyOptions(config), derivedKeys);
   if (selectsItems(config)) {
-    result.findings.push(...itemFindings(items));
+    result.findings.push(...itemFindings(items, config.maxLabelNames));
     result.items = items.length;
   }
   process.stdout.write(formatReport(result, source, config.format));
@@ -38,8 +38,8 @@ interface Input {
 }
 
 async function fromKernel(config: Config): Promise<Input> {
-  requireNetAdmin();
-  const reader = createChainReader(config);
+  requireNetAdmin(config);
+  const reader = createCollector(config);
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
     const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });

@@ -1,4 +1,4 @@
-import { type CommentedItem, counterItem, elementItem, quotaItem } from "../labels/items.js";
+import { type CommentedItem, commentedCounter, commentedElement, commentedQuota } from "../labels/items.js";
 import { matchesAny, type NamePattern } from "../model/pattern.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { FAMILIES } from "../nftables/constants.js";
@@ -61,9 +61,9 @@ export function itemsFromNftJson(text: string, want: ItemSelector): CommentedIte
     const comment = typeof o.comment === "string" ? o.comment : undefined;
     const selected = (patterns: readonly NamePattern[]) => matchesAny(patterns, family, table, name);
     if (type === "counter" && selected(want.counters)) {
-      items.push({ item: counterItem(String(o.family), table, name), comment });
+      items.push(commentedCounter(String(o.family), table, name, comment));
     } else if (type === "quota" && selected(want.quotas)) {
-      items.push({ item: quotaItem(String(o.family), table, name), comment });
+      items.push(commentedQuota(String(o.family), table, name, o.inv === true, comment));
     } else if ((type === "set" || type === "map") && selected(want.sets)) {
       items.push(...elementItems(o));
     }
@@ -80,13 +80,9 @@ function elementItems(set: Record<string, unknown>): CommentedItem[] {
   for (const listed of Array.isArray(set.elem) ? set.elem : []) {
     const el = (Array.isArray(listed) ? listed[0] : listed) as { elem?: Record<string, unknown> };
     if (!el?.elem?.counter) continue;
-    const item = elementItem(
-      String(set.family),
-      String(set.table),
-      String(set.name),
-      jsonKeyText(el.elem.val),
-    );
-    items.push({ item, comment: typeof el.elem.comment === "string" ? el.elem.comment : undefined });
+    const comment = typeof el.elem.comment === "string" ? el.elem.comment : undefined;
+    const [family, table, name] = [String(set.family), String(set.table), String(set.name)];
+    items.push(commentedElement(family, table, name, jsonKeyText(el.elem.val), comment));
   }
   return items;
 }

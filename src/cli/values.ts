@@ -72,3 +72,17 @@ export function ruleLabels(v: string): DerivedLabel[] {
   if (new Set(names).size !== names.length) throw new Error("a label is given twice");
   return names as DerivedLabel[];
 }
+
+/**
+ * netnsSelector checks one -netns value: `all`, an absolute path, or a name or glob of a /run/netns entry
+ * (no "/"; ip-netns(8) names are file names). The reader interprets it (reader/namespaces.ts).
+ */
+export function netnsSelector(v: string): string {
+  if (v === "") throw new Error("must not be empty");
+  if (v.includes("\0")) throw new Error("contains NUL");
+  if (v.includes("/") && !v.startsWith("/")) {
+    throw new Error("a path must be absolute (/proc/PID/ns/net); a name has no /");
+  }
+  if (v === "." || v === "..") throw new Error("not a namespace name");
+  return v;
+}

@@ -15,6 +15,8 @@ export interface Config {
   counterPatterns: NamePattern[];
   quotaPatterns: NamePattern[];
   setPatterns: NamePattern[];
+  /** -netns: the network namespaces to read (names or globs under /run/netns, paths, `all`); empty: own. */
+  netns: string[];
   /** -read.background-timeout: let a slow dump finish after the scrape and serve the last snapshot. */
   backgroundReadTimeoutMs: number | undefined;
   /** -read.skip-proof: read without proving reads whole (measurement only: reads can then be torn). */

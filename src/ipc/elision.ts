@@ -35,17 +35,26 @@ function slot<T, K extends keyof T>(key: string, holder: T, field: K): Slot {
   };
 }
 
+/** snapshotsOf: a reply's snapshots, each with the prefix of its keys (with -netns: its namespace). */
+function snapshotsOf(reply: WireReadReply): [prefix: string, snapshot: WireSnapshot][] {
+  if (reply.type === "snapshot") return [["", reply.snapshot]];
+  if (reply.type !== "namespaces") return [];
+  return reply.namespaces.flatMap((read) =>
+    "snapshot" in read ? [[`${read.netns}\0`, read.snapshot] as [string, WireSnapshot]] : [],
+  );
+}
+
 /** slotsOf lists a snapshot's elidable columns, each under a key that is stable from one read to the next. */
-function slotsOf(s: WireSnapshot): Slot[] {
-  const slots = [slot("rules.comments", s.rules, "comments")];
+function slotsOf(s: WireSnapshot, prefix: string): Slot[] {
+  const slots = [slot(`${prefix}rules.comments`, s.rules, "comments")];
   if (s.counters) {
     slots.push(
-      slot("counters.names", s.counters, "names"),
-      slot("counters.comments", s.counters, "comments"),
+      slot(`${prefix}counters.names`, s.counters, "names"),
+      slot(`${prefix}counters.comments`, s.counters, "comments"),
     );
   }
   for (const set of s.sets ?? []) {
-    const at = `sets.${set.family}.${set.table}.${set.name}`;
+    const at = `${prefix}sets.${set.family}.${set.table}.${set.name}`;
     slots.push(slot(`${at}.keys`, set, "keys"), slot(`${at}.comments`, set, "comments"));
   }
   return slots;
@@ -57,22 +66,22 @@ export class ColumnElider {
 
   /** elide empties, in place, the columns the web process already has (reply: toWire's fresh copy). */
   elide(reply: WireReadReply): WireReadReply {
-    if (reply.type !== "snapshot") return reply;
-    const snapshot = reply.snapshot;
     const sent = new Map<string, Column>();
-    const elided: string[] = [];
-    for (const { key, get, set } of slotsOf(snapshot)) {
-      const column = get();
-      const last = this.#sent.get(key);
-      const same = last !== undefined && sameStrings(last, column);
-      sent.set(key, same ? last : column);
-      if (same && column.length >= MIN_ELIDED_LENGTH) {
-        elided.push(key);
-        set([]);
+    for (const [prefix, snapshot] of snapshotsOf(reply)) {
+      const elided: string[] = [];
+      for (const { key, get, set } of slotsOf(snapshot, prefix)) {
+        const column = get();
+        const last = this.#sent.get(key);
+        const same = last !== undefined && sameStrings(last, column);
+        sent.set(key, same ? last : column);
+        if (same && column.length >= MIN_ELIDED_LENGTH) {
+          elided.push(key);
+          set([]);
+        }
       }
+      if (elided.length > 0) snapshot.elided = elided;
     }
-    this.#sent = sent;
-    if (elided.length > 0) snapshot.elided = elided;
+    if (reply.type !== "error") this.#sent = sent;
     return reply;
   }
 }
@@ -83,19 +92,20 @@ export class ColumnRestorer {
 
   /** restore fills in place the columns `reply` names as elided; throws if it has no copy (a bug). */
   restore(reply: WireReadReply): void {
-    if (reply?.type !== "snapshot") return;
-    const snapshot = reply.snapshot;
-    const elided = new Set(snapshot.elided);
+    if (reply?.type !== "snapshot" && reply?.type !== "namespaces") return;
     const received = new Map<string, Column>();
-    for (const { key, get, set } of slotsOf(snapshot)) {
-      if (elided.has(key)) {
-        const kept = this.#received.get(key);
-        if (!kept) throw new Error(`reply without column ${key}, and no earlier copy`);
-        set(kept);
+    for (const [prefix, snapshot] of snapshotsOf(reply)) {
+      const elided = new Set(snapshot.elided);
+      for (const { key, get, set } of slotsOf(snapshot, prefix)) {
+        if (elided.has(key)) {
+          const kept = this.#received.get(key);
+          if (!kept) throw new Error(`reply without column ${key}, and no earlier copy`);
+          set(kept);
+        }
+        received.set(key, get());
       }
-      received.set(key, get());
+      delete snapshot.elided;
     }
-    delete snapshot.elided;
     this.#received = received;
   }
 }

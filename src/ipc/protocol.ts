@@ -1,7 +1,7 @@
 import { deserialize, serialize } from "node:v8";
 import type { ErrorInfo } from "../errors.js";
 import { u64Column, u64Words } from "../model/columns.js";
-import type { ReaderStats, Snapshot } from "../model/snapshot.js";
+import type { NetnsRead, ReaderStats, Snapshot } from "../model/snapshot.js";
 import type { WebSecurity } from "../webconfig/model.js";
 import { ProtocolViolation } from "./framing.js";
 
@@ -24,7 +24,9 @@ export interface ReadRequest {
 
 export type ReadReply =
   | { type: "snapshot"; id: number; snapshot: Snapshot; stats: ReaderStats }
-  | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
+  | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats }
+  /** With -netns: one outcome per selected namespace (a read of no namespace at all is not an error). */
+  | { type: "namespaces"; id: number; namespaces: NetnsRead[]; stats: ReaderStats };
 
 /**
  * On the wire a snapshot travels nearly as it is: its large sections are columns already
@@ -42,12 +44,20 @@ export type WireSnapshot = Omit<Snapshot, "rules" | "counters" | "sets"> & {
   /** Columns left out because the web process has them from the last reply (see elision.ts). */
   elided?: string[];
 };
+export type WireNetnsRead = { netns: string; snapshot: WireSnapshot } | { netns: string; error: ErrorInfo };
 export type WireReadReply =
   | { type: "snapshot"; id: number; snapshot: WireSnapshot; stats: ReaderStats }
-  | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats };
+  | { type: "error"; id: number; error: ErrorInfo; stats: ReaderStats }
+  | { type: "namespaces"; id: number; namespaces: WireNetnsRead[]; stats: ReaderStats };
 
 /** toWire prepares a reply for the link to the web process. */
 export function toWire(reply: ReadReply): WireReadReply {
+  if (reply.type === "namespaces") {
+    const namespaces = reply.namespaces.map((read) =>
+      "snapshot" in read ? { ...read, snapshot: toWireSnapshot(read.snapshot) } : read,
+    );
+    return { ...reply, namespaces };
+  }
   if (reply.type !== "snapshot") return reply;
   return { ...reply, snapshot: toWireSnapshot(reply.snapshot) };
 }
@@ -64,6 +74,12 @@ export function toWireSnapshot(snapshot: Snapshot): WireSnapshot {
 
 /** fromWire turns a reply as received (after elision.ts restored its columns) back into a ReadReply. */
 export function fromWire(reply: WireReadReply): ReadReply {
+  if (reply.type === "namespaces") {
+    const namespaces = reply.namespaces.map((read) =>
+      "snapshot" in read ? { ...read, snapshot: fromWireSnapshot(read.snapshot) } : read,
+    );
+    return { ...reply, namespaces };
+  }
   if (reply.type !== "snapshot") return reply;
   return { ...reply, snapshot: fromWireSnapshot(reply.snapshot) };
 }

@@ -1,7 +1,8 @@
 import type { RuleCounters } from "../model/snapshot.js";
 import { parseComment } from "./comment.js";
-import type { CommentedItem } from "./items.js";
-import { commentProblem, LabelPolicy, type PolicyOptions, type SeriesSet } from "./policy.js";
+import { type ItemGroup, ItemLabelTexts } from "./item-texts.js";
+import { type CommentedItem, ITEM_KINDS } from "./items.js";
+import { LabelPolicy, type PolicyOptions, type SeriesSet } from "./policy.js";
 
 /**
  * Severity of a finding. `error`: the exporter drops the rule; `warning`: it exports the rule, but not as
@@ -76,17 +77,46 @@ export function ruleFindings(
 }
 
 /**
- * itemFindings: the named counters, quotas and set elements whose nft(...) comment the exporter refuses.
+ * itemFindings: the named counters, quotas and set elements whose nft(...) comment the exporter refuses
+ * (malformed, or a label name beyond `maxLabelNames`), judged per kind by the exporter's own label texts.
  * A warning, not an error: the exporter still exports the item, by its identity labels alone.
  */
-export function itemFindings(items: readonly CommentedItem[]): Finding[] {
-  const findings: Finding[] = [];
-  for (const { item, comment } of items) {
-    const problem = commentProblem(parseComment(comment));
-    if (problem) findings.push(itemFinding(item, comment, problem));
+export function itemFindings(items: readonly CommentedItem[], maxLabelNames = 0): Finding[] {
+  const found: [number, Finding][] = [];
+  for (const kind of ITEM_KINDS) {
+    const positions = items.flatMap((it, i) => (it.kind === kind ? [i] : []));
+    const ofKind = positions.map((i) => items[i] as CommentedItem);
+    const { rejected } = new ItemLabelTexts(maxLabelNames).render(itemGroups(ofKind), ofKind.length);
+    for (const r of rejected) {
+      const item = ofKind[r.at] as CommentedItem;
+      found.push([positions[r.at] as number, itemFinding(item.item, item.comment, r.reason)]);
+    }
   }
-  return findings;
+  return found.sort(([a], [b]) => a - b).map(([, f]) => f);
 }
+
+/** itemGroups: items of one kind as label groups, a group per run of items with the same identity but their own label. */
+function itemGroups(items: readonly CommentedItem[]): ItemGroup[] {
+  const values = items.map((it) => (it.identity.at(-1) as [string, string])[1]);
+  const comments = items.map((it) => it.comment);
+  const groups: ItemGroup[] = [];
+  for (let from = 0; from < items.length; ) {
+    const { identity } = items[from] as CommentedItem;
+    const id = groupId(items[from] as CommentedItem);
+    let to = from + 1;
+    while (to < items.length && groupId(items[to] as CommentedItem) === id) to++;
+    const itemLabel = (identity.at(-1) as [string, string])[0];
+    groups.push({ id, base: identity.slice(0, -1), itemLabel, items: values, comments, from, to, at: from });
+    from = to;
+  }
+  return groups;
+}
+
+const groupId = (item: CommentedItem) =>
+  item.identity
+    .slice(0, -1)
+    .map(([, v]) => v)
+    .join("\0");
 
 /** itemFinding: the finding for an item whose comment the exporter refuses for `problem`. */
 export function itemFinding(item: string, comment: string | undefined, problem: string): Finding {

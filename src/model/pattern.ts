@@ -41,7 +41,7 @@ export function matchesAny(ps: readonly NamePattern[], family: number, table: st
 }
 
 /** glob compiles one glob to a test; `*` and literal names skip the regex (100k objects per scrape). */
-function glob(text: string): (s: string) => boolean {
+export function glob(text: string): (s: string) => boolean {
   if (text === "*") return () => true;
   if (!/[*?]/.test(text)) return (s) => s === text;
   const body = text

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../errors.js";
+import type { ErrorCode, ErrorInfo } from "../errors.js";
 import type { RuleColumns } from "./rule-columns.js";
 import type { CounterColumns, SetColumns } from "./source-columns.js";
 
@@ -23,6 +23,8 @@ export interface Snapshot {
   attempts: number;
   /** The ruleset generation the read was proven to see (nftables/generation.ts); absent without the proof. */
   generation?: number;
+  /** When this reader first saw `generation` (ms since the epoch): the ruleset's last change it knows of. */
+  generationSinceMs?: number;
   rules: RuleColumns;
   /** Names of the rule-derived labels in each rule's `derived` (-rule-labels); absent when off. */
   derivedLabels?: string[];
@@ -39,6 +41,9 @@ export interface Snapshot {
   /** Per-source outcome, present when any optional source is enabled. */
   sources?: SourceStatus[];
 }
+
+/** NetnsRead is one network namespace's part of a read with -netns: its snapshot, or why it failed. */
+export type NetnsRead = { netns: string; snapshot: Snapshot } | { netns: string; error: ErrorInfo };
 
 /** Quota is a quota object: its limit in bytes, what it has used, and how it matches. */
 export interface Quota {

@@ -9,6 +9,7 @@ import {
   EINTR,
   NETLINK_CAP_ACK,
   NETLINK_EXT_ACK,
+  NETLINK_NETFILTER,
   SO_RCVBUF,
   SO_RCVTIMEO,
   SOCK_CLOEXEC,
@@ -17,6 +18,7 @@ import {
   SOL_SOCKET,
 } from "./constants.js";
 import { errnoName } from "./message.js";
+import { inNetns } from "./netns.js";
 
 const debug = debuglog("nfprom");
 
@@ -123,11 +125,13 @@ function writeWord(buf: Buffer, at: number, value: bigint): void {
   else writeHostU32(buf, Number(value), at);
 }
 
-/** NetlinkSocketOptions: protocol and the bound on one blocking receive. */
+/** NetlinkSocketOptions: protocol, the bound on one blocking receive, and the network namespace. */
 export interface NetlinkSocketOptions {
   protocol: number;
   /** SO_RCVTIMEO: a recv that waits longer fails with NFPROM_TIMEOUT instead of hanging a worker thread. */
   recvTimeoutMs: number;
+  /** Open the socket in the network namespace at this path (netns.ts); absent: the process's own. */
+  netns?: string;
 }
 
 /**
@@ -176,7 +180,8 @@ export class RawNetlinkSocket implements NetlinkSocket {
 
   /** open creates the socket; failure (e.g. EPROTONOSUPPORT without nfnetlink) throws NFPROM_SOCKET. */
   static open(options: NetlinkSocketOptions): RawNetlinkSocket {
-    const fd = sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
+    const create = () => sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
+    const fd = options.netns ? inNetns(options.netns, create) : create();
     if (fd < 0) throw socketError("socket(AF_NETLINK)", koffi.errno());
     const sock = new RawNetlinkSocket(fd);
     try {
@@ -355,6 +360,12 @@ function receiveError(op: string, errno: number): NfpromError {
 
 function socketError(op: string, errno: number): NfpromError {
   return new NfpromError(ErrorCodes.SOCKET, `netlink: ${op}: ${errnoName(errno)}`, errno);
+}
+
+/** netfilterSocket: the options of a reader's NETLINK_NETFILTER socket, in its network namespace. */
+export function netfilterSocket(options: { recvTimeoutMs: number; netns?: string }): NetlinkSocketOptions {
+  const { recvTimeoutMs, netns } = options;
+  return { protocol: NETLINK_NETFILTER, recvTimeoutMs, ...(netns !== undefined && { netns }) };
 }
 
 /**

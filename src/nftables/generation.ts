@@ -1,8 +1,8 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { hostU16 } from "../netlink/byteorder.js";
-import { NETLINK_NETFILTER, NLA_TYPE_MASK } from "../netlink/constants.js";
+import { NLA_TYPE_MASK } from "../netlink/constants.js";
 import { checkMessage, type NetlinkMessage, parseMessages } from "../netlink/message.js";
-import { type NetlinkSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
+import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
 import { NFGENMSG_LEN, NFT_MSG_NEWGEN, NFTA_GEN_ID, nftMessageType } from "./constants.js";
 import { nextSequence, permissionError } from "./dump.js";
 import { commitBarrierRequest, getGenerationRequest } from "./requests.js";
@@ -30,8 +30,8 @@ export class WholeReadProof {
   /** The next read's begin, done as soon as the last read ended: off the next scrape's path. */
   #ahead: Promise<number> | undefined;
 
-  constructor(recvTimeoutMs: number, openSocket?: SocketOpener) {
-    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs }, openSocket);
+  constructor(options: { recvTimeoutMs: number; netns?: string; openSocket?: SocketOpener }) {
+    this.#slot = new SocketSlot(netfilterSocket(options), options.openSocket);
   }
 
   /**

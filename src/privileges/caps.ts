@@ -143,3 +143,7 @@ export const CAP_CHOWN = 0;
 export const CAP_KILL = 5;
 export const CAP_SETGID = 6;
 export const CAP_SETUID = 7;
+/** -netns: setns(2) into a network namespace. */
+export const CAP_SYS_ADMIN = 21;
+/** -netns with /proc/<pid>/ns/net paths: the ptrace access check of opening another process's namespace. */
+export const CAP_SYS_PTRACE = 19;

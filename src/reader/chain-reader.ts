@@ -2,9 +2,8 @@ import { ErrorCodes, NfpromError } from "../errors.js";
 import type { DerivedLabel } from "../labels/render.js";
 import { RuleColumnsBuilder } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
-import { NETLINK_NETFILTER } from "../netlink/constants.js";
 import type { NetlinkMessage } from "../netlink/message.js";
-import { type NetlinkSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
+import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
 import { ruleCounters, ruleFromMessage } from "../nftables/rule.js";
@@ -14,6 +13,8 @@ import { RuleLabeler } from "./derive.js";
 export interface ChainReaderOptions {
   /** Bound on one blocking receive (SO_RCVTIMEO). */
   recvTimeoutMs: number;
+  /** The network namespace to read (a path, see netlink/netns.ts); absent: the reader's own. */
+  netns?: string;
   /** Rule-derived labels to compute (-rule-labels); none: the match expressions are not even decoded. */
   ruleLabels?: readonly DerivedLabel[];
   /** Opens the reader's sockets; the real netlink socket unless a test's fake kernel. */
@@ -36,8 +37,7 @@ export class ChainReader {
     readonly ref: ChainRef,
     readonly options: ChainReaderOptions,
   ) {
-    const { recvTimeoutMs, openSocket } = options;
-    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs }, openSocket);
+    this.#slot = new SocketSlot(netfilterSocket(options), options.openSocket);
   }
 
   /** read dumps the chain, checking `shouldStop` (the read's hard bound) between datagrams. */

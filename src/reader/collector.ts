@@ -9,6 +9,14 @@ export interface ReadStats {
   staleServed: Record<StaleReason, number>;
 }
 
+export function emptyReadStats(): ReadStats {
+  return {
+    readErrors: {},
+    retries: { dump_interrupted: 0, ruleset_changed: 0 },
+    staleServed: { ruleset_changing: 0, timeout: 0 },
+  };
+}
+
 /** RulesReader makes one attempt at the rule counters (ChainReader for one chain, ChainsReader for -chains). */
 export interface RulesReader {
   read(shouldStop: () => boolean): Promise<Snapshot>;
@@ -44,11 +52,7 @@ export interface CollectorOptions {
  * loses its section and says so in `sources`; one whose dump was torn fails the attempt like the rules.
  */
 export class Collector {
-  readonly stats: ReadStats = {
-    readErrors: {},
-    retries: { dump_interrupted: 0, ruleset_changed: 0 },
-    staleServed: { ruleset_changing: 0, timeout: 0 },
-  };
+  readonly stats: ReadStats = emptyReadStats();
   #inflight: Promise<Snapshot> | undefined;
   #last: Snapshot | undefined;
   /** The read in flight has seen the ruleset change. */
@@ -59,6 +63,8 @@ export class Collector {
   readonly #churnWaiters = new Set<() => void>();
   /** The latest deadline of the scrapes waiting for the read in flight: its retries may run until then. */
   #deadlineAt = 0;
+  /** The generation of the last proven read, and when a proven read first saw it. */
+  #generationSeen: { generation: number; sinceMs: number } | undefined;
 
   constructor(
     readonly rules: RulesReader,
@@ -149,7 +155,13 @@ export class Collector {
         const cutoff = this.options.backgroundMs ? stopAt : this.#deadlineAt;
         const snapshot = await this.#attempt(cutoff, shouldStop);
         const done = Date.now();
-        const read = { ...snapshot, attempts: attempt, readAtMs: done, readDurationMs: done - started };
+        const read = {
+          ...snapshot,
+          attempts: attempt,
+          readAtMs: done,
+          readDurationMs: done - started,
+          ...this.#generationSince(snapshot.generation, done),
+        };
         // A read that lost an optional source is served, but stands in later only for one that did too.
         if (!this.#last || complete(read) || !complete(this.#last)) this.#last = read;
         return read;
@@ -167,6 +179,13 @@ export class Collector {
         throw err;
       }
     }
+  }
+
+  /** #generationSince: when the generation of a proven read was first seen (nothing without the proof). */
+  #generationSince(generation: number | undefined, now: number): Pick<Snapshot, "generationSinceMs"> {
+    if (generation === undefined) return {};
+    if (this.#generationSeen?.generation !== generation) this.#generationSeen = { generation, sinceMs: now };
+    return { generationSinceMs: this.#generationSeen.sinceMs };
   }
 
   /** #countError counts a failed read (or a lost optional source) under its error code. */

@@ -14,9 +14,16 @@ import {
   resolveId,
   restrictCapabilities,
 } from "../privileges/caps.js";
-import type { Collector } from "./collector.js";
 import { snapshotJson } from "./jsonfile.js";
-import { createChainReader, FatalError, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
+import { netnsCapabilities } from "./namespaces.js";
+import {
+  createChainReader,
+  FatalError,
+  policyOptions,
+  type Reader,
+  readReply,
+  requireNetAdmin,
+} from "./setup.js";
 import type { WebChannel } from "./web-channel.js";
 import { checkWebEntry } from "./web-preflight.js";
 import { WebProcess } from "./web-process.js";
@@ -33,7 +40,10 @@ const AFTER_SCRAPE_MS = 300;
  */
 export async function runReader(config: Config): Promise<void> {
   const log = new Logger(config.logLevel, "reader", config.logFormat);
-  requireNetAdmin();
+  requireNetAdmin(config);
+  if (config.jsonfile && config.netns.length > 0) {
+    throw new FatalError("-jsonfile writes one namespace's snapshot: it cannot be combined with -netns");
+  }
   // Read at start, before capabilities shrink: a bad file ends nfprom here (WebConfigError, exit 2).
   const security = new WebSecuritySource(config.webConfigFile, log);
   security.load();
@@ -41,14 +51,20 @@ export async function runReader(config: Config): Promise<void> {
   checkWebEntry();
   if (identity) {
     // Root: keep what reading and supervising need, drop the rest of root's capabilities.
-    restrictCapabilities([CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL, CAP_CHOWN]);
+    restrictCapabilities([
+      CAP_NET_ADMIN,
+      CAP_SETUID,
+      CAP_SETGID,
+      CAP_KILL,
+      CAP_CHOWN,
+      ...netnsCapabilities(config.netns),
+    ]);
   }
 
   const reader = createChainReader(config);
   await probe(reader, config, log);
 
   const jsonGid = identity?.gid;
-  const stats = () => readerStats(reader);
   const answer = (channel: WebChannel, reply: ReadReply) => {
     channel.answer(reply, (err) => {
       if (err) log.debug("reply not delivered", { err: err.message });
@@ -60,19 +76,15 @@ export async function runReader(config: Config): Promise<void> {
     });
   };
   const onRead = (channel: WebChannel, req: ReadRequest) => {
-    reader.read(Date.now() + Math.min(req.timeoutMs, config.readTimeoutMs)).then(
-      (snapshot) => {
-        if (config.jsonfile) writeJson(config.jsonfile, snapshotJson(snapshot), jsonGid, log);
-        answer(channel, { type: "snapshot", id: req.id, snapshot, stats: stats() });
-      },
-      (err: unknown) => {
-        log.warnRepeated("read failed", "read failed", {
-          code: toErrorInfo(err).code,
-          err: toErrorInfo(err).message,
-        });
-        answer(channel, { type: "error", id: req.id, error: toErrorInfo(err), stats: stats() });
-      },
-    );
+    readReply(reader, req.id, Date.now() + Math.min(req.timeoutMs, config.readTimeoutMs)).then((reply) => {
+      if (reply.type === "snapshot" && config.jsonfile) {
+        writeJson(config.jsonfile, snapshotJson(reply.snapshot), jsonGid, log);
+      }
+      if (reply.type === "error") {
+        log.warnRepeated("read failed", "read failed", { code: reply.error.code, err: reply.error.message });
+      }
+      answer(channel, reply);
+    });
   };
 
   const webConfig: WebConfig = {
@@ -118,9 +130,15 @@ export async function runReader(config: Config): Promise<void> {
 }
 
 /** probe reads once at start: no privileges is fatal, a missing chain is only reported. */
-async function probe(reader: Collector, config: Config, log: Logger): Promise<void> {
+async function probe(reader: Reader, config: Config, log: Logger): Promise<void> {
   try {
-    const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
+    const read = await reader.read(Date.now() + config.readTimeoutMs);
+    if (Array.isArray(read)) {
+      const failed = read.filter((r) => "error" in r).map((r) => r.netns);
+      log.info("network namespaces read", { netns: read.length, failed: failed.join(" ") || undefined });
+      return;
+    }
+    const snapshot = read;
     const where =
       config.chainPatterns.length > 0
         ? { chains: config.chainPatterns.map((p) => p.text).join(" ") }

@@ -1,11 +1,9 @@
 import { writeFileAtomically } from "../atomic-write.js";
 import type { Config } from "../config/config.js";
-import { toErrorInfo } from "../errors.js";
 import type { ReadReply } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { Scraper } from "../render/scrape.js";
-import type { Collector } from "./collector.js";
-import { createChainReader, policyOptions, readerStats, requireNetAdmin } from "./setup.js";
+import { createChainReader, policyOptions, type Reader, readReply, requireNetAdmin } from "./setup.js";
 
 /** Mode of a textfile: node_exporter usually runs as its own user and must be able to read it. */
 const TEXTFILE_MODE = 0o644;
@@ -29,7 +27,7 @@ export async function runDump(config: Config): Promise<number> {
  * failed (the file on disk is then older than the last read).
  */
 export async function runTextfile(config: Config, output: string): Promise<number> {
-  requireNetAdmin();
+  requireNetAdmin(config);
   const log = new Logger(config.logLevel, "textfile", config.logFormat);
   const reader = createChainReader(config);
   const scraper = new Scraper(config.namespace, log, undefined, policyOptions(config));
@@ -59,7 +57,7 @@ export async function runTextfile(config: Config, output: string): Promise<numbe
 }
 
 async function readOnce(config: Config): Promise<{ text: string; ok: boolean }> {
-  requireNetAdmin();
+  requireNetAdmin(config);
   const reader = createChainReader(config);
   try {
     return await render(
@@ -79,19 +77,19 @@ async function readOnce(config: Config): Promise<{ text: string; ok: boolean }> 
 
 /** render reads once and renders through the web process's Scraper, so every mode prints the same metrics. */
 async function render(
-  reader: Collector,
+  reader: Reader,
   scraper: Scraper,
   config: Config,
 ): Promise<{ text: string; ok: boolean }> {
   const started = process.hrtime.bigint();
-  let reply: ReadReply;
-  try {
-    const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
-    reply = { type: "snapshot", id: 0, snapshot, stats: readerStats(reader) };
-  } catch (err) {
-    reply = { type: "error", id: 0, error: toErrorInfo(err), stats: readerStats(reader) };
-  }
-  return { text: String(scraper.render(reply, started)), ok: reply.type === "snapshot" };
+  const reply = await readReply(reader, 0, Date.now() + config.readTimeoutMs);
+  return { text: String(scraper.render(reply, started)), ok: succeeded(reply) };
+}
+
+/** succeeded: the read gave data; with -netns, every selected namespace did (none selected is no failure). */
+function succeeded(reply: ReadReply): boolean {
+  if (reply.type === "namespaces") return reply.namespaces.every((read) => "snapshot" in read);
+  return reply.type === "snapshot";
 }
 
 /** loopUntilSignal runs `step` now and then every intervalMs (from the start of each step) until a signal. */

@@ -32,6 +32,7 @@ import {
 } from "../model/rule-columns.js";
 import { RETRY_REASONS, type ReaderStats, type Snapshot, STALE_REASONS } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
+import { NetnsScrapers } from "./netns.js";
 import { SourceRenderer } from "./sources.js";
 
 export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
@@ -85,6 +86,8 @@ export class Scraper {
   #lastReadAt: number | undefined;
   #lastStats: ReaderStats | undefined;
   #last: LastScrape | undefined;
+  /** With -netns: a scraper per namespace (created at the first such read). */
+  #netns: NetnsScrapers | undefined;
 
   constructor(
     readonly namespace: string,
@@ -123,6 +126,7 @@ export class Scraper {
    * view answers from them).
    */
   take(input: ScrapeInput, startedAt: bigint): MetricFamily[] {
+    if (input.type === "namespaces") return this.#takeNamespaces(input, startedAt);
     let rules: RuleSeries | undefined;
     if (input.type === "snapshot") {
       rules = this.#ruleSeries(input.snapshot);
@@ -137,8 +141,37 @@ export class Scraper {
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     const snapshot = input.type === "snapshot" ? input.snapshot : undefined;
     const families = [
-      ...this.#families(rules, seconds),
+      ...this.#families(rules, seconds, snapshot),
       ...this.#sources.families(snapshot),
+      ...this.extraFamilies(),
+    ];
+    this.#last = { families, atMs: Date.now() };
+    return families;
+  }
+
+  /**
+   * #takeNamespaces: a -netns read. Every family of a namespace's own read carries its `netns` label
+   * (render/netns.ts); nfprom's own families (PROCESS_FAMILIES) appear once, unlabelled, as without -netns.
+   */
+  #takeNamespaces(input: Extract<ScrapeInput, { type: "namespaces" }>, startedAt: bigint): MetricFamily[] {
+    this.#lastStats = input.stats;
+    this.#netns ??= new NetnsScrapers(
+      () => new Scraper(this.namespace, this.log, undefined, this.#policy.options),
+      (name) => PROCESS_FAMILIES.has(name.slice(this.namespace.length + 1)),
+    );
+    const perNetns = this.#netns.families(input.namespaces, input.stats, startedAt);
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    const own = [...this.#families(undefined, seconds, undefined)].filter((family) =>
+      PROCESS_FAMILIES.has(family.name.slice(this.namespace.length + 1)),
+    );
+    const families = [
+      ...perNetns,
+      gauge(
+        `${this.namespace}_netns_selected`,
+        "Network namespaces the -netns selection matched at this scrape (each one's series carry its netns label).",
+        input.namespaces.length,
+      ),
+      ...own,
       ...this.extraFamilies(),
     ];
     this.#last = { families, atMs: Date.now() };
@@ -161,7 +194,7 @@ export class Scraper {
         plan.verdicts,
         this.#policy.options.allRules,
       );
-    return [...(plan?.findings ?? []), ...this.#sources.findings()];
+    return [...(plan?.findings ?? []), ...this.#sources.findings(), ...(this.#netns?.findings() ?? [])];
   }
 
   /** #measured passes the pieces on and remembers their total, the next exposition's size hint. */
@@ -203,7 +236,11 @@ export class Scraper {
     this.#reported.endRound();
   }
 
-  *#families(rules: RuleSeries | undefined, scrapeSeconds: number): Generator<MetricFamily> {
+  *#families(
+    rules: RuleSeries | undefined,
+    scrapeSeconds: number,
+    snapshot: Snapshot | undefined,
+  ): Generator<MetricFamily> {
     const ns = this.namespace;
     const plan = rules?.plan;
     if (rules && plan) {
@@ -251,6 +288,18 @@ export class Scraper {
         this.#lastReadAt / 1000,
       );
     }
+    if (snapshot?.generation !== undefined && snapshot.generationSinceMs !== undefined) {
+      yield gauge(
+        `${ns}_ruleset_generation`,
+        "The nf_tables ruleset generation the read saw: the kernel's counter of committed ruleset transactions (each reload moves it).",
+        snapshot.generation,
+      );
+      yield gauge(
+        `${ns}_ruleset_last_change_timestamp_seconds`,
+        "When nfprom first saw the current ruleset generation, in seconds since the epoch: the last reload it saw (or its own start), after which rule counters may have restarted from 0.",
+        snapshot.generationSinceMs / 1000,
+      );
+    }
     const stats = this.#lastStats;
     if (stats) {
       const { retries, staleServed, readErrors } = stats;
@@ -295,6 +344,18 @@ export class Scraper {
     };
   }
 }
+
+/** nfprom's own families (names after the prefix): about the process, never about one namespace. */
+const PROCESS_FAMILIES = new Set([
+  "scrape_duration_seconds",
+  "dump_interrupted_total",
+  "read_retries_total",
+  "stale_served_total",
+  "read_errors_total",
+  "reader_resident_memory_bytes",
+  "reader_cpu_seconds_total",
+  "build_info",
+]);
 
 /** Every reason a read can fail for, so that nfprom_read_errors_total starts at 0 for each of them. */
 const READ_ERROR_CODES = Object.values(ErrorCodes).filter((code) => code !== ErrorCodes.READER_GONE);

@@ -1,15 +1,13 @@
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
 import { type Finding, itemFinding } from "../labels/diagnose.js";
-import { counterItem, elementItem, quotaItem } from "../labels/items.js";
+import { type ItemGroup, ItemLabelTexts, type ItemRejection } from "../labels/item-texts.js";
+import { counterItem, elementItem, type ItemKind, quotaItem } from "../labels/items.js";
 import { type Logger, ReportOnce } from "../log.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota, Snapshot } from "../model/snapshot.js";
 import type { CounterColumns, SetColumns } from "../model/source-columns.js";
-import { type ItemGroup, ItemLabelTexts, type ItemRejection } from "./label-texts.js";
 
-/** The kinds of items with comments, as the `kind` label of nfprom_comments_rejected and in the log. */
-type Kind = "counter" | "quota" | "set_element";
-const KIND_WORDS: Record<Kind, string> = {
+const KIND_WORDS: Record<ItemKind, string> = {
   counter: "named counter",
   quota: "quota",
   set_element: "set element",
@@ -27,7 +25,7 @@ export class SourceRenderer {
   readonly #quotas: KindLabels<Quota[]>;
   readonly #sets: KindLabels<SetColumns[]>;
   /** The rejections logged, per kind: each one when it first appears, not on every scrape. */
-  readonly #reported: Record<Kind, ReportOnce>;
+  readonly #reported: Record<ItemKind, ReportOnce>;
 
   constructor(
     readonly ns: string,
@@ -111,7 +109,7 @@ export class SourceRenderer {
 
   /** #rejectedFamily: the comments refused in the kinds this snapshot has (their texts are rendered by now). */
   *#rejectedFamily(snapshot: Snapshot): Generator<MetricFamily> {
-    const counts: [Kind, number][] = [];
+    const counts: [ItemKind, number][] = [];
     if (snapshot.counters) counts.push(["counter", this.#counters.rejected.length]);
     if (snapshot.quotas) counts.push(["quota", this.#quotas.rejected.length]);
     if (snapshot.sets) counts.push(["set_element", this.#sets.rejected.length]);
@@ -128,7 +126,7 @@ export class SourceRenderer {
    * #reportOnce logs each rejection when it first appears: a script that adds thousands of set elements
    * with the same malformed comment gets a few lines and a count (nfprom_comments_rejected has them all).
    */
-  #reportOnce(kind: Kind, rejected: readonly ItemRejection[]): void {
+  #reportOnce(kind: ItemKind, rejected: readonly ItemRejection[]): void {
     const once = this.#reported[kind];
     const msg = `${KIND_WORDS[kind]} comment rejected`;
     for (const r of rejected) {

@@ -35,7 +35,7 @@ export class ReaderClient {
     // Every reply, even one whose read has given up: the reader counts on it (see ipc/elision.ts).
     this.#restorer.restore(reply);
     const waiters = this.#pending.get(reply?.id);
-    if (!waiters || (reply.type !== "snapshot" && reply.type !== "error")) return;
+    if (!waiters || !["snapshot", "error", "namespaces"].includes(reply.type)) return;
     this.#pending.delete(reply.id);
     for (const resolve of waiters) resolve(fromWire(reply));
   }

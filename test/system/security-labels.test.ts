@@ -87,3 +87,41 @@ test("row 9: 5,000 distinct label names and a 20,000-element anonymous set: boun
   assert.equal(findings.filter((f) => /-max-label-names/.test(f.problem)).length, 5_000 - 62);
   assert.equal(findings.filter((f) => /-max-label-value-length/.test(f.problem)).length, 1);
 });
+
+test("row 9, named counters: keys beyond -max-label-names leave those counters by identity, and check names the same ones", async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = await Netns.create("itemlim", { t });
+  // 20 counters: all use svc, and each adds a key of its own. The limit 6 leaves room for svc and two
+  // of the k<i> (family, table and name are the counters' own): k00 and k01, ties being broken by name.
+  const counters = Array.from({ length: 20 }, (_, i) => {
+    const k = `k${String(i).padStart(2, "0")}`;
+    return `counter c${k} { comment "nft(svc=s${i};${k}=v)"; packets ${i} bytes ${i * 10}; }`;
+  });
+  await ns.nft(`${accountingRuleset([], { hooks: false })}\ntable inet objs {\n${counters.join("\n")}\n}\n`);
+  const args = ["-counters", "inet/objs/*", "-max-label-names", "6"];
+  const h = await startNfprom(ns, args);
+  const e = parseExposition((await h.scrape()).body);
+  assert.equal(e.get("nfprom_comments_rejected", { kind: "counter" }), 18n);
+  const byIdentity = e.byName("nfprom_object_bytes_total").filter((s) => s.labels.svc === "");
+  assert.equal(byIdentity.length, 18, "over the limit: exported by identity alone");
+  assert.equal(
+    e.get("nfprom_object_bytes_total", {
+      family: "inet",
+      table: "objs",
+      name: "ck01",
+      svc: "s1",
+      k00: "",
+      k01: "v",
+    }),
+    10n,
+  );
+  const check = await runNfprom(ns, ["check", ...args, "--format", "json"]);
+  assert.equal(check.code, 1, check.stderr);
+  const findings = JSON.parse(check.stdout).findings as { item: string; problem: string }[];
+  assert.deepEqual(
+    findings.map((f) => f.item),
+    byIdentity.map((s) => `counter inet/objs/${s.labels.name}`),
+    "check reports exactly the counters the exporter left by identity",
+  );
+  assert.match(findings[0]?.problem ?? "", /label name "k02" beyond -max-label-names \(6\)/);
+});

@@ -39,7 +39,7 @@ export function collectorFor(
   return new Collector(
     rules,
     sources.map((source) => new SourceRunner(source, options)),
-    config.skipProof ? undefined : new WholeReadProof(options.recvTimeoutMs, options.openSocket),
+    config.skipProof ? undefined : new WholeReadProof(options),
     { ...options, ...(config.backgroundReadTimeoutMs && { backgroundMs: config.backgroundReadTimeoutMs }) },
     (name, err) =>
       log.warnRepeated(`source failed: ${name}`, "source failed", {

@@ -1,6 +1,5 @@
 import type { Snapshot } from "../../model/snapshot.js";
-import { NETLINK_NETFILTER } from "../../netlink/constants.js";
-import { type NetlinkSocket, type SocketOpener, SocketSlot } from "../../netlink/socket.js";
+import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../../netlink/socket.js";
 
 /** The parts of a snapshot an optional source fills in. */
 export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
@@ -19,6 +18,7 @@ export interface Source<T = Sections> {
 
 export interface SourceRunnerOptions {
   recvTimeoutMs: number;
+  netns?: string;
   /** Opens the runner's socket; the real netlink socket unless a test's fake kernel. */
   openSocket?: SocketOpener;
 }
@@ -36,8 +36,7 @@ export class SourceRunner<T = Sections> {
     readonly source: Source<T>,
     readonly options: SourceRunnerOptions,
   ) {
-    const { recvTimeoutMs, openSocket } = options;
-    this.#slot = new SocketSlot({ protocol: NETLINK_NETFILTER, recvTimeoutMs }, openSocket);
+    this.#slot = new SocketSlot(netfilterSocket(options), options.openSocket);
   }
 
   collect(shouldStop: () => boolean, deadlineAt = Number.POSITIVE_INFINITY): Promise<T> {

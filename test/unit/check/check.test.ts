@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { itemsFromNftJson, quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
 import { formatReport, isClean } from "../../../src/check/report.js";
 import { diagnose, itemFindings } from "../../../src/labels/diagnose.js";
+import { commentedCounter, commentedElement, commentedQuota } from "../../../src/labels/items.js";
 import type { PolicyOptions } from "../../../src/labels/policy.js";
 import { keyedElements } from "../../../src/labels/setkey.js";
 import { parsePattern } from "../../../src/model/pattern.js";
@@ -173,13 +174,22 @@ describe("named counters, quotas and set elements (-counters, -quotas, -sets)", 
 
   test("from nft -j: the selected objects with their comments (objects fixture)", () => {
     const want = { counters: [parsePattern("inet/firewall/*")], quotas: all, sets: [] };
-    assert.deepEqual(itemsFromNftJson(nftOf("sources/objects"), want), [
-      { item: "counter inet/firewall/ssh_in", comment: "nft(service=ssh;dir=in)" },
-      { item: "counter inet/firewall/huge", comment: undefined },
-      { item: "counter inet/firewall/plain", comment: undefined },
-      { item: "quota inet/firewall/web_until", comment: "nft(plan=basic)" },
-      { item: "quota inet/firewall/web_over", comment: undefined },
-    ]);
+    const items = itemsFromNftJson(nftOf("sources/objects"), want);
+    assert.deepEqual(
+      items.filter((i) => i.kind === "quota").map((i) => Object.fromEntries(i.identity).mode),
+      ["until", "over"],
+      "the quota's mode among its identity labels, as the exporter has it",
+    );
+    assert.deepEqual(
+      items.map(({ item, comment }) => ({ item, comment })),
+      [
+        { item: "counter inet/firewall/ssh_in", comment: "nft(service=ssh;dir=in)" },
+        { item: "counter inet/firewall/huge", comment: undefined },
+        { item: "counter inet/firewall/plain", comment: undefined },
+        { item: "quota inet/firewall/web_until", comment: "nft(plan=basic)" },
+        { item: "quota inet/firewall/web_over", comment: undefined },
+      ],
+    );
   });
 
   test("from nft -j: set and map elements with counters, named by the keys the kernel read prints", () => {
@@ -208,11 +218,11 @@ describe("named counters, quotas and set elements (-counters, -quotas, -sets)", 
 
   test("a malformed nft(...) comment is a warning: the item is exported by its identity alone", () => {
     const findings = itemFindings([
-      { item: "counter inet/firewall/a", comment: "nft(svc=a;svc=b)" },
-      { item: "quota inet/firewall/q", comment: "nft(__x=1)" },
-      { item: "element 10.0.0.1 of set inet/firewall/s", comment: "nft(ok=1)" },
-      { item: "element 10.0.0.2 of set inet/firewall/s", comment: "a note" },
-      { item: "counter inet/firewall/b", comment: undefined },
+      commentedCounter("inet", "firewall", "a", "nft(svc=a;svc=b)"),
+      commentedQuota("inet", "firewall", "q", false, "nft(__x=1)"),
+      commentedElement("inet", "firewall", "s", "10.0.0.1", "nft(ok=1)"),
+      commentedElement("inet", "firewall", "s", "10.0.0.2", "a note"),
+      commentedCounter("inet", "firewall", "b", undefined),
     ]);
     assert.deepEqual(
       findings.map((f) => [f.item, f.severity, f.problem]),
@@ -231,9 +241,32 @@ describe("named counters, quotas and set elements (-counters, -quotas, -sets)", 
     );
   });
 
+  test("a label name beyond -max-label-names is a warning for the items using it, as the exporter decides", () => {
+    // Counters have family, table and name; two more fit a limit of 5: svc (3 uses) and dir (2), not
+    // zone (2, but "dir" sorts first). A quota has one own label more (mode): room for one key, and of
+    // svc and dir (one use each) dir sorts first.
+    const items = [
+      commentedCounter("inet", "firewall", "a", "nft(svc=a;dir=in)"),
+      commentedCounter("inet", "firewall", "b", "nft(svc=b;zone=x)"),
+      commentedCounter("inet", "other", "c", "nft(svc=c;dir=out;zone=y)"),
+      commentedQuota("inet", "firewall", "q", true, "nft(svc=q;dir=in)"),
+      commentedElement("inet", "firewall", "s", "10.0.0.1", "nft(svc=e)"),
+    ];
+    const problems = itemFindings(items, 5).map((f) => [f.item, f.problem]);
+    const beyond = (k: string) =>
+      `label name "${k}" beyond -max-label-names (5); exported without its comment's labels`;
+    assert.deepEqual(problems, [
+      ["counter inet/firewall/b", beyond("zone")],
+      ["counter inet/other/c", beyond("zone")],
+      ["quota inet/firewall/q", beyond("svc")],
+    ]);
+    assert.deepEqual(itemFindings(items, 0), [], "0: no limit");
+    assert.deepEqual(itemFindings(items, 6).length, 0);
+  });
+
   test("report: items named in text, as `item` in JSON, and how many were checked", () => {
     const result = diagnose([rule(2, "nft(a=1)", 1n)], SUM);
-    result.findings.push(...itemFindings([{ item: "counter inet/firewall/a", comment: "nft(x)" }]));
+    result.findings.push(...itemFindings([commentedCounter("inet", "firewall", "a", "nft(x)")]));
     result.items = 3;
     const text = formatReport(result, "stdin", "text");
     assert.match(text, /^counter inet\/firewall\/a: warning: "x" is not key=value; exported without/);

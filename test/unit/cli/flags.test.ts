@@ -22,6 +22,7 @@ const DEFAULTS: Config = {
   counterPatterns: [],
   quotaPatterns: [],
   setPatterns: [],
+  netns: [],
   backgroundReadTimeoutMs: undefined,
   skipProof: false,
   setMaxElements: 10000,

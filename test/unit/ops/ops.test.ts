@@ -155,6 +155,8 @@ test("the Grafana dashboard: current schema, a datasource variable, label variab
     "nfprom_rules",
     "process_resident_memory_bytes",
     "nfprom_reader_resident_memory_bytes",
+    "nfprom_ruleset_generation",
+    "nfprom_ruleset_last_change_timestamp_seconds",
   ])
     assert.ok(new RegExp(`\\b${metric}\\b`).test(exprs), `the dashboard shows ${metric}`);
 });

@@ -149,14 +149,17 @@ describe("WholeReadProof over captured generations", () => {
   };
 
   test("equal generations around a read prove it whole", async () => {
-    const proof = new WholeReadProof(1_000, proofKernel("generation-1").open);
+    const proof = new WholeReadProof({ recvTimeoutMs: 1_000, openSocket: proofKernel("generation-1").open });
     const before = await proof.begin();
     assert.equal(await proof.end(before), before);
     proof.close();
   });
 
   test("a commit during the read is NFPROM_RULESET_CHANGED", async () => {
-    const proof = new WholeReadProof(1_000, proofKernel("generation-1", "generation-1", "generation-2").open);
+    const proof = new WholeReadProof({
+      recvTimeoutMs: 1_000,
+      openSocket: proofKernel("generation-1", "generation-1", "generation-2").open,
+    });
     const before = await proof.begin();
     await assert.rejects(proof.end(before), fails(ErrorCodes.RULESET_CHANGED, /generation 2 → 3/));
     proof.close();
@@ -169,7 +172,7 @@ describe("Collector over captured dumps", () => {
     new Collector(
       chainReader(kernel),
       sources,
-      proof ? new WholeReadProof(1_000, kernel.open) : undefined,
+      proof ? new WholeReadProof({ recvTimeoutMs: 1_000, openSocket: kernel.open }) : undefined,
       options,
       () => {},
     );

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type ItemGroup, ItemLabelTexts } from "../../../src/render/label-texts.js";
+import { type ItemGroup, ItemLabelTexts } from "../../../src/labels/item-texts.js";
 
 /** One group of named counters in table inet/t, item i commented by comment(i). */
 function counters(n: number, comment: (i: number) => string | undefined): ItemGroup {
@@ -44,6 +44,7 @@ describe("ItemLabelTexts: -max-label-names", () => {
         labels: { family: "inet", table: "t", name: "c3" },
         comment: "nft(b=z)",
         reason: 'label name "b" beyond -max-label-names (5)',
+        at: 3,
       },
     ]);
   });

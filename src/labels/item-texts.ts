@@ -1,6 +1,6 @@
 import { formatLabels } from "../exposition/text.js";
-import { parseComment } from "../labels/comment.js";
-import { commentProblem, exportedAs } from "../labels/policy.js";
+import { parseComment } from "./comment.js";
+import { commentProblem, exportedAs } from "./policy.js";
 
 /**
  * ItemGroup is a run of items of one kind (named counters of a table, elements of a set, a quota) as
@@ -49,6 +49,8 @@ export interface ItemRejection {
   labels: Record<string, string>;
   comment: string;
   reason: string;
+  /** The item's position in the rendered texts. */
+  at: number;
 }
 
 /** RenderedTexts: the label text of every item, and the items whose comment was refused. */
@@ -126,7 +128,7 @@ export class ItemLabelTexts {
             : `label name "${beyond}" beyond -max-label-names (${this.maxLabelNames})`);
         if (refused !== undefined) {
           const labels = Object.fromEntries([...g.base, [g.itemLabel, g.items[i] as string]]);
-          rejected.push({ labels, comment: entry.comment as string, reason: refused });
+          rejected.push({ labels, comment: entry.comment as string, reason: refused, at: g.at + i - g.from });
         }
         if (entry.text === undefined || renamed) {
           const values = new Array<string>(names.length).fill("");
