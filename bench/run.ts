@@ -31,7 +31,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
-import { NetlinkSocket } from "../src/netlink/socket.js";
+import { RawNetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
 import { getRulesRequest } from "../src/nftables/requests.js";
 import { ChainReader } from "../src/reader/chain-reader.js";
@@ -306,7 +306,7 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
   log(`N=${n}: loaded in ${fmtMs(load.ms)}`);
 
   // 1 + 2: floor and read+decode, interleaved so both see the same machine state.
-  const sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 10_000 });
+  const sock = RawNetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 10_000 });
   const floorOnce = async () => {
     const t0 = performance.now();
     const f = await floorDump(sock, (seq) =>

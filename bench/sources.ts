@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
-import { NetlinkSocket } from "../src/netlink/socket.js";
+import { RawNetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
 import { getObjectsRequest, getRulesRequest, getSetElemsRequest } from "../src/nftables/requests.js";
 import { startExporter, stopExporter } from "./exporter.js";
@@ -119,7 +119,7 @@ function chain(name: string, rules: number): string {
 
 /** floorOnFreshSocket runs one floor dump (bench/floor.ts) on its own socket and counts its messages. */
 async function floorOnFreshSocket(request: (seq: number) => Buffer): Promise<number> {
-  const sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 30_000 });
+  const sock = RawNetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 30_000 });
   try {
     return (await floorDump(sock, request)).messages;
   } finally {

@@ -1,14 +1,11 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
+import { EBUSY, ENOENT, EPERM } from "../netlink/constants.js";
 import { checkMessage, KernelError, type NetlinkMessage, parseMessages } from "../netlink/message.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
 import { FAMILIES, familyName, NFT_MSG_NEWCHAIN, nftMessageType } from "./constants.js";
 import { dumpMessages, nextSequence, permissionError } from "./dump.js";
 import { getChainRequest, getRulesRequest } from "./requests.js";
 import { RuleOrder } from "./rule-order.js";
-
-const EPERM = 1;
-const ENOENT = 2;
-const EBUSY = 16;
 
 /** ChainRef names one chain; family 0 (NFPROTO_UNSPEC) means "this table name in every family". */
 export interface ChainRef {
