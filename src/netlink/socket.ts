@@ -165,9 +165,13 @@ export class NetlinkSocket {
 
   /** open creates the socket; failure (e.g. EPROTONOSUPPORT without nfnetlink) throws NFPROM_SOCKET. */
   static open(options: NetlinkSocketOptions): NetlinkSocket {
-    const create = () => sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
-    const fd = options.netns ? inNetns(options.netns, create) : create();
-    if (fd < 0) throw socketError("socket(AF_NETLINK)", koffi.errno());
+    const create = () => {
+      const fd = sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
+      // errno is taken here: in another namespace, the setns(2) back home would overwrite it.
+      return { fd, errno: fd < 0 ? koffi.errno() : 0 };
+    };
+    const { fd, errno } = options.netns ? inNetns(options.netns, create) : create();
+    if (fd < 0) throw socketError("socket(AF_NETLINK)", errno);
     const sock = new NetlinkSocket(fd);
     try {
       sock.#setInt(SOL_SOCKET, SO_RCVBUF, RECV_BUFFER_SIZE * 4);

@@ -272,3 +272,41 @@ test("-netns with -chains, -quotas and -sets: every source per namespace, values
   }
   assert.equal(await nf.stop(), 0);
 });
+
+/** threadNamespaces: the distinct network namespaces of every thread of `pid`. */
+function threadNamespaces(pid: number): string[] {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return [...new Set(tasks.map((tid) => readlinkSync(`/proc/${pid}/task/${tid}/ns/net`)))];
+}
+
+/** descriptorLimitAtTwoMore: a RLIMIT_NOFILE that leaves `pid` exactly its two lowest free descriptors. */
+function descriptorLimitAtTwoMore(pid: number): number {
+  const used = new Set(readdirSync(`/proc/${pid}/fd`).map(Number));
+  const free: number[] = [];
+  for (let fd = 0; free.length < 2; fd++) if (!used.has(fd)) free.push(fd);
+  return (free[1] as number) + 1;
+}
+
+test("-netns: socket() failing inside a namespace fails that one alone, says why, and every thread is home", async (t) => {
+  if (!requireRoot(t)) return;
+  const home = await Netns.create("i21fail", { t });
+  const first = await tenant("i21failsel", ["web"]);
+  const nf = await startNfprom(home, ["-netns", `nfprom-i21failsel-${process.pid}-*`]);
+  const own = readlinkSync(`/proc/${nf.pid}/ns/net`);
+  assert.equal((await scrapeChecked(nf)).get("nfprom_up", { netns: first.ns.name }), 1n);
+  // A namespace that appears now gets its sockets at the next scrape; the reader may then open the
+  // namespace file and its own (two descriptors), but socket() fails with EMFILE inside the namespace.
+  const second = await tenant("i21failsel", ["dns"]);
+  const limit = descriptorLimitAtTwoMore(nf.pid);
+  assert.equal((await run("prlimit", [`--pid=${nf.pid}`, `--nofile=${limit}:`])).code, 0);
+  let exp = await scrapeChecked(nf);
+  assert.equal(exp.get("nfprom_up", { netns: second.ns.name }), 0n);
+  assert.equal(exp.get("nfprom_up", { netns: first.ns.name }), 1n);
+  assert.deepEqual(threadNamespaces(nf.pid), [own], "every reader thread back in its own namespace");
+  await nf.waitForLog(/namespace read failed.*socket\(AF_NETLINK\): EMFILE/);
+  // The limit lifted, the namespace is read at the next scrape.
+  assert.equal((await run("prlimit", [`--pid=${nf.pid}`, "--nofile=4096:"])).code, 0);
+  exp = await scrapeChecked(nf);
+  assert.equal(exp.get("nfprom_up", { netns: second.ns.name }), 1n);
+  assert.equal(await nf.stop(), 0);
+});
