@@ -16,7 +16,7 @@ import {
   SOL_SOCKET,
 } from "./constants.js";
 import { errnoName } from "./message.js";
-import { inNetns } from "./netns.js";
+import { inNetns, type NetnsRef } from "./netns.js";
 
 const debug = debuglog("nfprom");
 
@@ -135,8 +135,8 @@ export interface NetlinkSocketOptions {
   protocol: number;
   /** SO_RCVTIMEO: a recv that waits longer fails with NFPROM_TIMEOUT instead of hanging a worker thread. */
   recvTimeoutMs: number;
-  /** Open the socket in the network namespace at this path (netns.ts); absent: the process's own. */
-  netns?: string;
+  /** Open the socket in this network namespace (netns.ts); absent: the process's own. */
+  netns?: NetnsRef;
 }
 
 /**
@@ -359,7 +359,7 @@ function socketError(op: string, errno: number): NfpromError {
 }
 
 /** netfilterSocket: the options of a reader's NETLINK_NETFILTER socket, in its network namespace. */
-export function netfilterSocket(options: { recvTimeoutMs: number; netns?: string }): NetlinkSocketOptions {
+export function netfilterSocket(options: { recvTimeoutMs: number; netns?: NetnsRef }): NetlinkSocketOptions {
   const { recvTimeoutMs, netns } = options;
   return { protocol: NETLINK_NETFILTER, recvTimeoutMs, ...(netns !== undefined && { netns }) };
 }

@@ -4,19 +4,20 @@ import { toErrorInfo } from "../errors.js";
 import type { Logger } from "../log.js";
 import { glob } from "../model/pattern.js";
 import type { NetnsRead, Snapshot } from "../model/snapshot.js";
+import { type NetnsRef, namespaceIdentity } from "../netlink/netns.js";
 import { CAP_SYS_ADMIN, CAP_SYS_PTRACE } from "../privileges/caps.js";
 import { emptyReadStats, type ReadStats } from "./collector.js";
 
 /** Where ip-netns(8) (and systemd, Docker's `--net=ns:`) bind-mount named network namespaces. */
 export const NETNS_DIR = "/run/netns";
 
-/** NetnsTarget is one selected namespace: its label, the path it is entered by, and its identity. */
-export interface NetnsTarget {
+/**
+ * NetnsTarget is one selected namespace: its label, the path it is entered by, and its identity (device
+ * and inode: a namespace deleted and made again under its name differs).
+ */
+export interface NetnsTarget extends NetnsRef {
   /** The `netns` label: the name under /run/netns, or the path as given. */
   label: string;
-  path: string;
-  /** Device and inode of the namespace (nsfs): a namespace deleted and made again under its name differs. */
-  id: string;
 }
 
 /**
@@ -53,8 +54,7 @@ function entries(dir: string): string[] {
 
 function identity(path: string): string | undefined {
   try {
-    const st = statSync(path);
-    return `${st.dev}:${st.ino}`;
+    return namespaceIdentity(statSync(path));
   } catch {
     return undefined;
   }
@@ -94,7 +94,7 @@ export class NetnsReader {
 
   constructor(
     readonly selectors: readonly string[],
-    readonly readerFor: (path: string) => NamespaceReader,
+    readonly readerFor: (ns: NetnsRef) => NamespaceReader,
     readonly log: Logger,
     readonly dir = NETNS_DIR,
   ) {}
@@ -139,7 +139,7 @@ export class NetnsReader {
       let entry = this.#entries.get(target.id);
       if (!entry || entry.target.label !== target.label) {
         if (entry) this.#retire(target.id);
-        entry = { target, reader: this.readerFor(target.path) };
+        entry = { target, reader: this.readerFor(target) };
         this.#entries.set(target.id, entry);
         this.log.info("reading network namespace", { netns: target.label, path: target.path });
       }

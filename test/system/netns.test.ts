@@ -5,9 +5,11 @@
 // names only this process's own (a prefix glob), and `all` is checked for what it must include only.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { type NetnsRef, namespaceIdentity } from "../../src/netlink/netns.js";
+import { NetlinkSocket, netfilterSocket } from "../../src/netlink/socket.js";
 import {
   accountingRuleset,
   childrenOf,
@@ -309,4 +311,48 @@ test("-netns: socket() failing inside a namespace fails that one alone, says why
   exp = await scrapeChecked(nf);
   assert.equal(exp.get("nfprom_up", { netns: second.ns.name }), 1n);
   assert.equal(await nf.stop(), 0);
+});
+
+/** openIn: a netfilter socket opened in `ns`, closed again (it throws where nfprom's would). */
+function openIn(ns: NetnsRef): void {
+  NetlinkSocket.open(netfilterSocket({ recvTimeoutMs: 1_000, netns: ns })).close();
+}
+
+test("-netns opens a socket only in the namespace selected, and opens nothing that is no namespace", async (t) => {
+  if (!requireRoot(t)) return;
+  const [a, b] = [await Netns.create("i21pin", { t }), await Netns.create("i21pin", { t })];
+  const dir = a.tempDir();
+  // A bind mount that names a, then b instead: as a name deleted and made again, or a PID reused.
+  const path = join(dir, "tenant");
+  writeFileSync(path, "");
+  const bind = async (ns: Netns) =>
+    assert.equal((await run("mount", ["--bind", `/run/netns/${ns.name}`, path])).code, 0);
+  const selected = { path, id: namespaceIdentity(statSync(`/run/netns/${a.name}`)) };
+  try {
+    await bind(a);
+    openIn(selected);
+    assert.equal((await run("umount", [path])).code, 0);
+    await bind(b);
+    assert.throws(() => openIn(selected), /no longer the namespace selected/);
+  } finally {
+    await run("umount", [path]);
+  }
+
+  // A FIFO given by mistake: its writer waits for a reader, and must still wait (opening has effects).
+  const fifo = join(dir, "fifo");
+  assert.equal((await run("mkfifo", [fifo])).code, 0);
+  const writer = spawn("sh", ["-c", 'exec 3>"$0"; echo opened', fifo], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  t.after(() => writer.kill("SIGKILL"));
+  let said = "";
+  writer.stdout?.on("data", (chunk: Buffer) => {
+    said += chunk;
+  });
+  const waiting = () => readFileSync(`/proc/${writer.pid}/wchan`, "utf8") === "wait_for_partner";
+  await waitUntil(waiting, { timeoutMs: 5_000 });
+  assert.throws(() => openIn({ path: fifo, id: "" }), /not a namespace/);
+  assert.throws(() => openIn({ path: "/dev/null", id: "" }), /not a namespace/);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.ok(waiting() && said === "", "the FIFO's writer still waits: nothing opened it");
 });

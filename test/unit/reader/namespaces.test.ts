@@ -57,7 +57,7 @@ test("NetnsReader: one failing namespace fails alone; gone ones are closed, new 
   const readers: FakeReader[] = [];
   const reader = new NetnsReader(
     ["*"],
-    (path) => readers[readers.push(new FakeReader(path)) - 1] as FakeReader,
+    ({ path }) => readers[readers.push(new FakeReader(path)) - 1] as FakeReader,
     new CaptureLogger(),
     dir,
   );
