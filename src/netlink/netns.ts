@@ -14,7 +14,8 @@ const OWN_NETNS = "/proc/thread-self/ns/net";
  * had when it was selected (`namespaceIdentity`). A socket is only ever opened in that very namespace.
  */
 export interface NetnsRef {
-  path: string;
+  /** A Buffer for a name under /run/netns that is no UTF-8 (reader/namespaces.ts). */
+  path: string | Buffer;
   id: string;
 }
 
@@ -60,7 +61,7 @@ export function inNetns<T>(ns: NetnsRef, open: () => T): T {
  * path given by mistake may act (a FIFO wakes its writer, a device such as a watchdog arms). Without
  * waiting, should it turn into a FIFO in between.
  */
-function openNamespace(path: string): number {
+function openNamespace(path: string | Buffer): number {
   try {
     if (statSync(path).dev !== statSync("/proc/self/ns/net").dev) {
       throw new NfpromError(ErrorCodes.SOCKET, `netns ${path}: not a namespace (no nsfs file)`);
@@ -73,7 +74,7 @@ function openNamespace(path: string): number {
   }
 }
 
-function enter(fd: number, path: string): void {
+function enter(fd: number, path: string | Buffer): void {
   if ((setns(fd, CLONE_NEWNET) as number) === 0) return;
   const errno = koffi.errno();
   // EINVAL: the file is no network namespace; EPERM: CAP_SYS_ADMIN is missing.

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { toErrorInfo } from "../errors.js";
@@ -30,13 +31,13 @@ export function selectNamespaces(selectors: readonly string[], dir = NETNS_DIR):
   const globs = selectors.filter((s) => !s.startsWith("/")).map((s) => glob(s === "all" ? "*" : s));
   const targets: NetnsTarget[] = [];
   const seen = new Set<string>();
-  const add = (label: string, path: string, id: string | undefined) => {
+  const add = (label: string, path: string | Buffer, id: string | undefined) => {
     if (id === undefined || seen.has(id)) return;
     seen.add(id);
     targets.push({ label, path, id });
   };
-  for (const name of globs.length > 0 ? entries(dir) : []) {
-    if (globs.some((matches) => matches(name))) add(name, join(dir, name), identity(join(dir, name)));
+  for (const { name, path } of globs.length > 0 ? entries(dir) : []) {
+    if (globs.some((matches) => matches(name))) add(name, path, identity(path));
   }
   for (const path of selectors.filter((s) => s.startsWith("/"))) {
     add(path, path, identity(path) ?? `unreadable:${path}`);
@@ -44,15 +45,33 @@ export function selectNamespaces(selectors: readonly string[], dir = NETNS_DIR):
   return targets;
 }
 
-function entries(dir: string): string[] {
+/**
+ * entries: the names in `dir`, sorted. ip-netns(8) takes any bytes for a name; one that is no UTF-8 has
+ * no JS string path, so it is entered by its bytes and named by them, each byte above 0x7f as `\xNN`.
+ */
+function entries(dir: string): { name: string; path: string | Buffer }[] {
+  let names: Buffer[];
   try {
-    return readdirSync(dir).sort();
+    names = readdirSync(dir, { encoding: "buffer" });
   } catch {
     return []; // no /run/netns yet: no named namespace
   }
+  return names
+    .map((raw) =>
+      isUtf8(raw)
+        ? { name: raw.toString(), path: join(dir, raw.toString()) }
+        : { name: escapeBytes(raw), path: Buffer.concat([Buffer.from(`${dir}/`), raw]) },
+    )
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function identity(path: string): string | undefined {
+function escapeBytes(raw: Buffer): string {
+  return [...raw]
+    .map((b) => (b > 0x7f ? `\\x${b.toString(16).padStart(2, "0")}` : String.fromCharCode(b)))
+    .join("");
+}
+
+function identity(path: string | Buffer): string | undefined {
   try {
     return namespaceIdentity(statSync(path));
   } catch {
@@ -141,7 +160,7 @@ export class NetnsReader {
         if (entry) this.#retire(target.id);
         entry = { target, reader: this.readerFor(target) };
         this.#entries.set(target.id, entry);
-        this.log.info("reading network namespace", { netns: target.label, path: target.path });
+        this.log.info("reading network namespace", { netns: target.label, path: String(target.path) });
       }
       return entry;
     });
