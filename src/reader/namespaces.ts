@@ -25,7 +25,7 @@ export interface NetnsTarget extends NetnsRef {
  * selectNamespaces resolves the -netns values now: names and globs against the entries of `dir`, `all` as
  * every entry, paths as given. A path that cannot be stat'ed is still selected (its read then fails, and
  * says so: it was asked for by name); a name that vanished between the listing and its stat is not. Each
- * namespace is read once, under the first label that selects it.
+ * namespace is read once: under its name when a name or glob selects it, else under the first path.
  */
 export function selectNamespaces(selectors: readonly string[], dir = NETNS_DIR): NetnsTarget[] {
   const globs = selectors.filter((s) => !s.startsWith("/")).map((s) => glob(s === "all" ? "*" : s));

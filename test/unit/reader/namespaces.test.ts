@@ -30,6 +30,7 @@ test("selection: globs and all match names, paths stay selected even unreadable,
     "/no/such/netns",
   ]);
   assert.deepEqual(labels(["green", join(dir, "green")]), ["green"]);
+  assert.deepEqual(labels([join(dir, "green"), "green"]), ["green"], "the name, whatever the order");
   assert.deepEqual(selectNamespaces(["*"], join(dir, "absent")), []);
 });
 
