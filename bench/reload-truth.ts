@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NfpromError } from "../src/errors.js";
 import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
-import { NetlinkSocket } from "../src/netlink/socket.js";
+import { RawNetlinkSocket } from "../src/netlink/socket.js";
 import { dumpRules } from "../src/nftables/chain-dump.js";
 import { FAMILIES } from "../src/nftables/constants.js";
 import { WholeReadProof } from "../src/nftables/generation.js";
@@ -68,7 +68,7 @@ const MARK = { a: Buffer.from("set=a;"), b: Buffer.from("set=b;") };
 
 type Outcome = "whole" | "short" | "mixed" | "rejected" | "error";
 
-async function dumpOnce(sock: NetlinkSocket): Promise<{ a: number; b: number }> {
+async function dumpOnce(sock: RawNetlinkSocket): Promise<{ a: number; b: number }> {
   const seen = { a: 0, b: 0 };
   await dumpRules(
     sock,
@@ -96,14 +96,14 @@ async function run(mode: string): Promise<void> {
   const counts: Record<Outcome, number> = { whole: 0, short: 0, mixed: 0, rejected: 0, error: 0 };
   const shortSizes = new Set<number>();
   const proofUs: number[] = [];
-  let sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 5000 });
+  let sock = RawNetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 5000 });
   const proof = new WholeReadProof({ recvTimeoutMs: 5000 });
   const stopAt = Date.now() + (seconds as number) * 1000;
   while (Date.now() < stopAt) {
     if (mode === "fresh") {
       const t0 = performance.now();
       sock.close();
-      sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 5000 });
+      sock = RawNetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 5000 });
       reopenUs.push((performance.now() - t0) * 1000);
     }
     try {
@@ -128,7 +128,7 @@ async function run(mode: string): Promise<void> {
       if (code === "NFPROM_DUMP_INTR" || code === "NFPROM_RULESET_CHANGED") counts.rejected++;
       else counts.error++;
       sock.close();
-      sock = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 5000 });
+      sock = RawNetlinkSocket.open({ protocol: NETLINK_NETFILTER, recvTimeoutMs: 5000 });
     }
   }
   sock.close();

@@ -233,10 +233,11 @@ def inner(outdir, parent_ns):
               f"NEWRULE={nrules:3} oracle rules={len(rules):3}{flag}")
 
 
-def outer(outdir):
+def outer(outdir, script=__file__, prefix="nfprom-fx"):
+    """Run `script --inner OUTDIR` in a new network namespace `<prefix>-<pid>`, deleted afterwards."""
     if os.geteuid() != 0:
         sys.exit("must run as root (creates a network namespace)")
-    ns = f"nfprom-fx-{os.getpid()}"
+    ns = f"{prefix}-{os.getpid()}"
     deleted = []
 
     def cleanup():
@@ -248,7 +249,7 @@ def outer(outdir):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
-        subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
+        subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(script),
                         "--inner", os.path.abspath(outdir), os.readlink("/proc/self/ns/net")], check=True)
     finally:
         cleanup()

@@ -9,7 +9,7 @@ caller's ruleset. A fixture holds: description, kernel, nftVersion, request {typ
 seq, hex}, datagrams (hex), nft (raw `nft -j list counters|quotas|set|chains` text: a string, because JSON
 numbers above 2^53 round) and ruleset.
 """
-import atexit, importlib.util, json, os, signal, struct, subprocess, sys
+import importlib.util, json, os, struct, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("capture_fixtures", os.path.join(HERE, "capture-fixtures.py"))
@@ -141,19 +141,8 @@ def inner(outdir, parent_ns):
         print(f"{name:26} datagrams={len(dgrams):2} messages={len(msgs):3}")
 
 
-def outer(outdir):
-    if os.geteuid() != 0:
-        sys.exit("must run as root (creates a network namespace)")
-    ns = f"nfprom-fx5-{os.getpid()}"
-    atexit.register(lambda: subprocess.run(["ip", "netns", "delete", ns], stderr=subprocess.DEVNULL))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__), "--inner",
-                    os.path.abspath(outdir), os.readlink("/proc/self/ns/net")], check=True)
-
-
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--inner":
         inner(sys.argv[2], sys.argv[3])
     else:
-        outer(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "test", "fixtures", "sources"))
+        cf.outer(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "test", "fixtures", "sources"), __file__, "nfprom-fx5")

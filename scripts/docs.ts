@@ -18,9 +18,9 @@ import {
 } from "../src/cli/flags.js";
 import { ErrorCodes } from "../src/errors.js";
 import { fromWireSnapshot, toWireSnapshot } from "../src/ipc/protocol.js";
+import { Scraper } from "../src/render/scrape.js";
 import { VERSION } from "../src/version.js";
 import { processFamilies } from "../src/web/process-metrics.js";
-import { Scraper } from "../src/web/scrape.js";
 import { CaptureLogger } from "../test/unit/helpers/logger.js";
 import { columnar } from "../test/unit/helpers/snapshot.js";
 

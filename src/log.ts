@@ -1,4 +1,7 @@
-import type { LogFormat, LogLevel } from "./cli/flags.js";
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["logfmt", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -181,5 +184,29 @@ export class RepeatLimit {
   /** pending: whether any kind still has an interval running (a timer must then ask `due` later). */
   get pending(): boolean {
     return this.#kinds.size > 0;
+  }
+}
+
+/**
+ * ReportOnce logs each finding of a round (the rejections of one policy evaluation, say) when it first
+ * appears, not again in later rounds while it stays, and again if it comes back after a round without it.
+ * Lines go through warnRepeated: thousands of new findings at once give a few lines and a count.
+ */
+export class ReportOnce {
+  #last = new Set<string>();
+  #current = new Set<string>();
+
+  constructor(readonly log: Logger | undefined) {}
+
+  /** report logs `msg` unless the last round had `key`. */
+  report(key: string, msg: string, fields: LogFields): void {
+    this.#current.add(key);
+    if (!this.#last.has(key)) this.log?.warnRepeated(msg, msg, fields);
+  }
+
+  /** endRound forgets the findings this round did not report. */
+  endRound(): void {
+    this.#last = this.#current;
+    this.#current = new Set();
   }
 }

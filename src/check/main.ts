@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
-import type { Config } from "../cli/flags.js";
+import type { Config } from "../config/config.js";
 import { toErrorInfo } from "../errors.js";
+import { diagnose, itemFindings } from "../labels/diagnose.js";
+import { type CommentedItem, itemsFromSnapshot } from "../labels/items.js";
 import { rulesFromColumns } from "../model/rule-columns.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
 import { createCollector, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
-import { diagnose, itemFindings } from "./diagnose.js";
-import { type CommentedItem, itemsFromSnapshot } from "./items.js";
 import { itemsFromNftJson, rulesFromNftJson } from "./nft-json.js";
 import { formatReport, isClean } from "./report.js";
 

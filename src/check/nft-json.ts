@@ -1,7 +1,7 @@
+import { type CommentedItem, commentedCounter, commentedElement, commentedQuota } from "../labels/items.js";
 import { matchesAny, type NamePattern } from "../model/pattern.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { FAMILIES } from "../nftables/constants.js";
-import { type CommentedItem, commentedCounter, commentedElement, commentedQuota } from "./items.js";
 
 /** ChainSelector picks the rules of one chain; family "all" accepts the chain in every family. */
 export interface ChainSelector {

@@ -1,5 +1,5 @@
-import type { CheckFormat } from "../cli/flags.js";
-import type { CheckResult, Finding } from "./diagnose.js";
+import type { CheckFormat } from "../config/config.js";
+import type { CheckResult, Finding } from "../labels/diagnose.js";
 
 /** isClean: nothing the exporter drops or changes (info findings do not count). */
 export function isClean(result: CheckResult): boolean {

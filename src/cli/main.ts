@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { runCheck } from "../check/main.js";
+import type { Config } from "../config/config.js";
 import { FatalError, runReader } from "../reader/main.js";
 import { runDump, runTextfile } from "../reader/oneshot.js";
 import { VERSION } from "../version.js";
 import { WebConfigError } from "../webconfig/parse.js";
-import { type Command, type Config, helpHint, parseArgs, UsageError, usage } from "./flags.js";
+import { type Command, helpHint, parseArgs, UsageError, usage } from "./flags.js";
 import { withReaderOptions } from "./reexec.js";
 
 /** The nfprom command: parse flags, then run the privileged reader (which starts the web process). */

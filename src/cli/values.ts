@@ -1,7 +1,7 @@
+import type { ListenAddress } from "../config/config.js";
+import { parseDuration } from "../duration.js";
 import { DERIVED_LABELS, type DerivedLabel } from "../labels/render.js";
 import { FAMILIES, type FamilyName } from "../nftables/constants.js";
-import { parseDuration } from "./duration.js";
-import type { ListenAddress } from "./flags.js";
 
 /**
  * The value parsers of the flag table (flags.ts): each turns one flag's text into its typed value or throws

@@ -96,9 +96,8 @@ export class ExpositionWriter {
 
 /**
  * Spare piece buffers, by size. The server gives each piece back (releasePiece) once the compressor or
- * the socket is done with it, and a later piece is written into it. Without them a 20 MB
- * exposition took 20 fresh 1 MiB buffers per scrape, which V8 frees only at its next collection: measured,
- * up to 50 MB of the web process's peak. Only buffers made here are taken back, each at most once.
+ * the socket is done with it, and a later piece is written into it: fresh buffers are freed only at V8's
+ * next collection (docs/design-notes.md). Only buffers made here are taken back, each at most once.
  */
 const spare = new Map<number, ArrayBuffer[]>();
 const ours = new WeakSet<ArrayBuffer>();

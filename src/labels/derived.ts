@@ -1,4 +1,4 @@
-import { HOST_ORDER } from "../netlink/byteorder.js";
+import { hostU32 } from "../netlink/byteorder.js";
 import { FAMILIES } from "../nftables/constants.js";
 import { BitwiseOp } from "../nftables/expr/bitwise.js";
 import { CmpOp } from "../nftables/expr/cmp.js";
@@ -155,9 +155,9 @@ function masked(src: Source | undefined, op: number, mask: Buffer, xor: Buffer):
 function onCmp(src: Source | undefined, op: number, data: Buffer, facts: MatchFacts): void {
   if (!src) return;
   if (src.field === "ct_state") {
-    // `ct state a,b` is (state & mask) != 0.
+    // `ct state a,b` is (state & mask) != 0; the state is a host-order u32 in the register, so is the mask.
     const ok = op === CmpOp.neq && src.mask !== undefined && data.every((b) => b === 0);
-    record(facts, "ct_state", ok ? { kind: "bits", bits: hostU32(src.mask as Buffer) } : unknown);
+    record(facts, "ct_state", ok ? { kind: "bits", bits: hostU32(src.mask as Buffer, 0) } : unknown);
     return;
   }
   if (src.field === "ethertype") {
@@ -274,11 +274,6 @@ export function toBig(data: Buffer): bigint {
 
 function maxOf(len: number): bigint {
   return (1n << BigInt(len * 8)) - 1n;
-}
-
-/** ct state is a host-order u32 in the register, so its mask is too. */
-function hostU32(b: Buffer): number {
-  return HOST_ORDER === "little" ? b.readUInt32LE(0) : b.readUInt32BE(0);
 }
 
 /** Registers tracks what each 32-bit register slot holds. NFT_REG_1..4 are 16 bytes (4 slots) each. */

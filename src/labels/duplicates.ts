@@ -1,5 +1,5 @@
-import type { RuleColumns } from "../model/rule-columns.js";
-import type { Rejection } from "./policy.js";
+import { handleOf, type RuleColumns } from "../model/rule-columns.js";
+import type { Rejection } from "./rejection.js";
 
 /**
  * What to do when several exported rules end up with the same label set (Prometheus cannot take two
@@ -137,7 +137,7 @@ function splitByHandle(
   }
   const withHandle: LabelsOf = (rule) =>
     duplicated.has(rule)
-      ? new Map(labelsOf(rule)).set(HANDLE_LABEL, String(handleOf(rules, rule)))
+      ? new Map(labelsOf(rule)).set(HANDLE_LABEL, String(handleOf(rules.numbers, rule)))
       : labelsOf(rule);
   const handleKeys = [...keys, HANDLE_LABEL].sort();
   const regrouped = groupByValues(exported, handleKeys, withHandle);
@@ -148,14 +148,10 @@ function membersOf(groups: Groups, series: number): number[] {
   return [groups.first[series] as number, ...(groups.more.get(series) ?? [])];
 }
 
-function handleOf(rules: RuleColumns, rule: number): bigint {
-  return rules.numbers[3 * rule] as bigint;
-}
-
 function report(rule: number, members: readonly number[], rules: RuleColumns, what: string): Rejection {
-  const others = members.filter((o) => o !== rule).map((o) => handleOf(rules, o));
+  const others = members.filter((o) => o !== rule).map((o) => handleOf(rules.numbers, o));
   return {
-    handle: handleOf(rules, rule),
+    handle: handleOf(rules.numbers, rule),
     comment: rules.comments[rule],
     reason: `same labels as rule ${others.join(", ")}: ${what}`,
   };

@@ -1,6 +1,6 @@
 import { formatLabels } from "../exposition/text.js";
 import { parseComment } from "./comment.js";
-import { commentProblem, RESERVED_LABELS } from "./policy.js";
+import { commentProblem, exportedAs } from "./policy.js";
 
 /**
  * ItemGroup is a run of items of one kind (named counters of a table, elements of a set, a quota) as
@@ -197,6 +197,5 @@ function commentLabels(comment: string, taken: ReadonlySet<string>): CommentLabe
   const refused = commentProblem(parsed);
   if (refused !== undefined) return { pairs: undefined, refused };
   if (parsed.kind !== "labels") return NO_LABELS;
-  const renamed = (k: string) => taken.has(k) || RESERVED_LABELS.has(k);
-  return { pairs: [...parsed.labels].map(([k, v]) => [renamed(k) ? `exported_${k}` : k, v]) };
+  return { pairs: [...parsed.labels].map(([k, v]) => [exportedAs(k, taken), v]) };
 }

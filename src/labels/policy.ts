@@ -2,12 +2,14 @@ import {
   COUNTS_IN_OBJECT,
   columnsFromRules,
   HAS_COUNTER,
+  handleOf,
   locationOf,
   type RuleColumns,
 } from "../model/rule-columns.js";
 import type { Location, RuleCounters } from "../model/snapshot.js";
 import { type ParsedComment, parseComment } from "./comment.js";
 import { type DuplicatePolicy, groupSeries } from "./duplicates.js";
+import type { Rejection } from "./rejection.js";
 import { allRulesLabels, withDerived } from "./rule-labels.js";
 
 /**
@@ -36,12 +38,6 @@ import { allRulesLabels, withDerived } from "./rule-labels.js";
  *   under its comment keys: a comment key wins over a derived label of the same name.
  */
 export type RuleState = "exported" | "ignored" | "rejected";
-
-export interface Rejection {
-  handle: bigint;
-  comment: string | undefined;
-  reason: string;
-}
 
 /**
  * SeriesSet is what the policy decided, as columns: series i has the label values values[i] (aligned
@@ -136,6 +132,15 @@ export const RESERVED_LABELS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
+ * exportedAs is the one renaming rule: a comment key is exported as `exported_<key>` when it is reserved
+ * or one of the labels nfprom sets itself (`taken`), the way Prometheus renames a scraped label that
+ * clashes with a target label, so that neither value is lost; otherwise under its own name.
+ */
+export function exportedAs(key: string, taken?: ReadonlySet<string>): string {
+  return RESERVED_LABELS.has(key) || taken?.has(key) ? `exported_${key}` : key;
+}
+
+/**
  * LabelPolicy applies the policy to one snapshot's rules at a time. It keeps nothing between evaluations:
  * the web process evaluates only when a chain's structure changed (scrape.ts keeps the result until then),
  * and caches per comment cost more memory than the parse they save (100k rules over 10 chains: ~50 MB of
@@ -164,7 +169,7 @@ export class LabelPolicy {
     const keyUse = new Map<string, number>();
     const overLimits: OverLimits = { labelNames: 0, labelValueLength: 0 };
     const about = (i: number, reason: string): Rejection => ({
-      handle: columns.numbers[3 * i] as bigint,
+      handle: handleOf(columns.numbers, i),
       comment: columns.comments[i],
       reason,
     });
@@ -271,9 +276,9 @@ function classify(parsed: ParsedComment): Classified {
   }
   if (renamed.length === 0) return { ok: true, labels: parsed.labels };
   const labels = new Map<string, string>();
-  for (const [k, v] of parsed.labels) labels.set(RESERVED_LABELS.has(k) ? `exported_${k}` : k, v);
+  for (const [k, v] of parsed.labels) labels.set(exportedAs(k), v);
   const reasons = [...new Set(renamed.map((k) => RESERVED_LABELS.get(k)))].join("; ");
-  const note = `${renamed.map((k) => `"${k}" exported as exported_${k}`).join(", ")}: ${reasons}`;
+  const note = `${renamed.map((k) => `"${k}" exported as ${exportedAs(k)}`).join(", ")}: ${reasons}`;
   return { ok: true, labels, note };
 }
 
@@ -282,7 +287,7 @@ const LOCATION_KEYS = new Set(["family", "table", "chain"]);
 /**
  * located adds the location labels to a map this evaluation owns (every comment is parsed anew), in place:
  * at 100k rules a copy per rule was a third of an evaluation's memory. A comment key that must be renamed
- * goes through withLocation, which holds the renaming rule.
+ * goes through withLocation.
  */
 function located(labels: Map<string, string>, location: Location): Map<string, string> {
   for (const k of LOCATION_KEYS) if (labels.has(k)) return withLocation(labels, location);
@@ -292,11 +297,11 @@ function located(labels: Map<string, string>, location: Location): Map<string, s
 /**
  * withLocation adds the family, table and chain labels of a rule read from one of several chains. A
  * comment key that uses one of these names is kept as `exported_<key>`, the way Prometheus renames a
- * scraped label that clashes with a target label, so neither value is lost.
+ * scraped label that clashes with a target label (exportedAs).
  */
-export function withLocation(labels: ReadonlyMap<string, string>, location: Location): Map<string, string> {
+function withLocation(labels: ReadonlyMap<string, string>, location: Location): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [k, v] of labels) out.set(LOCATION_KEYS.has(k) ? `exported_${k}` : k, v);
+  for (const [k, v] of labels) out.set(exportedAs(k, LOCATION_KEYS), v);
   out.set("family", location.family).set("table", location.table).set("chain", location.chain);
   return out;
 }

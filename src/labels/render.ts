@@ -2,6 +2,7 @@ import { NFT_SET_ELEM_CATCHALL, NFT_SET_ELEM_INTERVAL_END } from "../nftables/co
 import type { SetElement } from "../nftables/setelem.js";
 import { formatAddress, formatAddressRange } from "./addr.js";
 import { eqValue, type Field, type Match, type MatchFacts, toBig } from "./derived.js";
+import { intervalsOf } from "./intervals.js";
 
 /**
  * The labels `--rule-labels` can add, and how each is computed from the rule's match facts (derived.ts).
@@ -134,22 +135,12 @@ export function intervals(elements: readonly SetElement[], width: number): [bigi
   const bad = (e: SetElement) =>
     e.key.length !== width || (e.keyEnd && e.keyEnd.length !== width) || e.flags & NFT_SET_ELEM_CATCHALL;
   if (elements.some(bad)) return undefined;
-  const isEnd = (e: SetElement) => (e.flags & NFT_SET_ELEM_INTERVAL_END) !== 0;
-  if (!elements.some(isEnd)) {
+  if (!elements.some((e) => e.flags & NFT_SET_ELEM_INTERVAL_END)) {
     const out = elements.map((e): [bigint, bigint] => [toBig(e.key), toBig(e.keyEnd ?? e.key)]);
     return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
-  const sorted = elements
-    .map((e) => ({ key: toBig(e.key), end: isEnd(e) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : Number(b.end) - Number(a.end)));
-  const out: [bigint, bigint][] = [];
-  let open: bigint | undefined;
-  for (const { key, end } of sorted) {
-    if (open !== undefined && key > open) out.push([open, key - 1n]);
-    open = end ? undefined : key;
-  }
-  if (open !== undefined) out.push([open, (1n << BigInt(width * 8)) - 1n]);
-  return out;
+  const max = (1n << BigInt(width * 8)) - 1n;
+  return intervalsOf(elements).map(({ start, last }) => [toBig(start.key), last ?? max]);
 }
 
 /** ifname: a NUL-terminated name, or a prefix without NUL (`iifname "eth*"` compares only "eth"). */

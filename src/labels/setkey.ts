@@ -1,9 +1,10 @@
-import { HOST_ORDER } from "../netlink/byteorder.js";
-import { NFT_SET_ELEM_CATCHALL, NFT_SET_ELEM_INTERVAL_END } from "../nftables/constants.js";
+import { hostU32 } from "../netlink/byteorder.js";
+import { NFT_SET_ELEM_CATCHALL } from "../nftables/constants.js";
 import { NFT_SET_INTERVAL } from "../nftables/constants-sources.js";
 import type { ElementView, SetElement } from "../nftables/setelem.js";
 import { bigToBuffer, formatAddress, formatAddressRange } from "./addr.js";
 import { toBig } from "./derived.js";
+import { intervalsOf } from "./intervals.js";
 import { protocolName } from "./render.js";
 
 /** SetKeyShape is what rendering a set's keys needs from its declaration (see nftables/set.ts). */
@@ -45,7 +46,7 @@ const PART_TYPES: Record<number, PartType> = {
   12: { len: 1, format: (b) => protocolName(b.readUInt8(0)) }, // inet_proto
   13: { len: 2, format: (b) => String(b.readUInt16BE(0)), formatAt: (b, at) => String(b.readUInt16BE(at)) }, // inet_service
   // mark (meta mark, ct mark): the kernel keeps it in host byte order, nft prints 0x and 8 hex digits.
-  19: { len: 4, format: (b) => hexWord(HOST_ORDER === "little" ? b.readUInt32LE(0) : b.readUInt32BE(0), 8) },
+  19: { len: 4, format: (b) => hexWord(hostU32(b, 0), 8) },
   41: { len: 16, format: (b) => b.toString("utf8", 0, b.indexOf(0) === -1 ? b.length : b.indexOf(0)) }, // ifname
 };
 const TYPE_BITS = 6;
@@ -63,17 +64,13 @@ export function keyedElements(shape: SetKeyShape, elements: readonly SetElement[
   if (!(shape.flags & NFT_SET_INTERVAL) || elements.some((e) => e.keyEnd)) {
     return elements.filter(counted).map((e) => [keyText(e.key, e.keyEnd ?? e.key, e.flags), e]);
   }
-  const sorted = [...elements].sort(byKeyEndsFirst);
   const out: [string, SetElement][] = [];
-  sorted.forEach((e, i) => {
-    if (!counted(e) || e.flags & NFT_SET_ELEM_INTERVAL_END) return;
-    const next = sorted[i + 1];
-    const to =
-      next && next.flags & NFT_SET_ELEM_INTERVAL_END
-        ? bigToBuffer(toBig(next.key) - 1n, e.key.length)
-        : Buffer.alloc(e.key.length, 0xff);
-    out.push([keyText(e.key, to, e.flags), e]);
-  });
+  for (const { start, last } of intervalsOf(elements)) {
+    if (!counted(start)) continue;
+    const len = start.key.length;
+    const to = last === undefined ? Buffer.alloc(len, 0xff) : bigToBuffer(last, len);
+    out.push([keyText(start.key, to, start.flags), start]);
+  }
   return out;
 }
 
@@ -93,12 +90,6 @@ export function elementKeyText(shape: SetKeyShape): (v: ElementView) => string {
     const from = p.subarray(v.keyAt, v.keyAt + v.keyLen);
     return keyText(from, v.keyEndAt < 0 ? from : p.subarray(v.keyEndAt, v.keyEndAt + v.keyEndLen), v.flags);
   };
-}
-
-/** byKeyEndsFirst orders boundaries by key; at equal keys the end of one interval precedes the next start. */
-function byKeyEndsFirst(a: SetElement, b: SetElement): number {
-  const c = Buffer.compare(a.key, b.key);
-  return c !== 0 ? c : (b.flags & NFT_SET_ELEM_INTERVAL_END) - (a.flags & NFT_SET_ELEM_INTERVAL_END);
 }
 
 /**

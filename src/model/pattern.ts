@@ -1,4 +1,4 @@
-import { FAMILIES } from "../nftables/constants.js";
+import { FAMILIES } from "./families.js";
 
 /**
  * NamePattern selects nftables chains, objects or sets by `[family/]table/name`, where table and name

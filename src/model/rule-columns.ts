@@ -1,5 +1,5 @@
 import { grown, sameBytes, sameStrings, u64Words } from "./columns.js";
-import type { Location, RuleCounters } from "./snapshot.js";
+import type { Location, RuleCounters } from "./records.js";
 
 /**
  * RuleColumns holds a snapshot's rules as columns instead of one object per rule. The reader decodes rule
@@ -23,7 +23,7 @@ export interface RuleColumns {
 /**
  * LocationColumn says which chain each rule was read from, when several are: rule i is in
  * places[placeOf[i]]. A table and a typed index, not a Location per rule: V8's serialization of the reply
- * wrote a back-reference per rule (100k rules: ~20 ms of a scrape across both processes).
+ * would write a back-reference per rule (docs/design-notes.md).
  */
 export interface LocationColumn {
   places: (Location | undefined)[];
@@ -39,11 +39,27 @@ export function locationOf(columns: RuleColumns, i: number): Location | undefine
 export const HAS_COUNTER = 1;
 export const COUNTS_IN_OBJECT = 2;
 
+/** A rule's numbers: handle, bytes, packets, at NUMBERS_PER_RULE * i + HANDLE, BYTES, PACKETS. */
+export const NUMBERS_PER_RULE = 3;
+const HANDLE = 0;
+const BYTES = 1;
+const PACKETS = 2;
 /** Offsets of a rule's three numbers, in 32-bit words from the rule's first word (see RuleColumnsBuilder.words). */
-export const HANDLE_WORD = 0;
-export const BYTES_WORD = 2;
-export const PACKETS_WORD = 4;
-const WORDS_PER_RULE = 6;
+export const HANDLE_WORD = 2 * HANDLE;
+export const BYTES_WORD = 2 * BYTES;
+export const PACKETS_WORD = 2 * PACKETS;
+export const WORDS_PER_RULE = 2 * NUMBERS_PER_RULE;
+
+/** handleOf, bytesOf, packetsOf read rule i's numbers from a numbers column. */
+export function handleOf(numbers: BigUint64Array, i: number): bigint {
+  return numbers[NUMBERS_PER_RULE * i + HANDLE] as bigint;
+}
+export function bytesOf(numbers: BigUint64Array, i: number): bigint {
+  return numbers[NUMBERS_PER_RULE * i + BYTES] as bigint;
+}
+export function packetsOf(numbers: BigUint64Array, i: number): bigint {
+  return numbers[NUMBERS_PER_RULE * i + PACKETS] as bigint;
+}
 
 /**
  * RuleColumnsBuilder appends rules to growing columns. The numbers are written as 32-bit words
@@ -66,7 +82,7 @@ export class RuleColumnsBuilder {
   constructor(capacity = 256) {
     const size = capacity > 0 ? capacity : 256;
     this.families = new Uint8Array(size);
-    this.numbers = new BigUint64Array(3 * size);
+    this.numbers = new BigUint64Array(NUMBERS_PER_RULE * size);
     this.words = u64Words(this.numbers);
     this.flags = new Uint8Array(size);
   }
@@ -94,13 +110,14 @@ export class RuleColumnsBuilder {
   /** replace sets every field of rule i from `rule`. */
   replace(i: number, rule: RuleCounters): void {
     this.families[i] = rule.family;
-    this.numbers[3 * i] = rule.handle;
-    this.numbers[3 * i + 1] = 0n;
-    this.numbers[3 * i + 2] = 0n;
+    const at = NUMBERS_PER_RULE * i;
+    this.numbers[at + HANDLE] = rule.handle;
+    this.numbers[at + BYTES] = 0n;
+    this.numbers[at + PACKETS] = 0n;
     this.flags[i] = 0;
     if (rule.bytes !== undefined && rule.packets !== undefined) {
-      this.numbers[3 * i + 1] = rule.bytes;
-      this.numbers[3 * i + 2] = rule.packets;
+      this.numbers[at + BYTES] = rule.bytes;
+      this.numbers[at + PACKETS] = rule.packets;
       this.flags[i] = HAS_COUNTER;
     }
     if (rule.countsInObject) this.flags[i] = (this.flags[i] as number) | COUNTS_IN_OBJECT;
@@ -124,7 +141,7 @@ export class RuleColumnsBuilder {
     const columns: RuleColumns = {
       count: n,
       families: exact ? this.families : this.families.slice(0, n),
-      numbers: exact ? this.numbers : this.numbers.slice(0, 3 * n),
+      numbers: exact ? this.numbers : this.numbers.slice(0, NUMBERS_PER_RULE * n),
       flags: exact ? this.flags : this.flags.slice(0, n),
       comments: this.comments,
     };
@@ -139,7 +156,7 @@ export class RuleColumnsBuilder {
     const size = 2 * this.families.length;
     this.families = grown(this.families, new Uint8Array(size));
     this.flags = grown(this.flags, new Uint8Array(size));
-    this.numbers = grown(this.numbers, new BigUint64Array(3 * size));
+    this.numbers = grown(this.numbers, new BigUint64Array(NUMBERS_PER_RULE * size));
     this.words = u64Words(this.numbers);
   }
 }
@@ -167,10 +184,10 @@ export function rulesFromColumns(columns: RuleColumns): RuleCounters[] {
     const counted = (flags & HAS_COUNTER) !== 0;
     const rule: RuleCounters = {
       family: columns.families[i] as number,
-      handle: columns.numbers[3 * i] as bigint,
+      handle: handleOf(columns.numbers, i),
       comment: columns.comments[i],
-      bytes: counted ? columns.numbers[3 * i + 1] : undefined,
-      packets: counted ? columns.numbers[3 * i + 2] : undefined,
+      bytes: counted ? bytesOf(columns.numbers, i) : undefined,
+      packets: counted ? packetsOf(columns.numbers, i) : undefined,
     };
     if (flags & COUNTS_IN_OBJECT) rule.countsInObject = true;
     const derived = columns.derived?.[i];
@@ -188,7 +205,7 @@ export function concatColumns(parts: readonly { columns: RuleColumns; location: 
   const out: RuleColumns = {
     count,
     families: new Uint8Array(count),
-    numbers: new BigUint64Array(3 * count),
+    numbers: new BigUint64Array(NUMBERS_PER_RULE * count),
     flags: new Uint8Array(count),
     comments: new Array(count),
     locations: { places: parts.map((p) => p.location), placeOf: new Uint32Array(count) },
@@ -197,7 +214,7 @@ export function concatColumns(parts: readonly { columns: RuleColumns; location: 
   let at = 0;
   parts.forEach(({ columns }, place) => {
     out.families.set(columns.families, at);
-    out.numbers.set(columns.numbers, 3 * at);
+    out.numbers.set(columns.numbers, NUMBERS_PER_RULE * at);
     out.flags.set(columns.flags, at);
     out.locations?.placeOf.fill(place, at, at + columns.count);
     for (let i = 0; i < columns.count; i++) {

@@ -2,35 +2,14 @@ import type { ErrorCode, ErrorInfo } from "../errors.js";
 import type { RuleColumns } from "./rule-columns.js";
 import type { CounterColumns, SetColumns } from "./source-columns.js";
 
+export type { Location, NamedCounter, RuleCounters, SetCounters, SetElementCounters } from "./records.js";
+
 /** Why a read was thrown away and started again: the dump showed a tear, or the generation moved. */
 export const RETRY_REASONS = ["dump_interrupted", "ruleset_changed"] as const;
 export type RetryReason = (typeof RETRY_REASONS)[number];
 /** Why a scrape got the last complete snapshot instead of a fresh one. */
 export const STALE_REASONS = ["ruleset_changing", "timeout"] as const;
 export type StaleReason = (typeof STALE_REASONS)[number];
-
-/** RuleCounters is what nfprom keeps of one rule: identity, comment and counter. */
-export interface RuleCounters {
-  family: number;
-  handle: bigint;
-  comment: string | undefined;
-  /** undefined when the rule has no `counter` statement. */
-  bytes: bigint | undefined;
-  packets: bigint | undefined;
-  /** Rule-derived label values, aligned with Snapshot.derivedLabels; only when -rule-labels asks for them. */
-  derived?: string[];
-  /** The rule counts in a named counter (`counter name "x"`): exported as that object, never as a rule. */
-  countsInObject?: boolean;
-  /** Where the rule lives; set only when several chains are read, so that their series never collide. */
-  location?: Location;
-}
-
-/** Location names a chain (or, with `chain` empty, a table) as nft(8) does. */
-export interface Location {
-  family: string;
-  table: string;
-  chain: string;
-}
 
 /** Snapshot is one consistent read of a chain: every rule from a single uninterrupted dump. */
 export interface Snapshot {
@@ -66,16 +45,6 @@ export interface Snapshot {
 /** NetnsRead is one network namespace's part of a read with -netns: its snapshot, or why it failed. */
 export type NetnsRead = { netns: string; snapshot: Snapshot } | { netns: string; error: ErrorInfo };
 
-/** NamedCounter is a counter object (`counter ssh_in { }`), shared by the rules that name it. */
-export interface NamedCounter {
-  family: string;
-  table: string;
-  name: string;
-  comment: string | undefined;
-  bytes: bigint;
-  packets: bigint;
-}
-
 /** Quota is a quota object: its limit in bytes, what it has used, and how it matches. */
 export interface Quota {
   family: string;
@@ -88,30 +57,6 @@ export interface Quota {
   inverted: boolean;
   /** The kernel flags the quota as used up (NFT_QUOTA_F_DEPLETED). */
   depleted: boolean;
-}
-
-/** SetCounters is a named set or map declared with `counter`, and its elements' counters. */
-export interface SetCounters {
-  family: string;
-  table: string;
-  name: string;
-  /** Elements in the set (interval sets: intervals). */
-  size: number;
-  /** The declared `size`; 0 or absent when none was declared. */
-  maxSize?: number;
-  /** Elements with counters beyond the per-set cap (-sets.max-elements), not exported. */
-  leftOut: number;
-  /** Elements the dump sent more than once, kept once (SetColumns.repeated); 0 when absent. */
-  repeated?: number;
-  elements: SetElementCounters[];
-}
-
-export interface SetElementCounters {
-  /** The key as nft(8) prints it: `10.0.0.1`, `10.0.0.0/8`, `1000-2000`, `10.0.0.1 . 22`. */
-  key: string;
-  comment: string | undefined;
-  bytes: bigint;
-  packets: bigint;
 }
 
 /** SourceStatus is how one source fared in this read (node_exporter's per-collector success/duration). */

@@ -1,5 +1,5 @@
 import { grown, u64Words } from "./columns.js";
-import type { NamedCounter, SetCounters } from "./snapshot.js";
+import type { NamedCounter, SetCounters } from "./records.js";
 
 /**
  * The sections that grow to 100k items, named counters and set elements, are kept as columns, like rules

@@ -1,19 +1,7 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { nlaAlign } from "./align.js";
-import { HOST_ORDER } from "./byteorder.js";
+import { hostU16, storeU64Words } from "./byteorder.js";
 import { NLA_HDRLEN, NLA_TYPE_MASK } from "./constants.js";
-
-const HOST_LITTLE = HOST_ORDER === "little";
-
-/**
- * hostU16 reads a host-order u16 by plain indexing, which is cheaper than readUInt16* (no argument checks);
- * it runs for every attribute header, and callers have checked the bounds.
- */
-export function hostU16(b: Buffer, off: number): number {
-  const first = b[off] as number;
-  const second = b[off + 1] as number;
-  return HOST_LITTLE ? first | (second << 8) : (first << 8) | second;
-}
 
 const EMPTY_STACK = new Int32Array(0);
 
@@ -22,13 +10,7 @@ const EMPTY_STACK = new Int32Array(0);
  * whose place in a message is already known (rule-reuse.ts). The caller checks the bounds.
  */
 export function u64BETo(buf: Buffer, off: number, words: Uint32Array, at: number): void {
-  storeWords(buf.readUInt32BE(off), buf.readUInt32BE(off + 4), words, at);
-}
-
-/** storeWords puts a u64's two halves where a BigUint64Array over `words` has element at/2 (host order). */
-function storeWords(high: number, low: number, words: Uint32Array, at: number): void {
-  words[at + (HOST_LITTLE ? 0 : 1)] = low;
-  words[at + (HOST_LITTLE ? 1 : 0)] = high;
+  storeU64Words(buf.readUInt32BE(off), buf.readUInt32BE(off + 4), words, at);
 }
 
 /**
@@ -143,7 +125,7 @@ export class AttributeDecoder {
   u64To(words: Uint32Array, at: number): void {
     const ok = this.#sized(8, "u64");
     const big = this.byteOrder === "big";
-    storeWords(ok ? this.#u32At(big ? 0 : 4) : 0, ok ? this.#u32At(big ? 4 : 0) : 0, words, at);
+    storeU64Words(ok ? this.#u32At(big ? 0 : 4) : 0, ok ? this.#u32At(big ? 4 : 0) : 0, words, at);
   }
 
   /** offset is where the current attribute's payload begins in the buffer (not relative to `begin`). */

@@ -42,3 +42,10 @@ export const NLMSGERR_ATTR_OFFS = 2;
 /** NLA_F_NESTED | NLA_F_NET_BYTEORDER live in the top two bits of an attribute's type. */
 export const NLA_TYPE_MASK = 0x3fff;
 export const NLA_HDRLEN = 4;
+
+/** The errno values nfprom tells apart (asm-generic/errno-base.h, errno.h). */
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EINTR = 4;
+export const EAGAIN = 11;
+export const EBUSY = 16;

@@ -1,7 +1,7 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { nlmsgAlign } from "./align.js";
 import { AttributeDecoder } from "./attributes.js";
-import { HOST_ORDER } from "./byteorder.js";
+import { HOST_ORDER, hostI32, hostU16, hostU32, writeHostU16, writeHostU32 } from "./byteorder.js";
 import {
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
@@ -12,8 +12,6 @@ import {
   NLMSGERR_ATTR_MSG,
   NLMSGERR_ATTR_OFFS,
 } from "./constants.js";
-
-const LE = HOST_ORDER === "little";
 
 /** NetlinkMessage is one struct nlmsghdr and its payload; `payload` views the datagram, it is not a copy. */
 export interface NetlinkMessage {
@@ -34,15 +32,15 @@ export function* parseMessages(datagram: Buffer): Generator<NetlinkMessage> {
     const remaining = datagram.length - off;
     if (remaining < NLMSG_HDRLEN)
       throw decodeError(`message header at offset ${off}: ${remaining} bytes left`);
-    const len = LE ? datagram.readUInt32LE(off) : datagram.readUInt32BE(off);
+    const len = hostU32(datagram, off);
     if (len < NLMSG_HDRLEN || len > remaining) {
       throw decodeError(`message at offset ${off}: length ${len}, ${remaining} bytes left`);
     }
     yield {
-      type: LE ? datagram.readUInt16LE(off + 4) : datagram.readUInt16BE(off + 4),
-      flags: LE ? datagram.readUInt16LE(off + 6) : datagram.readUInt16BE(off + 6),
-      seq: LE ? datagram.readUInt32LE(off + 8) : datagram.readUInt32BE(off + 8),
-      pid: LE ? datagram.readUInt32LE(off + 12) : datagram.readUInt32BE(off + 12),
+      type: hostU16(datagram, off + 4),
+      flags: hostU16(datagram, off + 6),
+      seq: hostU32(datagram, off + 8),
+      pid: hostU32(datagram, off + 12),
       payload: datagram.subarray(off + NLMSG_HDRLEN, off + len),
     };
     off += nlmsgAlign(len);
@@ -58,10 +56,10 @@ export function endsExchange(datagram: Buffer, seq: number): boolean {
   let off = 0;
   while (off < datagram.length) {
     if (datagram.length - off < NLMSG_HDRLEN) return true;
-    const len = LE ? datagram.readUInt32LE(off) : datagram.readUInt32BE(off);
+    const len = hostU32(datagram, off);
     if (len < NLMSG_HDRLEN || len > datagram.length - off) return true;
-    const type = LE ? datagram.readUInt16LE(off + 4) : datagram.readUInt16BE(off + 4);
-    const msgSeq = LE ? datagram.readUInt32LE(off + 8) : datagram.readUInt32BE(off + 8);
+    const type = hostU16(datagram, off + 4);
+    const msgSeq = hostU32(datagram, off + 8);
     if (msgSeq === seq && (type === NLMSG_DONE || type === NLMSG_ERROR)) return true;
     off += nlmsgAlign(len);
   }
@@ -76,19 +74,11 @@ export function encodeHeader(
   flags: number,
   seq: number,
 ): void {
-  if (LE) {
-    buf.writeUInt32LE(totalLength, 0);
-    buf.writeUInt16LE(type, 4);
-    buf.writeUInt16LE(flags, 6);
-    buf.writeUInt32LE(seq, 8);
-    buf.writeUInt32LE(0, 12);
-  } else {
-    buf.writeUInt32BE(totalLength, 0);
-    buf.writeUInt16BE(type, 4);
-    buf.writeUInt16BE(flags, 6);
-    buf.writeUInt32BE(seq, 8);
-    buf.writeUInt32BE(0, 12);
-  }
+  writeHostU32(buf, totalLength, 0);
+  writeHostU16(buf, type, 4);
+  writeHostU16(buf, flags, 6);
+  writeHostU32(buf, seq, 8);
+  writeHostU32(buf, 0, 12);
 }
 
 /** KernelError is an NLMSG_ERROR reply with a non-zero error: the errno and the extended-ack reason. */
@@ -128,13 +118,13 @@ export function checkMessage(msg: NetlinkMessage, op: string): boolean {
 }
 
 function readInt32(payload: Buffer): number {
-  return LE ? payload.readInt32LE(0) : payload.readInt32BE(0);
+  return hostI32(payload, 0);
 }
 
 /** extendedAck reads NLMSGERR_ATTR_* after the echoed request header (or whole request if not capped). */
 function extendedAck(msg: NetlinkMessage): { message?: string; offset?: number } {
   if (!(msg.flags & NLM_F_ACK_TLVS) || msg.payload.length < 4 + NLMSG_HDRLEN) return {};
-  const echoedLen = LE ? msg.payload.readUInt32LE(4) : msg.payload.readUInt32BE(4);
+  const echoedLen = hostU32(msg.payload, 4);
   const tlvStart = 4 + (msg.flags & NLM_F_CAPPED ? NLMSG_HDRLEN : nlmsgAlign(echoedLen));
   const ad = new AttributeDecoder(msg.payload.subarray(tlvStart), HOST_ORDER);
   const out: { message?: string; offset?: number } = {};

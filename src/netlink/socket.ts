@@ -2,9 +2,11 @@ import { debuglog } from "node:util";
 import koffi from "koffi";
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { libc } from "../libc.js";
-import { HOST_ORDER } from "./byteorder.js";
+import { hostU32, writeHostI32, writeHostI64, writeHostU32, writeHostU64 } from "./byteorder.js";
 import {
   AF_NETLINK,
+  EAGAIN,
+  EINTR,
   NETLINK_CAP_ACK,
   NETLINK_EXT_ACK,
   NETLINK_NETFILTER,
@@ -31,14 +33,10 @@ const MSG_DONTWAIT = 0x40;
 /** The longest a receive may block the event loop before a socket's receives go to the worker thread. */
 const QUICK_CALL_MS = 0.5;
 /**
- * Datagrams one recvMany() call can return. A koffi async call costs the event loop 25–170 µs (measured:
- * more under load), once per datagram with recv(); a 100k-rule read is ~1,540 datagrams. With recvmmsg the
- * kernel builds the following datagrams of a dump inside the same call (netlink_recvmsg refills the queue
- * after each one), so a dump of 154 datagrams takes 20 calls instead of 154.
+ * Datagrams one recvMany() call can return: each koffi async call costs the event loop, and with recvmmsg
+ * the kernel builds a dump's next datagrams inside the same call (docs/design-notes.md).
  */
 export const RECV_BATCH = 8;
-const EINTR = 4;
-const EAGAIN = 11;
 
 const sys = {
   socket: libc.func("int socket(int domain, int type, int protocol)"),
@@ -111,7 +109,7 @@ class BatchBuffers {
     const out: Buffer[] = [];
     for (let i = 0; i < count; i++) {
       const at = i * LAYOUT.mmsghdr + LAYOUT.msgLen;
-      const len = HOST_ORDER === "little" ? this.headers.readUInt32LE(at) : this.headers.readUInt32BE(at);
+      const len = hostU32(this.headers, at);
       if (len > RECV_BUFFER_SIZE) {
         throw new NfpromError(ErrorCodes.DECODE, `netlink: datagram of ${len} bytes truncated`);
       }
@@ -123,11 +121,8 @@ class BatchBuffers {
 
 /** writeWord stores a pointer or size_t in host order. */
 function writeWord(buf: Buffer, at: number, value: bigint): void {
-  if (LAYOUT.word === 8) {
-    if (HOST_ORDER === "little") buf.writeBigUInt64LE(value, at);
-    else buf.writeBigUInt64BE(value, at);
-  } else if (HOST_ORDER === "little") buf.writeUInt32LE(Number(value), at);
-  else buf.writeUInt32BE(Number(value), at);
+  if (LAYOUT.word === 8) writeHostU64(buf, value, at);
+  else writeHostU32(buf, Number(value), at);
 }
 
 /** NetlinkSocketOptions: protocol, the bound on one blocking receive, and the network namespace. */
@@ -140,12 +135,32 @@ export interface NetlinkSocketOptions {
 }
 
 /**
- * NetlinkSocket is a raw AF_NETLINK datagram socket driven through libc. send() and recv() run on koffi's
+ * NetlinkSocket is what the readers need of a netlink socket (like mdlayher/netlink's Socket): the real
+ * one (RawNetlinkSocket), or in tests a fake kernel replaying captured dumps (test/unit/helpers).
+ */
+export interface NetlinkSocket {
+  readonly closed: boolean;
+  /** send writes one request; the kernel handles it inside the call (a dump's first datagram too). */
+  send(request: Buffer): Promise<void>;
+  /** sendWaiting is send for a request the kernel may hold long (the commit barrier), off the event loop. */
+  sendWaiting(request: Buffer): Promise<void>;
+  /** recv returns the next datagram, valid until the second recv() after it. */
+  recv(): Promise<Buffer>;
+  /** recvMany returns the next datagram and those queued behind it, valid until the second call after. */
+  recvMany(): Promise<Buffer[]>;
+  close(): void;
+}
+
+/** SocketOpener makes a reader's socket: RawNetlinkSocket.open, or a test's fake kernel. */
+export type SocketOpener = (options: NetlinkSocketOptions) => NetlinkSocket;
+
+/**
+ * RawNetlinkSocket is a raw AF_NETLINK datagram socket driven through libc. send() and recv() run on koffi's
  * thread pool. The buffer recv() returns stays valid until the second recv() after it, so a caller may
  * ask for the next datagram before it decodes the current one.
  * Once closed (or after an error mid-dump) the socket must not be used again; open a new one.
  */
-export class NetlinkSocket {
+export class RawNetlinkSocket implements NetlinkSocket {
   readonly #fd: number;
   /** Two receive buffers, used in turn, so one datagram can be decoded while the next is received. */
   readonly #bufs = [Buffer.alloc(RECV_BUFFER_SIZE), Buffer.alloc(RECV_BUFFER_SIZE)];
@@ -164,7 +179,7 @@ export class NetlinkSocket {
   }
 
   /** open creates the socket; failure (e.g. EPROTONOSUPPORT without nfnetlink) throws NFPROM_SOCKET. */
-  static open(options: NetlinkSocketOptions): NetlinkSocket {
+  static open(options: NetlinkSocketOptions): RawNetlinkSocket {
     const create = () => {
       const fd = sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
       // errno is taken here: in another namespace, the setns(2) back home would overwrite it.
@@ -172,7 +187,7 @@ export class NetlinkSocket {
     };
     const { fd, errno } = options.netns ? inNetns(options.netns, create) : create();
     if (fd < 0) throw socketError("socket(AF_NETLINK)", errno);
-    const sock = new NetlinkSocket(fd);
+    const sock = new RawNetlinkSocket(fd);
     try {
       sock.#setInt(SOL_SOCKET, SO_RCVBUF, RECV_BUFFER_SIZE * 4);
       sock.#setInt(SOL_NETLINK, NETLINK_CAP_ACK, 1);
@@ -180,13 +195,8 @@ export class NetlinkSocket {
       const timeval = Buffer.alloc(16);
       const seconds = BigInt(Math.floor(options.recvTimeoutMs / 1000));
       const micros = BigInt((options.recvTimeoutMs % 1000) * 1000);
-      if (HOST_ORDER === "little") {
-        timeval.writeBigInt64LE(seconds, 0);
-        timeval.writeBigInt64LE(micros, 8);
-      } else {
-        timeval.writeBigInt64BE(seconds, 0);
-        timeval.writeBigInt64BE(micros, 8);
-      }
+      writeHostI64(timeval, seconds, 0);
+      writeHostI64(timeval, micros, 8);
       sock.#setsockopt(SOL_SOCKET, SO_RCVTIMEO, timeval);
     } catch (err) {
       sock.close();
@@ -197,8 +207,8 @@ export class NetlinkSocket {
 
   /**
    * send writes one request datagram, synchronously: the kernel handles a request inside send (a lookup,
-   * or the first datagram of a dump, ≤ 32 KiB of it), which costs less than the round trip through
-   * koffi's thread an async call would add to every read (0.1–0.2 ms; a read of 100 rules takes 1.5 ms).
+   * or the first datagram of a dump, ≤ 32 KiB of it), which costs less than a round trip through koffi's
+   * thread (docs/design-notes.md).
    */
   async send(request: Buffer): Promise<void> {
     debug("send %d bytes: %s", request.length, request.toString("hex"));
@@ -277,10 +287,9 @@ export class NetlinkSocket {
   /**
    * #quickBatch receives a batch on the event loop (MSG_DONTWAIT) while the kernel's calls on this socket
    * are cheap: a dump's datagrams are built inside the receiving call, so they are always there, and a
-   * small dump then costs no trip through koffi's worker thread (0.1–0.2 ms each, more on an idle machine
-   * whose cores sleep). Once a call takes longer than QUICK_CALL_MS (a large chain: the kernel re-walks it
-   * for every datagram), the rest of that request's receives wait on the worker thread, and the event loop
-   * stays free. Measured at 100 rules, a scrape every 50 ms: p50 4.7–5.1 → 4.2 ms, p90 8.7–9.2 → 7.0 ms.
+   * small dump then costs no trip through koffi's worker thread (docs/design-notes.md). Once a call takes
+   * longer than QUICK_CALL_MS (a large chain: the kernel re-walks it for every datagram), the rest of that
+   * request's receives wait on the worker thread, and the event loop stays free.
    * Returns undefined when the slow path must run (nothing queued yet, or not cheap); a socket error throws.
    */
   #quickBatch(batch: BatchBuffers): Buffer[] | undefined {
@@ -336,8 +345,7 @@ export class NetlinkSocket {
 
   #setInt(level: number, name: number, value: number): void {
     const b = Buffer.alloc(4);
-    if (HOST_ORDER === "little") b.writeInt32LE(value);
-    else b.writeInt32BE(value);
+    writeHostI32(b, value, 0);
     this.#setsockopt(level, name, b);
   }
 
@@ -373,10 +381,13 @@ export function netfilterSocket(options: { recvTimeoutMs: number; netns?: NetnsR
 export class SocketSlot {
   #sock: NetlinkSocket | undefined;
 
-  constructor(readonly options: NetlinkSocketOptions) {}
+  constructor(
+    readonly options: NetlinkSocketOptions,
+    readonly open: SocketOpener = RawNetlinkSocket.open,
+  ) {}
 
   async use<T>(fn: (sock: NetlinkSocket) => Promise<T>): Promise<T> {
-    if (!this.#sock || this.#sock.closed) this.#sock = NetlinkSocket.open(this.options);
+    if (!this.#sock || this.#sock.closed) this.#sock = this.open(this.options);
     const sock = this.#sock;
     try {
       return await fn(sock);

@@ -2,10 +2,15 @@ import { ErrorCodes, NfpromError } from "../errors.js";
 import { AttributeDecoder } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
 import type { ChainRef } from "./chain-dump.js";
-import { NFT_MSG_NEWCHAIN, NFTA_CHAIN_NAME, NFTA_CHAIN_TABLE, nftMessageType } from "./constants.js";
+import {
+  NFGENMSG_LEN,
+  NFT_MSG_NEWCHAIN,
+  NFTA_CHAIN_NAME,
+  NFTA_CHAIN_TABLE,
+  nftMessageType,
+} from "./constants.js";
 
 const NEWCHAIN = nftMessageType(NFT_MSG_NEWCHAIN);
-const NFGENMSG_LEN = 4;
 
 /** chainFromMessage decodes the identity of one chain (NFT_MSG_NEWCHAIN) from a chain dump. */
 export function chainFromMessage(msg: NetlinkMessage): ChainRef {

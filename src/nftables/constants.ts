@@ -118,23 +118,8 @@ export const NFT_SET_ELEM_CATCHALL = 0x2;
  */
 export const NFTNL_UDATA_RULE_COMMENT = 0;
 
-/** NFPROTO_* families (include/uapi/linux/netfilter.h); "all" is NFPROTO_UNSPEC, which dumps every family. */
-export const FAMILIES = {
-  all: 0,
-  inet: 1,
-  ip: 2,
-  arp: 3,
-  netdev: 5,
-  bridge: 7,
-  ip6: 10,
-} as const;
+/** struct nfgenmsg (family, version, res_id) opens every nf_tables message payload. */
+export const NFGENMSG_LEN = 4;
 
-export type FamilyName = keyof typeof FAMILIES;
-
-/** familyName maps an NFPROTO_* number back to the name nft(8) uses. */
-export function familyName(family: number): string {
-  return FAMILY_NAMES.get(family) ?? `family${family}`;
-}
-
-/** Called once per object or set element on the hot path: a lookup, not a scan of FAMILIES. */
-const FAMILY_NAMES = new Map<number, string>(Object.entries(FAMILIES).map(([name, value]) => [value, name]));
+/** The NFPROTO_* families live in model/, which names them in patterns and snapshots and sits below nftables/. */
+export { FAMILIES, type FamilyName, familyName } from "../model/families.js";

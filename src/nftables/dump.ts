@@ -1,5 +1,5 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { NLMSG_DONE, NLMSG_NOOP } from "../netlink/constants.js";
+import { EPERM, NLMSG_DONE, NLMSG_NOOP } from "../netlink/constants.js";
 import {
   checkMessage,
   endsExchange,
@@ -8,8 +8,6 @@ import {
   parseMessages,
 } from "../netlink/message.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
-
-const EPERM = 1;
 
 let nextSeq = 1;
 

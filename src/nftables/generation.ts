@@ -1,14 +1,13 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { hostU16 } from "../netlink/attributes.js";
+import { hostU16 } from "../netlink/byteorder.js";
 import { NLA_TYPE_MASK } from "../netlink/constants.js";
 import { checkMessage, type NetlinkMessage, parseMessages } from "../netlink/message.js";
 import type { NetnsRef } from "../netlink/netns.js";
-import { type NetlinkSocket, netfilterSocket, SocketSlot } from "../netlink/socket.js";
-import { NFT_MSG_NEWGEN, NFTA_GEN_ID, nftMessageType } from "./constants.js";
+import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
+import { NFGENMSG_LEN, NFT_MSG_NEWGEN, NFTA_GEN_ID, nftMessageType } from "./constants.js";
 import { nextSequence, permissionError } from "./dump.js";
 import { commitBarrierRequest, getGenerationRequest } from "./requests.js";
 
-const NFGENMSG_LEN = 4;
 /** Barriers begin() waits through while transactions keep committing, before the read goes ahead anyway. */
 const BEGIN_WAITS = 3;
 
@@ -32,8 +31,8 @@ export class WholeReadProof {
   /** The next read's begin, done as soon as the last read ended: off the next scrape's path. */
   #ahead: Promise<number> | undefined;
 
-  constructor(options: { recvTimeoutMs: number; netns?: NetnsRef }) {
-    this.#slot = new SocketSlot(netfilterSocket(options));
+  constructor(options: { recvTimeoutMs: number; netns?: NetnsRef; openSocket?: SocketOpener }) {
+    this.#slot = new SocketSlot(netfilterSocket(options), options.openSocket);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { AttributeDecoder } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
-import { NFTA_COUNTER_BYTES, NFTA_COUNTER_PACKETS, nftMessageType } from "./constants.js";
+import { NFGENMSG_LEN, nftMessageType } from "./constants.js";
 import {
   NFT_MSG_NEWOBJ,
   NFT_OBJECT_COUNTER,
@@ -16,7 +16,7 @@ import {
   NFTA_QUOTA_CONSUMED,
   NFTA_QUOTA_FLAGS,
 } from "./constants-sources.js";
-import { decodeCounter } from "./expr/counter.js";
+import { counterWords, decodeCounter } from "./expr/counter.js";
 import { commentFromUserdata, NameMemo } from "./rule.js";
 
 /** QuotaState is a quota object: its limit, what it has used and its NFT_QUOTA_F_* flags. */
@@ -42,7 +42,6 @@ export interface NftObject {
 }
 
 const NEWOBJ = nftMessageType(NFT_MSG_NEWOBJ);
-const NFGENMSG_LEN = 4;
 
 /** CounterObject: a named counter's identity; its bytes and packets went into the caller's words. */
 export interface CounterObject {
@@ -81,15 +80,6 @@ export function counterObjectFromMessage(msg: NetlinkMessage, words: Uint32Array
   }
   if (ad.err) throw decodeError(`object ${obj.name}: ${ad.err.message}`);
   return counted ? obj : undefined;
-}
-
-/** counterWords reads NFTA_COUNTER_BYTES and _PACKETS (u64, big-endian) into words 0–1 and 2–3. */
-function counterWords(ad: AttributeDecoder, words: Uint32Array): void {
-  words.fill(0, 0, 4);
-  while (ad.next()) {
-    if (ad.type === NFTA_COUNTER_BYTES) ad.u64To(words, 0);
-    else if (ad.type === NFTA_COUNTER_PACKETS) ad.u64To(words, 2);
-  }
 }
 
 /** objectFromMessage decodes one NFT_MSG_NEWOBJ message; malformed input throws NFPROM_DECODE. */

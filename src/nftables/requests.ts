@@ -1,5 +1,5 @@
 import { nlaAlign } from "../netlink/align.js";
-import { HOST_ORDER } from "../netlink/byteorder.js";
+import { writeHostU16 } from "../netlink/byteorder.js";
 import { NLA_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "../netlink/constants.js";
 import { encodeHeader } from "../netlink/message.js";
 import {
@@ -126,11 +126,6 @@ function request(
 }
 
 function encodeAttrHeader(buf: Buffer, len: number, type: number): void {
-  if (HOST_ORDER === "little") {
-    buf.writeUInt16LE(len, 0);
-    buf.writeUInt16LE(type, 2);
-  } else {
-    buf.writeUInt16BE(len, 0);
-    buf.writeUInt16BE(type, 2);
-  }
+  writeHostU16(buf, len, 0);
+  writeHostU16(buf, type, 2);
 }

@@ -1,9 +1,8 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
-import { hostU16 } from "../netlink/attributes.js";
+import { hostU16 } from "../netlink/byteorder.js";
 import { NLA_HDRLEN, NLA_TYPE_MASK } from "../netlink/constants.js";
-import { NFTA_RULE_HANDLE, NFTA_RULE_POSITION } from "./constants.js";
+import { NFGENMSG_LEN, NFTA_RULE_HANDLE, NFTA_RULE_POSITION } from "./constants.js";
 
-const NFGENMSG_LEN = 4;
 const U64_ATTR_LEN = NLA_HDRLEN + 8;
 const NONE = -1;
 
@@ -11,10 +10,8 @@ const NONE = -1;
  * RuleOrder checks that a rule dump holds one chain's rules in the chain's order, each once. The kernel
  * builds a dump one datagram at a time and finds where to go on by counting rules from the chain's head;
  * a rule inserted or deleted before that point in between shifts the count, and a rule comes twice or
- * not at all. NLM_F_DUMP_INTR is meant to say so, but the kernel does not always set it. Measured on
- * Linux 6.18, 5000 rules, 20 commits per 40 ms at the chain's head: of 1500 dumps, 1278 were flagged and 5
- * of the 222 unflagged ones held a rule twice (test/system/core-dump-intr.test.ts saw one as a rule
- * counted twice; a counter that jumps and falls back is a reset to Prometheus).
+ * not at all. NLM_F_DUMP_INTR is meant to say so, but the kernel does not always set it
+ * (docs/design-notes.md; a rule counted twice is a counter reset to Prometheus).
  *
  * Every rule message names the rule before it in the chain as the kernel saw it when it wrote the message
  * (NFTA_RULE_POSITION: its handle; absent for the chain's first rule). In a whole dump that is always the

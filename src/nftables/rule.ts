@@ -4,6 +4,7 @@ import {
   COUNTS_IN_OBJECT,
   HANDLE_WORD,
   HAS_COUNTER,
+  handleOf,
   PACKETS_WORD,
   type RuleColumnsBuilder,
 } from "../model/rule-columns.js";
@@ -11,6 +12,7 @@ import type { RuleCounters } from "../model/snapshot.js";
 import { AttributeDecoder } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
 import {
+  NFGENMSG_LEN,
   NFT_MSG_NEWRULE,
   NFTA_COUNTER_BYTES,
   NFTA_COUNTER_PACKETS,
@@ -39,7 +41,6 @@ export interface Rule {
 }
 
 const NEWRULE = nftMessageType(NFT_MSG_NEWRULE);
-const NFGENMSG_LEN = 4;
 
 /**
  * ruleFromMessage decodes one rule message. It is pure: it reads the message and nothing else.
@@ -108,7 +109,7 @@ export function addRuleCounters(msg: NetlinkMessage, into: RuleColumnsBuilder, l
     else if (ad.type === NFTA_RULE_EXPRESSIONS)
       into.flags[i] = counterExpressions(ad, into.words, at, layout, lo);
   }
-  if (ad.err) throw decodeError(`rule ${into.numbers[3 * i]}: ${ad.err.message}`);
+  if (ad.err) throw decodeError(`rule ${handleOf(into.numbers, i)}: ${ad.err.message}`);
   if ((into.flags[i] as number) & DATA_BEFORE_NAME) {
     into.replace(i, ruleCounters(ruleFromMessage(msg)));
     return; // its layout stays unknown: the next read decodes it again

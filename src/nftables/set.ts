@@ -1,7 +1,7 @@
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { AttributeDecoder } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
-import { nftMessageType } from "./constants.js";
+import { NFGENMSG_LEN, nftMessageType } from "./constants.js";
 import {
   NFT_MSG_NEWSET,
   NFTA_SET_DESC,
@@ -36,7 +36,6 @@ export interface NftSet {
 }
 
 const NEWSET = nftMessageType(NFT_MSG_NEWSET);
-const NFGENMSG_LEN = 4;
 
 /** setFromMessage decodes one NFT_MSG_NEWSET message; malformed input throws NFPROM_DECODE. */
 export function setFromMessage(msg: NetlinkMessage): NftSet {

@@ -2,9 +2,8 @@ import { ErrorCodes, NfpromError } from "../errors.js";
 import { AttributeDecoder } from "../netlink/attributes.js";
 import type { NetlinkMessage } from "../netlink/message.js";
 import {
+  NFGENMSG_LEN,
   NFT_MSG_NEWSETELEM,
-  NFTA_COUNTER_BYTES,
-  NFTA_COUNTER_PACKETS,
   NFTA_DATA_VALUE,
   NFTA_EXPR_DATA,
   NFTA_EXPR_NAME,
@@ -20,6 +19,7 @@ import {
   NFTA_SET_ELEM_EXPRESSIONS,
   NFTA_SET_ELEM_USERDATA,
 } from "./constants-sources.js";
+import { counterWords } from "./expr/counter.js";
 import { commentFromUserdata } from "./rule.js";
 
 /**
@@ -38,7 +38,6 @@ export interface SetElement {
 }
 
 const NEWSETELEM = nftMessageType(NFT_MSG_NEWSETELEM);
-const NFGENMSG_LEN = 4;
 const NONE = -1;
 
 /**
@@ -176,15 +175,6 @@ function counterInto(v: ElementView, expr: AttributeDecoder): void {
       counterWords(expr, v.counter);
       expr.ascend();
     }
-  }
-}
-
-/** counterWords reads NFTA_COUNTER_BYTES and _PACKETS into words 0–1 and 2–3 (0 when absent). */
-function counterWords(ad: AttributeDecoder, words: Uint32Array): void {
-  words.fill(0);
-  while (ad.next()) {
-    if (ad.type === NFTA_COUNTER_BYTES) ad.u64To(words, 0);
-    else if (ad.type === NFTA_COUNTER_PACKETS) ad.u64To(words, 2);
   }
 }
 

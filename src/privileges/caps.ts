@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import koffi from "koffi";
 import { libc } from "../libc.js";
+import { writeHostU32 } from "../netlink/byteorder.js";
 
 /**
  * Capability and identity handling, through libc (prctl, capset) and /proc. Used by the reader to check
@@ -126,15 +127,15 @@ export function restrictCapabilities(keep: readonly number[]): void {
     if (cap < 32) low |= 1 << cap;
     else high |= 1 << (cap - 32);
   }
-  // struct __user_cap_header_struct { u32 version; int pid; } (host order; capsets are x86/arm LE here)
+  // struct __user_cap_header_struct { u32 version; int pid; }, in host order
   const header = Buffer.alloc(8);
-  header.writeUInt32LE(_LINUX_CAPABILITY_VERSION_3, 0);
+  writeHostU32(header, _LINUX_CAPABILITY_VERSION_3, 0);
   // two struct __user_cap_data_struct { u32 effective, permitted, inheritable; }: caps 0-31, then 32-63
   const data = Buffer.alloc(24);
-  data.writeUInt32LE(low >>> 0, 0); // effective
-  data.writeUInt32LE(low >>> 0, 4); // permitted
-  data.writeUInt32LE(high >>> 0, 12);
-  data.writeUInt32LE(high >>> 0, 16);
+  writeHostU32(data, low >>> 0, 0); // effective
+  writeHostU32(data, low >>> 0, 4); // permitted
+  writeHostU32(data, high >>> 0, 12);
+  writeHostU32(data, high >>> 0, 16);
   check(capset(header, data) as number, "capset");
 }
 

@@ -4,7 +4,7 @@ import { RuleColumnsBuilder } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
 import type { NetlinkMessage } from "../netlink/message.js";
 import type { NetnsRef } from "../netlink/netns.js";
-import { type NetlinkSocket, netfilterSocket, SocketSlot } from "../netlink/socket.js";
+import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
 import { ruleCounters, ruleFromMessage } from "../nftables/rule.js";
@@ -18,6 +18,8 @@ export interface ChainReaderOptions {
   netns?: NetnsRef;
   /** Rule-derived labels to compute (-rule-labels); none: the match expressions are not even decoded. */
   ruleLabels?: readonly DerivedLabel[];
+  /** Opens the reader's sockets; the real netlink socket unless a test's fake kernel. */
+  openSocket?: SocketOpener;
 }
 
 /**
@@ -36,7 +38,7 @@ export class ChainReader {
     readonly ref: ChainRef,
     readonly options: ChainReaderOptions,
   ) {
-    this.#slot = new SocketSlot(netfilterSocket(options));
+    this.#slot = new SocketSlot(netfilterSocket(options), options.openSocket);
   }
 
   /** read dumps the chain, checking `shouldStop` (the read's hard bound) between datagrams. */

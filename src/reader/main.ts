@@ -1,7 +1,8 @@
 import { writeFileAtomically } from "../atomic-write.js";
-import type { Config } from "../cli/flags.js";
+import type { Config } from "../config/config.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
 import type { ReadReply, ReadRequest, WebConfigMessage } from "../ipc/protocol.js";
+import { encodeWebConfig, type WebConfig } from "../ipc/web-config.js";
 import { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
 import {
@@ -13,7 +14,6 @@ import {
   resolveId,
   restrictCapabilities,
 } from "../privileges/caps.js";
-import type { WebConfig } from "../web/config.js";
 import { snapshotJson } from "./jsonfile.js";
 import { netnsCapabilities } from "./namespaces.js";
 import {
@@ -99,10 +99,11 @@ export async function runReader(config: Config): Promise<void> {
     policy: policyOptions(config),
     refuseRoot: true,
     identity,
+    mayAuthenticate: config.webConfigFile !== undefined,
   };
   await new Promise<void>((resolve, reject) => {
     const web = new WebProcess({
-      configJson: JSON.stringify(webConfig),
+      configJson: encodeWebConfig(webConfig),
       onRead,
       onSpawn: (channel) => channel.sendConfig(webConfigMessage(security)),
       onFatal: () => {

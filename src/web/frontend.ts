@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import type { ListenAddress } from "../cli/flags.js";
+import type { ListenAddress } from "../config/config.js";
 import { listenerShape, type WebSecurity } from "../webconfig/model.js";
 import { BasicAuth } from "./auth.js";
 import { TokenBucket } from "./limits.js";

@@ -1,7 +1,7 @@
-import type { Finding } from "../check/diagnose.js";
 import { formatValue, type MetricFamily, parseLabels, type SampleValue } from "../exposition/text.js";
+import type { Finding } from "../labels/diagnose.js";
+import type { LastScrape } from "../render/scrape.js";
 import { VERSION } from "../version.js";
-import type { LastScrape } from "./scrape.js";
 
 /**
  * The live view's data (/api/live, shown by the page at /): the families of the last scrape, never a read

@@ -8,17 +8,17 @@ import {
   type ReaderMessage,
   WEB_EXIT_FATAL,
 } from "../ipc/protocol.js";
+import { decodeWebConfig, type WebConfig } from "../ipc/web-config.js";
 import { Logger } from "../log.js";
 import { dropAllPrivileges, isUnprivileged, procStatus, switchIdentity } from "../privileges/caps.js";
+import { Scraper } from "../render/scrape.js";
 import type { WebSecurity } from "../webconfig/model.js";
 import { bcryptThread } from "./bcrypt-thread.js";
-import type { WebConfig } from "./config.js";
 import { WebFrontend } from "./frontend.js";
 import { InFlightLimit } from "./limits.js";
 import { LiveView } from "./live.js";
 import { processFamilies, webStartFamily } from "./process-metrics.js";
 import { ReaderClient } from "./reader-client.js";
-import { Scraper } from "./scrape.js";
 import type { ServerOptions } from "./server.js";
 
 /** The reader's end of the socketpair is this process's fd 3 (reader/web-process.ts). */
@@ -34,12 +34,13 @@ const MAX_READER_FRAME = 2 ** 31;
  * is gone) and on SIGTERM/SIGINT.
  */
 function main(): void {
-  const config = JSON.parse(process.argv[2] ?? "{}") as WebConfig;
+  const config = configFromArgv(process.argv[2]);
   const log = new Logger(config.logLevel, "web", config.logFormat);
   if (!isSocket(READER_FD)) fatal(log, "the web process is started by nfprom itself, not by hand");
   try {
     if (config.identity) {
-      bcryptThread.prestart(); // its code is read from the install directory, which the web user may not enter
+      // Its code is read from the install directory, which the web user may not enter.
+      if (config.mayAuthenticate) bcryptThread.prestart();
       switchIdentity(config.identity.uid, config.identity.gid);
     }
     dropAllPrivileges();
@@ -152,6 +153,15 @@ function isSocket(fd: number): boolean {
     return fstatSync(fd).isSocket();
   } catch {
     return false;
+  }
+}
+
+/** configFromArgv decodes the reader's argument; a bad one ends the process at once (no restart helps). */
+function configFromArgv(json: string | undefined): WebConfig {
+  try {
+    return decodeWebConfig(json);
+  } catch (err) {
+    fatal(new Logger("info", "web"), "bad configuration from the reader", { err: (err as Error).message });
   }
 }
 

@@ -1,6 +1,6 @@
 import { isAbsolute, join } from "node:path";
 import { parseDocument } from "yaml";
-import { parseDuration } from "../cli/duration.js";
+import { parseDuration } from "../duration.js";
 import {
   CLIENT_AUTH_TYPES,
   type ClientAuthType,

@@ -114,3 +114,30 @@ test("flags: -flag value, -flag=value and --flag value all reach the reader and 
     assert.ok(e.byName(m).length > 0, `${m} missing`);
   }
 });
+
+test("-family all (the default) reads the chain in every family that has it; -family picks one", async (t) => {
+  if (!requireRoot(t)) return;
+  const ns = await Netns.create("fams", { t });
+  const families = ["ip", "ip6", "bridge", "arp"];
+  await ns.nft(
+    families
+      .map(
+        (f, i) =>
+          `table ${f} firewall {\n chain accounting {\n  counter packets ${i + 1} bytes ${(i + 1) * 100} comment "nft(f=${f})"\n }\n}`,
+      )
+      .join("\n"),
+  );
+  const h = await startNfprom(ns, []);
+  const all = parseExposition((await h.scrape()).body);
+  for (const [i, f] of families.entries()) {
+    assert.equal(all.get("nfprom_bytes_total", { f }), BigInt((i + 1) * 100), f);
+  }
+  assert.equal(all.byName("nfprom_bytes_total").length, families.length);
+  await h.stop();
+  const one = await startNfprom(ns, ["-family", "ip6"]);
+  const only = parseExposition((await one.scrape()).body);
+  assert.deepEqual(
+    only.byName("nfprom_bytes_total").map((s) => s.labels.f),
+    ["ip6"],
+  );
+});

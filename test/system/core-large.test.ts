@@ -1,5 +1,5 @@
 // A chain and named counters large enough (600 each) that the reader leaves unchanged columns out of its
-// replies and the web process reuses its last label plan (src/ipc/elision.ts, src/web/scrape.ts): across
+// replies and the web process reuses its last label plan (src/ipc/elision.ts, src/render/scrape.ts): across
 // scrapes with traffic in between, and across changes of the ruleset while nfprom runs, every series still
 // equals `nft -j` read right after the scrape.
 import assert from "node:assert/strict";

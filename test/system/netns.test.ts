@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from
 import { join } from "node:path";
 import { test } from "node:test";
 import { type NetnsRef, namespaceIdentity } from "../../src/netlink/netns.js";
-import { NetlinkSocket, netfilterSocket } from "../../src/netlink/socket.js";
+import { netfilterSocket, RawNetlinkSocket } from "../../src/netlink/socket.js";
 import {
   accountingRuleset,
   childrenOf,
@@ -315,7 +315,7 @@ test("-netns: socket() failing inside a namespace fails that one alone, says why
 
 /** openIn: a netfilter socket opened in `ns`, closed again (it throws where nfprom's would). */
 function openIn(ns: NetnsRef): void {
-  NetlinkSocket.open(netfilterSocket({ recvTimeoutMs: 1_000, netns: ns })).close();
+  RawNetlinkSocket.open(netfilterSocket({ recvTimeoutMs: 1_000, netns: ns })).close();
 }
 
 test("-netns opens a socket only in the namespace selected, and opens nothing that is no namespace", async (t) => {

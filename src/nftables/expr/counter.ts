@@ -17,3 +17,15 @@ export function decodeCounter(ad: AttributeDecoder): CounterExpr {
   }
   return expr;
 }
+
+/**
+ * counterWords reads NFTA_COUNTER_BYTES and _PACKETS (u64, big-endian) into words 0–1 and 2–3 (0 when
+ * absent), as a BigUint64Array over them holds bytes and packets: no bigint per named counter or element.
+ */
+export function counterWords(ad: AttributeDecoder, words: Uint32Array): void {
+  words.fill(0, 0, 4);
+  while (ad.next()) {
+    if (ad.type === NFTA_COUNTER_BYTES) ad.u64To(words, 0);
+    else if (ad.type === NFTA_COUNTER_PACKETS) ad.u64To(words, 2);
+  }
+}

@@ -1,4 +1,4 @@
-import type { Config } from "../../cli/flags.js";
+import type { Config } from "../../config/config.js";
 import { toErrorInfo } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { FAMILIES } from "../../nftables/constants.js";

@@ -1,6 +1,7 @@
 import { elementKeyText, keyedElements } from "../../labels/setkey.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
 import { ElementColumnsBuilder, type SetColumns } from "../../model/source-columns.js";
+import { ENOENT } from "../../netlink/constants.js";
 import { KernelError, type NetlinkMessage } from "../../netlink/message.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName, NFT_SET_ELEM_INTERVAL_END } from "../../nftables/constants.js";
@@ -11,8 +12,6 @@ import { type NftSet, setFromMessage } from "../../nftables/set.js";
 import { type ElementView, elementOf, type SetElement, visitSetElements } from "../../nftables/setelem.js";
 import { SeenElements } from "./seen-elements.js";
 import type { Sections, Source } from "./source.js";
-
-const ENOENT = 2;
 
 /**
  * setsSource exports the per-element counters of the named sets and maps the patterns select (anonymous

@@ -1,6 +1,6 @@
 import type { Snapshot } from "../../model/snapshot.js";
 import type { NetnsRef } from "../../netlink/netns.js";
-import { type NetlinkSocket, netfilterSocket, SocketSlot } from "../../netlink/socket.js";
+import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../../netlink/socket.js";
 
 /** The parts of a snapshot an optional source fills in. */
 export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
@@ -20,6 +20,8 @@ export interface Source<T = Sections> {
 export interface SourceRunnerOptions {
   recvTimeoutMs: number;
   netns?: NetnsRef;
+  /** Opens the runner's socket; the real netlink socket unless a test's fake kernel. */
+  openSocket?: SocketOpener;
 }
 
 /**
@@ -35,7 +37,7 @@ export class SourceRunner<T = Sections> {
     readonly source: Source<T>,
     readonly options: SourceRunnerOptions,
   ) {
-    this.#slot = new SocketSlot(netfilterSocket(options));
+    this.#slot = new SocketSlot(netfilterSocket(options), options.openSocket);
   }
 
   collect(shouldStop: () => boolean, deadlineAt = Number.POSITIVE_INFINITY): Promise<T> {

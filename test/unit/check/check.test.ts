@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { diagnose, itemFindings } from "../../../src/check/diagnose.js";
-import { commentedCounter, commentedElement, commentedQuota } from "../../../src/check/items.js";
 import { itemsFromNftJson, quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
 import { formatReport, isClean } from "../../../src/check/report.js";
+import { diagnose, itemFindings } from "../../../src/labels/diagnose.js";
+import { commentedCounter, commentedElement, commentedQuota } from "../../../src/labels/items.js";
 import type { PolicyOptions } from "../../../src/labels/policy.js";
 import { keyedElements } from "../../../src/labels/setkey.js";
 import { parsePattern } from "../../../src/model/pattern.js";

@@ -3,7 +3,6 @@ import { describe, test } from "node:test";
 import {
   COMMANDS,
   type Command,
-  type Config,
   FLAG_GROUPS,
   FLAGS,
   findFlag,
@@ -13,6 +12,7 @@ import {
   UsageError,
   usage,
 } from "../../../src/cli/flags.js";
+import type { Config } from "../../../src/config/config.js";
 
 const DEFAULTS: Config = {
   table: "firewall",

@@ -1,4 +1,4 @@
-import type { LogLevel } from "../../../src/cli/flags.js";
+import type { LogLevel } from "../../../src/log.js";
 import { type LogFields, Logger } from "../../../src/log.js";
 
 /** CaptureLogger records log calls instead of writing logfmt to stderr. */

@@ -1,8 +1,6 @@
-import { HOST_ORDER } from "../../../src/netlink/byteorder.js";
+import { hostU16, writeHostI32, writeHostU16, writeHostU32 } from "../../../src/netlink/byteorder.js";
 
 /** Byte builders for hand-made netlink input. Headers are host order, like the kernel writes them. */
-
-const LE = HOST_ORDER === "little";
 
 /** Bytes is a Buffer, a UTF-8 string or byte values. */
 export type Bytes = Buffer | string | readonly number[];
@@ -22,13 +20,8 @@ export function pad4(b: Buffer): Buffer {
 /** attrHeader is a host-order struct nlattr header: u16 length, u16 type. */
 export function attrHeader(length: number, type: number): Buffer {
   const h = Buffer.alloc(4);
-  if (LE) {
-    h.writeUInt16LE(length, 0);
-    h.writeUInt16LE(type, 2);
-  } else {
-    h.writeUInt16BE(length, 0);
-    h.writeUInt16BE(type, 2);
-  }
+  writeHostU16(h, length, 0);
+  writeHostU16(h, type, 2);
   return h;
 }
 
@@ -58,15 +51,13 @@ export function u64be(v: bigint): Buffer {
 /** hostI32 and hostU32 write a host-order 32-bit value (nlmsgerr.error, OFFS). */
 export function hostI32(v: number): Buffer {
   const b = Buffer.alloc(4);
-  if (LE) b.writeInt32LE(v);
-  else b.writeInt32BE(v);
+  writeHostI32(b, v, 0);
   return b;
 }
 
 export function hostU32(v: number): Buffer {
   const b = Buffer.alloc(4);
-  if (LE) b.writeUInt32LE(v);
-  else b.writeUInt32BE(v);
+  writeHostU32(b, v, 0);
   return b;
 }
 
@@ -85,27 +76,18 @@ export function nlmsg(spec: MessageSpec): Buffer {
   const payload = toBuffer(spec.payload ?? []);
   const h = Buffer.alloc(16);
   const len = spec.length ?? 16 + payload.length;
-  if (LE) {
-    h.writeUInt32LE(len, 0);
-    h.writeUInt16LE(spec.type, 4);
-    h.writeUInt16LE(spec.flags ?? 0, 6);
-    h.writeUInt32LE(spec.seq ?? 0, 8);
-    h.writeUInt32LE(spec.pid ?? 0, 12);
-  } else {
-    h.writeUInt32BE(len, 0);
-    h.writeUInt16BE(spec.type, 4);
-    h.writeUInt16BE(spec.flags ?? 0, 6);
-    h.writeUInt32BE(spec.seq ?? 0, 8);
-    h.writeUInt32BE(spec.pid ?? 0, 12);
-  }
+  writeHostU32(h, len, 0);
+  writeHostU16(h, spec.type, 4);
+  writeHostU16(h, spec.flags ?? 0, 6);
+  writeHostU32(h, spec.seq ?? 0, 8);
+  writeHostU32(h, spec.pid ?? 0, 12);
   return pad4(Buffer.concat([h, payload]));
 }
 
 /** orFlags returns a copy of `datagram` with the nlmsg_flags of the message at `offset` or-ed with `flags`. */
 export function orFlags(datagram: Buffer, offset: number, flags: number): Buffer {
   const copy = Buffer.from(datagram);
-  if (LE) copy.writeUInt16LE(copy.readUInt16LE(offset + 6) | flags, offset + 6);
-  else copy.writeUInt16BE(copy.readUInt16BE(offset + 6) | flags, offset + 6);
+  writeHostU16(copy, hostU16(copy, offset + 6) | flags, offset + 6);
   return copy;
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import { Collector, type WholeReadProver } from "../../../src/reader/collector.js";
+import { ruleSnapshot } from "../helpers/snapshot.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,18 +16,7 @@ function prover() {
   return p satisfies WholeReadProver;
 }
 
-const rules = {
-  read: async () => ({
-    family: "inet",
-    table: "t",
-    chain: "c",
-    readAtMs: 0,
-    readDurationMs: 0,
-    attempts: 1,
-    rules: columnsFromRules([]),
-  }),
-  close: () => {},
-};
+const rules = { read: async () => ruleSnapshot(0, () => ""), close: () => {} };
 
 test("the ruleset's last change is when a proven read first saw its generation, and moves with it", async () => {
   const proof = prover();

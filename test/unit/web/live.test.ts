@@ -4,8 +4,8 @@ import { formatLabels, parseLabels } from "../../../src/exposition/text.js";
 import { fromWire, toWire } from "../../../src/ipc/protocol.js";
 import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { RuleCounters } from "../../../src/model/snapshot.js";
+import { Scraper } from "../../../src/render/scrape.js";
 import { LIVE_FRESH_MS, LiveView, liveAnswer, parseLiveQuery } from "../../../src/web/live.js";
-import { Scraper } from "../../../src/web/scrape.js";
 import { CaptureLogger } from "../helpers/logger.js";
 
 const STATS = {

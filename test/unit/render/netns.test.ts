@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { ColumnElider, ColumnRestorer } from "../../../src/ipc/elision.js";
 import { fromWire, type ReadReply, toWire, type WireReadReply } from "../../../src/ipc/protocol.js";
 import type { NetnsRead } from "../../../src/model/snapshot.js";
-import { Scraper } from "../../../src/web/scrape.js";
+import { Scraper } from "../../../src/render/scrape.js";
 import { CaptureLogger } from "../helpers/logger.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
 import { NO_STATS, ruleSnapshot } from "../helpers/snapshot.js";

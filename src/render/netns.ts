@@ -1,4 +1,3 @@
-import type { Finding } from "../check/diagnose.js";
 import {
   escapeLabelValue,
   formatLabels,
@@ -9,6 +8,7 @@ import {
   type SampleValue,
 } from "../exposition/text.js";
 import type { ReadReply } from "../ipc/protocol.js";
+import type { Finding } from "../labels/diagnose.js";
 import type { NetnsRead, ReaderStats } from "../model/snapshot.js";
 
 /** NamespaceScraper renders one namespace's read as if it were the only one (a Scraper of its own). */

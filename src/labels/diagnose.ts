@@ -1,8 +1,8 @@
-import { parseComment } from "../labels/comment.js";
-import { type ItemGroup, ItemLabelTexts } from "../labels/item-texts.js";
-import { LabelPolicy, type PolicyOptions, type SeriesSet } from "../labels/policy.js";
 import type { RuleCounters } from "../model/snapshot.js";
+import { parseComment } from "./comment.js";
+import { type ItemGroup, ItemLabelTexts } from "./item-texts.js";
 import { type CommentedItem, ITEM_KINDS } from "./items.js";
+import { LabelPolicy, type PolicyOptions, type SeriesSet } from "./policy.js";
 
 /**
  * Severity of a finding. `error`: the exporter drops the rule; `warning`: it exports the rule, but not as

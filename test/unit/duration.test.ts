@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseDuration } from "../../../src/cli/duration.js";
+import { parseDuration } from "../../src/duration.js";
 
 describe("parseDuration (Go time.Duration syntax, in ms)", () => {
   const good: [string, number][] = [

@@ -1,4 +1,3 @@
-import { type Finding, ruleFindings } from "../check/diagnose.js";
 import { type ErrorCode, ErrorCodes, type ErrorInfo } from "../errors.js";
 import {
   columns,
@@ -10,18 +9,27 @@ import {
   TEXT_FORMAT,
 } from "../exposition/text.js";
 import type { ReadReply } from "../ipc/protocol.js";
+import { type Finding, ruleFindings } from "../labels/diagnose.js";
 import {
   DEFAULT_POLICY_OPTIONS,
   LabelPolicy,
   type OverLimits,
   type PolicyOptions,
-  type Rejection,
   type RuleState,
   type SeriesSet,
 } from "../labels/policy.js";
-import type { Logger } from "../log.js";
+import type { Rejection } from "../labels/rejection.js";
+import { type Logger, ReportOnce } from "../log.js";
 import { sameStrings, u64Words } from "../model/columns.js";
-import { type RuleColumns, rulesFromColumns, sameStructure } from "../model/rule-columns.js";
+import {
+  BYTES_WORD,
+  bytesOf,
+  packetsOf,
+  type RuleColumns,
+  rulesFromColumns,
+  sameStructure,
+  WORDS_PER_RULE,
+} from "../model/rule-columns.js";
 import { RETRY_REASONS, type ReaderStats, type Snapshot, STALE_REASONS } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
 import { NetnsScrapers } from "./netns.js";
@@ -74,7 +82,7 @@ export class Scraper {
   readonly #sources: SourceRenderer;
   #plan: RulePlan | undefined;
   #lastLength = 0;
-  #reported = new Set<string>();
+  readonly #reported: ReportOnce;
   #lastReadAt: number | undefined;
   #lastStats: ReaderStats | undefined;
   #last: LastScrape | undefined;
@@ -90,6 +98,7 @@ export class Scraper {
     policy: PolicyOptions = DEFAULT_POLICY_OPTIONS,
   ) {
     this.#policy = new LabelPolicy(policy);
+    this.#reported = new ReportOnce(log);
     this.#sources = new SourceRenderer(namespace, log, policy.maxLabelNames ?? 0);
   }
 
@@ -142,7 +151,7 @@ export class Scraper {
 
   /**
    * #takeNamespaces: a -netns read. Every family of a namespace's own read carries its `netns` label
-   * (web/netns.ts); nfprom's own families (PROCESS_FAMILIES) appear once, unlabelled, as without -netns.
+   * (render/netns.ts); nfprom's own families (PROCESS_FAMILIES) appear once, unlabelled, as without -netns.
    */
   #takeNamespaces(input: Extract<ScrapeInput, { type: "namespaces" }>, startedAt: bigint): MetricFamily[] {
     this.#lastStats = input.stats;
@@ -216,18 +225,15 @@ export class Scraper {
   }
 
   #reportOnce(set: SeriesSet): void {
-    const current = new Set<string>();
     const report = (msg: string, rules: readonly Rejection[]) => {
       for (const r of rules) {
         const key = `${msg}\0${r.handle}\0${r.comment}\0${r.reason}`;
-        current.add(key);
-        if (!this.#reported.has(key))
-          this.log.warnRepeated(msg, msg, { handle: r.handle, comment: r.comment, reason: r.reason });
+        this.#reported.report(key, msg, { handle: r.handle, comment: r.comment, reason: r.reason });
       }
     };
     report("rule rejected", set.rejected);
     report("rule adjusted", set.adjusted ?? []);
-    this.#reported = current;
+    this.#reported.endRound();
   }
 
   *#families(
@@ -410,7 +416,7 @@ function seriesValues(plan: RulePlan, numbers: BigUint64Array): BigUint64Array |
     const [first, end] = [starts[i] as number, starts[i + 1] as number];
     if (end - first === 1) {
       // Word by word: a subarray per series was most of this loop's time and garbage at 100k series.
-      const m = 6 * (members[first] as number) + 2;
+      const m = WORDS_PER_RULE * (members[first] as number) + BYTES_WORD;
       const o = 4 * i;
       to[o] = from[m] as number;
       to[o + 1] = from[m + 1] as number;
@@ -431,8 +437,8 @@ function sumOf(of: Int32Array, numbers: BigUint64Array): [bigint, bigint] {
   let bytes = 0n;
   let packets = 0n;
   for (const m of of) {
-    bytes += numbers[3 * m + 1] as bigint;
-    packets += numbers[3 * m + 2] as bigint;
+    bytes += bytesOf(numbers, m);
+    packets += packetsOf(numbers, m);
   }
   return [bytes, packets];
 }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { renderText as renderTextBuffer } from "../../../src/exposition/text.js";
 import { fromWireSnapshot, toWireSnapshot } from "../../../src/ipc/protocol.js";
 import { REPEATS_PER_INTERVAL } from "../../../src/log.js";
-import { SourceRenderer } from "../../../src/web/sources.js";
+import { SourceRenderer } from "../../../src/render/sources.js";
 import { CaptureLogger } from "../helpers/logger.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";
 import { columnar, type SnapshotObjects as Snapshot } from "../helpers/snapshot.js";

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { fromWire, type ReadReply, toWire } from "../../../src/ipc/protocol.js";
 import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { ReaderStats, RuleCounters } from "../../../src/model/snapshot.js";
-import { Scraper } from "../../../src/web/scrape.js";
+import { Scraper } from "../../../src/render/scrape.js";
 import { bigOrUndefined, loadFixture } from "../helpers/fixtures.js";
 import { CaptureLogger } from "../helpers/logger.js";
 import { checkMetrics, promtoolMissing } from "../helpers/promtool.js";

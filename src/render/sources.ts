@@ -1,8 +1,8 @@
-import { type Finding, itemFinding } from "../check/diagnose.js";
-import { counterItem, elementItem, type ItemKind, quotaItem } from "../check/items.js";
 import { columns, formatLabels, type MetricFamily } from "../exposition/text.js";
+import { type Finding, itemFinding } from "../labels/diagnose.js";
 import { type ItemGroup, ItemLabelTexts, type ItemRejection } from "../labels/item-texts.js";
-import type { Logger } from "../log.js";
+import { counterItem, elementItem, type ItemKind, quotaItem } from "../labels/items.js";
+import { type Logger, ReportOnce } from "../log.js";
 import { sameBytes, sameStrings } from "../model/columns.js";
 import type { Quota, Snapshot } from "../model/snapshot.js";
 import type { CounterColumns, SetColumns } from "../model/source-columns.js";
@@ -25,7 +25,7 @@ export class SourceRenderer {
   readonly #quotas: KindLabels<Quota[]>;
   readonly #sets: KindLabels<SetColumns[]>;
   /** The rejections logged, per kind: each one when it first appears, not on every scrape. */
-  readonly #reported = new Map<ItemKind, Set<string>>();
+  readonly #reported: Record<ItemKind, ReportOnce>;
 
   constructor(
     readonly ns: string,
@@ -33,6 +33,11 @@ export class SourceRenderer {
     /** -max-label-names, applied to each kind's label names as to the rules'. */
     readonly maxLabelNames = 0,
   ) {
+    this.#reported = {
+      counter: new ReportOnce(log),
+      quota: new ReportOnce(log),
+      set_element: new ReportOnce(log),
+    };
     this.#counters = new KindLabels<CounterColumns>(
       sameCounterIdentity,
       (r) => this.#reportOnce("counter", r),
@@ -118,21 +123,17 @@ export class SourceRenderer {
   }
 
   /**
-   * #reportOnce logs each rejection when it first appears, through the log's repeat limit: a script
-   * that adds thousands of set elements with the same malformed comment gets a few lines and a count,
-   * not thousands of lines (nfprom_comments_rejected has them all).
+   * #reportOnce logs each rejection when it first appears: a script that adds thousands of set elements
+   * with the same malformed comment gets a few lines and a count (nfprom_comments_rejected has them all).
    */
   #reportOnce(kind: ItemKind, rejected: readonly ItemRejection[]): void {
-    const before = this.#reported.get(kind);
-    const now = new Set<string>();
+    const once = this.#reported[kind];
     const msg = `${KIND_WORDS[kind]} comment rejected`;
     for (const r of rejected) {
       const key = JSON.stringify([r.labels, r.comment, r.reason]);
-      now.add(key);
-      if (before?.has(key)) continue;
-      this.log?.warnRepeated(msg, msg, { ...r.labels, comment: r.comment, reason: r.reason });
+      once.report(key, msg, { ...r.labels, comment: r.comment, reason: r.reason });
     }
-    this.#reported.set(kind, now);
+    once.endRound();
   }
 
   *#counterFamilies(counters: CounterColumns): Generator<MetricFamily> {
@@ -173,15 +174,7 @@ export class SourceRenderer {
     );
   }
 
-  /**
-   * Measured dead end (2026-12, 2 cores): rendering and gzipping a large set's elements while the
-   * reader still dumps it (parts sent ahead to the web process, deflate segments spliced into the body, checked
-   * against the final snapshot) cut the web process's share after the dump from 80–95 to 10–25 ms at
-   * 100k elements, but the dump slowed as much or more: the kernel, the reader's decoding, this process
-   * and zlib then share two cores. Alternating bench runs (BENCH_SCENARIOS=set), e2e p50 with / without:
-   * 560–667 / 405–534 ms (4 each); with parts of counter values only, their label texts taken from the
-   * last scrape by position: paired ratio to the floor 1.14–1.30 / 1.16–1.27.
-   */
+  /** Rendered once the dump is complete: rendering ahead of it was slower (docs/design-notes.md). */
   *#setFamilies(sets: SetColumns[]): Generator<MetricFamily> {
     const count = sets.reduce((n, set) => n + set.keys.length, 0);
     const labels = this.#sets.texts(sets, count, () => setGroups(sets));
