@@ -27,11 +27,12 @@ export function namespaceIdentity(st: Pick<Stats, "dev" | "ino">): string {
 /**
  * inNetns runs `open` (a synchronous socket(2) call) with the calling thread inside the network namespace
  * `ns` (a /run/netns entry, /proc/<pid>/ns/net or a bind mount of it), then returns the thread to its
- * own. The path must still lead to the namespace selected: one deleted and made again under its name, or
- * a /proc/<pid> path whose process was replaced, would mix two namespaces' reads under one label. A socket belongs to the namespace it was created in for its whole life (setns(2)), so later calls
- * on it, from any thread, reach that namespace's nf_tables. Both namespace descriptors are opened with
- * O_CLOEXEC (Node's default) and closed before returning: no process nfprom starts inherits one, and the
- * reader holds none between reads. setns needs CAP_SYS_ADMIN (docs/namespaces.md).
+ * own. A socket belongs to the namespace it was created in for its whole life (setns(2)), so later calls
+ * on it, from any thread, reach that namespace's nf_tables. The path must still lead to the namespace
+ * selected: one deleted and made again under its name, or a /proc/<pid> path whose process was replaced,
+ * would mix two namespaces' reads under one label. Both namespace descriptors are opened with O_CLOEXEC
+ * (Node's default) and closed before returning: no process nfprom starts inherits one, and the reader
+ * holds none between reads. setns needs CAP_SYS_ADMIN (docs/namespaces.md).
  */
 export function inNetns<T>(ns: NetnsRef, open: () => T): T {
   const { path } = ns;
