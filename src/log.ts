@@ -141,6 +141,7 @@ export class RepeatLimit {
   admit(kind: string, now: number): { write: boolean; firstSuppressed: boolean; suppressed: number } {
     let k = this.#kinds.get(kind);
     let suppressed = 0;
+    if (!k) this.#forgetQuiet(now);
     if (!k || now - k.since >= this.intervalMs) {
       suppressed = k?.suppressed ?? 0;
       k = { since: now, written: 0, suppressed: 0 };
@@ -152,6 +153,21 @@ export class RepeatLimit {
     }
     k.suppressed++;
     return { write: false, firstSuppressed: k.suppressed === 1, suppressed };
+  }
+
+  /**
+   * #forgetQuiet drops the kinds whose interval is over with nothing counted: kinds may carry a name (a
+   * namespace's), and names that come and go must not pile up.
+   */
+  #forgetQuiet(now: number): void {
+    for (const [kind, k] of this.#kinds) {
+      if (k.suppressed === 0 && now - k.since >= this.intervalMs) this.#kinds.delete(kind);
+    }
+  }
+
+  /** size: the kinds remembered (those of the current interval, and those with a count to hand out). */
+  get size(): number {
+    return this.#kinds.size;
   }
 
   /** due hands out the counts of the kinds whose interval is over, and forgets those kinds. */

@@ -145,6 +145,8 @@ const ERRNO_NAMES: Record<number, string> = {
   13: "EACCES",
   16: "EBUSY",
   22: "EINVAL",
+  23: "ENFILE",
+  24: "EMFILE",
   93: "EPROTONOSUPPORT",
   95: "EOPNOTSUPP",
   105: "ENOBUFS",

@@ -18,7 +18,7 @@ import {
   SOL_SOCKET,
 } from "./constants.js";
 import { errnoName } from "./message.js";
-import { inNetns } from "./netns.js";
+import { inNetns, type NetnsRef } from "./netns.js";
 
 const debug = debuglog("nfprom");
 
@@ -130,8 +130,8 @@ export interface NetlinkSocketOptions {
   protocol: number;
   /** SO_RCVTIMEO: a recv that waits longer fails with NFPROM_TIMEOUT instead of hanging a worker thread. */
   recvTimeoutMs: number;
-  /** Open the socket in the network namespace at this path (netns.ts); absent: the process's own. */
-  netns?: string;
+  /** Open the socket in this network namespace (netns.ts); absent: the process's own. */
+  netns?: NetnsRef;
 }
 
 /**
@@ -180,9 +180,13 @@ export class RawNetlinkSocket implements NetlinkSocket {
 
   /** open creates the socket; failure (e.g. EPROTONOSUPPORT without nfnetlink) throws NFPROM_SOCKET. */
   static open(options: NetlinkSocketOptions): RawNetlinkSocket {
-    const create = () => sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
-    const fd = options.netns ? inNetns(options.netns, create) : create();
-    if (fd < 0) throw socketError("socket(AF_NETLINK)", koffi.errno());
+    const create = () => {
+      const fd = sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, options.protocol) as number;
+      // errno is taken here: in another namespace, the setns(2) back home would overwrite it.
+      return { fd, errno: fd < 0 ? koffi.errno() : 0 };
+    };
+    const { fd, errno } = options.netns ? inNetns(options.netns, create) : create();
+    if (fd < 0) throw socketError("socket(AF_NETLINK)", errno);
     const sock = new RawNetlinkSocket(fd);
     try {
       sock.#setInt(SOL_SOCKET, SO_RCVBUF, RECV_BUFFER_SIZE * 4);
@@ -363,7 +367,7 @@ function socketError(op: string, errno: number): NfpromError {
 }
 
 /** netfilterSocket: the options of a reader's NETLINK_NETFILTER socket, in its network namespace. */
-export function netfilterSocket(options: { recvTimeoutMs: number; netns?: string }): NetlinkSocketOptions {
+export function netfilterSocket(options: { recvTimeoutMs: number; netns?: NetnsRef }): NetlinkSocketOptions {
   const { recvTimeoutMs, netns } = options;
   return { protocol: NETLINK_NETFILTER, recvTimeoutMs, ...(netns !== undefined && { netns }) };
 }

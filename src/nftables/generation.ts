@@ -2,6 +2,7 @@ import { ErrorCodes, NfpromError } from "../errors.js";
 import { hostU16 } from "../netlink/byteorder.js";
 import { NLA_TYPE_MASK } from "../netlink/constants.js";
 import { checkMessage, type NetlinkMessage, parseMessages } from "../netlink/message.js";
+import type { NetnsRef } from "../netlink/netns.js";
 import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
 import { NFGENMSG_LEN, NFT_MSG_NEWGEN, NFTA_GEN_ID, nftMessageType } from "./constants.js";
 import { nextSequence, permissionError } from "./dump.js";
@@ -30,7 +31,7 @@ export class WholeReadProof {
   /** The next read's begin, done as soon as the last read ended: off the next scrape's path. */
   #ahead: Promise<number> | undefined;
 
-  constructor(options: { recvTimeoutMs: number; netns?: string; openSocket?: SocketOpener }) {
+  constructor(options: { recvTimeoutMs: number; netns?: NetnsRef; openSocket?: SocketOpener }) {
     this.#slot = new SocketSlot(netfilterSocket(options), options.openSocket);
   }
 

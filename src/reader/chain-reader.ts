@@ -3,6 +3,7 @@ import type { DerivedLabel } from "../labels/render.js";
 import { RuleColumnsBuilder } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
 import type { NetlinkMessage } from "../netlink/message.js";
+import type { NetnsRef } from "../netlink/netns.js";
 import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
@@ -13,8 +14,8 @@ import { RuleLabeler } from "./derive.js";
 export interface ChainReaderOptions {
   /** Bound on one blocking receive (SO_RCVTIMEO). */
   recvTimeoutMs: number;
-  /** The network namespace to read (a path, see netlink/netns.ts); absent: the reader's own. */
-  netns?: string;
+  /** The network namespace to read (netlink/netns.ts); absent: the reader's own. */
+  netns?: NetnsRef;
   /** Rule-derived labels to compute (-rule-labels); none: the match expressions are not even decoded. */
   ruleLabels?: readonly DerivedLabel[];
   /** Opens the reader's sockets; the real netlink socket unless a test's fake kernel. */

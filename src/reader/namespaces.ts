@@ -1,41 +1,43 @@
+import { isUtf8 } from "node:buffer";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { toErrorInfo } from "../errors.js";
 import type { Logger } from "../log.js";
 import { glob } from "../model/pattern.js";
 import type { NetnsRead, Snapshot } from "../model/snapshot.js";
+import { type NetnsRef, namespaceIdentity } from "../netlink/netns.js";
 import { CAP_SYS_ADMIN, CAP_SYS_PTRACE } from "../privileges/caps.js";
 import { emptyReadStats, type ReadStats } from "./collector.js";
 
 /** Where ip-netns(8) (and systemd, Docker's `--net=ns:`) bind-mount named network namespaces. */
 export const NETNS_DIR = "/run/netns";
 
-/** NetnsTarget is one selected namespace: its label, the path it is entered by, and its identity. */
-export interface NetnsTarget {
+/**
+ * NetnsTarget is one selected namespace: its label, the path it is entered by, and its identity (device
+ * and inode: a namespace deleted and made again under its name differs).
+ */
+export interface NetnsTarget extends NetnsRef {
   /** The `netns` label: the name under /run/netns, or the path as given. */
   label: string;
-  path: string;
-  /** Device and inode of the namespace (nsfs): a namespace deleted and made again under its name differs. */
-  id: string;
 }
 
 /**
  * selectNamespaces resolves the -netns values now: names and globs against the entries of `dir`, `all` as
  * every entry, paths as given. A path that cannot be stat'ed is still selected (its read then fails, and
  * says so: it was asked for by name); a name that vanished between the listing and its stat is not. Each
- * namespace is read once, under the first label that selects it.
+ * namespace is read once: under its name when a name or glob selects it, else under the first path.
  */
 export function selectNamespaces(selectors: readonly string[], dir = NETNS_DIR): NetnsTarget[] {
   const globs = selectors.filter((s) => !s.startsWith("/")).map((s) => glob(s === "all" ? "*" : s));
   const targets: NetnsTarget[] = [];
   const seen = new Set<string>();
-  const add = (label: string, path: string, id: string | undefined) => {
+  const add = (label: string, path: string | Buffer, id: string | undefined) => {
     if (id === undefined || seen.has(id)) return;
     seen.add(id);
     targets.push({ label, path, id });
   };
-  for (const name of globs.length > 0 ? entries(dir) : []) {
-    if (globs.some((matches) => matches(name))) add(name, join(dir, name), identity(join(dir, name)));
+  for (const { name, path } of globs.length > 0 ? entries(dir) : []) {
+    if (globs.some((matches) => matches(name))) add(name, path, identity(path));
   }
   for (const path of selectors.filter((s) => s.startsWith("/"))) {
     add(path, path, identity(path) ?? `unreadable:${path}`);
@@ -43,18 +45,35 @@ export function selectNamespaces(selectors: readonly string[], dir = NETNS_DIR):
   return targets;
 }
 
-function entries(dir: string): string[] {
+/**
+ * entries: the names in `dir`, sorted. ip-netns(8) takes any bytes for a name; one that is no UTF-8 has
+ * no JS string path, so it is entered by its bytes and named by them, each byte above 0x7f as `\xNN`.
+ */
+function entries(dir: string): { name: string; path: string | Buffer }[] {
+  let names: Buffer[];
   try {
-    return readdirSync(dir).sort();
+    names = readdirSync(dir, { encoding: "buffer" });
   } catch {
     return []; // no /run/netns yet: no named namespace
   }
+  return names
+    .map((raw) =>
+      isUtf8(raw)
+        ? { name: raw.toString(), path: join(dir, raw.toString()) }
+        : { name: escapeBytes(raw), path: Buffer.concat([Buffer.from(`${dir}/`), raw]) },
+    )
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function identity(path: string): string | undefined {
+function escapeBytes(raw: Buffer): string {
+  return [...raw]
+    .map((b) => (b > 0x7f ? `\\x${b.toString(16).padStart(2, "0")}` : String.fromCharCode(b)))
+    .join("");
+}
+
+function identity(path: string | Buffer): string | undefined {
   try {
-    const st = statSync(path);
-    return `${st.dev}:${st.ino}`;
+    return namespaceIdentity(statSync(path));
   } catch {
     return undefined;
   }
@@ -94,7 +113,7 @@ export class NetnsReader {
 
   constructor(
     readonly selectors: readonly string[],
-    readonly readerFor: (path: string) => NamespaceReader,
+    readonly readerFor: (ns: NetnsRef) => NamespaceReader,
     readonly log: Logger,
     readonly dir = NETNS_DIR,
   ) {}
@@ -139,9 +158,9 @@ export class NetnsReader {
       let entry = this.#entries.get(target.id);
       if (!entry || entry.target.label !== target.label) {
         if (entry) this.#retire(target.id);
-        entry = { target, reader: this.readerFor(target.path) };
+        entry = { target, reader: this.readerFor(target) };
         this.#entries.set(target.id, entry);
-        this.log.info("reading network namespace", { netns: target.label, path: target.path });
+        this.log.info("reading network namespace", { netns: target.label, path: String(target.path) });
       }
       return entry;
     });

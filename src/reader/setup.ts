@@ -4,6 +4,7 @@ import type { ReadReply } from "../ipc/protocol.js";
 import type { PolicyOptions } from "../labels/policy.js";
 import { Logger } from "../log.js";
 import type { NetnsRead, ReaderStats, Snapshot } from "../model/snapshot.js";
+import type { NetnsRef } from "../netlink/netns.js";
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability, procStatus } from "../privileges/caps.js";
 import type { Collector, ReadStats } from "./collector.js";
 import { NetnsReader } from "./namespaces.js";
@@ -54,11 +55,11 @@ export function createChainReader(config: Config): Reader {
   return new NetnsReader(config.netns, (netns) => createCollector(config, log, netns), log);
 }
 
-/** createCollector: the reader of one network namespace (nfprom's own unless `netns` names a path). */
+/** createCollector: the reader of one network namespace (nfprom's own unless `netns` names another). */
 export function createCollector(
   config: Config,
   log = new Logger(config.logLevel, "reader", config.logFormat),
-  netns?: string,
+  netns?: NetnsRef,
 ): Collector {
   const options = {
     maxAttempts: MAX_READ_ATTEMPTS,

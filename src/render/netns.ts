@@ -1,6 +1,8 @@
 import {
   escapeLabelValue,
+  formatLabels,
   type MetricFamily,
+  parseLabels,
   type Sample,
   type SampleColumns,
   type SampleValue,
@@ -73,15 +75,10 @@ class Relabel {
     this.#pair = `netns="${escapeLabelValue(netns)}"`;
   }
 
-  /**
-   * label adds the pair to a label text. A comment key `netns` of the namespace's own is renamed
-   * `exported_netns`, as Prometheus renames a scraped `job` (an unescaped `"` only opens a value, so the
-   * pattern cannot match inside one).
-   */
+  /** label adds the pair to a label text, whose own `netns` label gives way (withoutNetns). */
   label(text: string): string {
     if (text === "") return `{${this.#pair}}`;
-    const own = text.includes('netns="') ? text.replace(/([{,])netns="/, '$1exported_netns="') : text;
-    return `{${this.#pair},${own.slice(1)}`;
+    return `{${this.#pair},${withoutNetns(text).slice(1)}`;
   }
 
   samples(samples: MetricFamily["samples"]): MetricFamily["samples"] {
@@ -94,6 +91,25 @@ class Relabel {
     }
     return { ...samples, labels };
   }
+}
+
+/**
+ * withoutNetns renames a comment key `netns` as Prometheus renames a scraped label that clashes with a
+ * target's: `exported_netns`, or `exported_exported_netns` when the comment has that one too, and so on.
+ * The text is parsed, not searched: a value may end in `,netns=`, and comments are the namespace owner's
+ * to write; a label given twice would make the whole exposition invalid, every namespace's.
+ */
+function withoutNetns(text: string): string {
+  if (!text.includes('netns="')) return text;
+  const pairs = parseLabels(text);
+  const names = new Set(pairs.map(([name]) => name));
+  if (!names.has("netns")) return text;
+  let renamed = "exported_netns";
+  while (names.has(renamed)) renamed = `exported_${renamed}`;
+  return formatLabels(
+    pairs.map(([name]) => (name === "netns" ? renamed : name)),
+    pairs.map(([, value]) => value),
+  );
 }
 
 function isColumns(samples: MetricFamily["samples"]): samples is SampleColumns {

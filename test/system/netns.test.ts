@@ -5,9 +5,11 @@
 // names only this process's own (a prefix glob), and `all` is checked for what it must include only.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { type NetnsRef, namespaceIdentity } from "../../src/netlink/netns.js";
+import { netfilterSocket, RawNetlinkSocket } from "../../src/netlink/socket.js";
 import {
   accountingRuleset,
   childrenOf,
@@ -271,4 +273,86 @@ test("-netns with -chains, -quotas and -sets: every source per namespace, values
       assert.equal(exp.get("nfprom_source_success", { netns, source }), 1n);
   }
   assert.equal(await nf.stop(), 0);
+});
+
+/** threadNamespaces: the distinct network namespaces of every thread of `pid`. */
+function threadNamespaces(pid: number): string[] {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return [...new Set(tasks.map((tid) => readlinkSync(`/proc/${pid}/task/${tid}/ns/net`)))];
+}
+
+/** descriptorLimitAtTwoMore: a RLIMIT_NOFILE that leaves `pid` exactly its two lowest free descriptors. */
+function descriptorLimitAtTwoMore(pid: number): number {
+  const used = new Set(readdirSync(`/proc/${pid}/fd`).map(Number));
+  const free: number[] = [];
+  for (let fd = 0; free.length < 2; fd++) if (!used.has(fd)) free.push(fd);
+  return (free[1] as number) + 1;
+}
+
+test("-netns: socket() failing inside a namespace fails that one alone, says why, and every thread is home", async (t) => {
+  if (!requireRoot(t)) return;
+  const home = await Netns.create("i21fail", { t });
+  const first = await tenant("i21failsel", ["web"]);
+  const nf = await startNfprom(home, ["-netns", `nfprom-i21failsel-${process.pid}-*`]);
+  const own = readlinkSync(`/proc/${nf.pid}/ns/net`);
+  assert.equal((await scrapeChecked(nf)).get("nfprom_up", { netns: first.ns.name }), 1n);
+  // A namespace that appears now gets its sockets at the next scrape; the reader may then open the
+  // namespace file and its own (two descriptors), but socket() fails with EMFILE inside the namespace.
+  const second = await tenant("i21failsel", ["dns"]);
+  const limit = descriptorLimitAtTwoMore(nf.pid);
+  assert.equal((await run("prlimit", [`--pid=${nf.pid}`, `--nofile=${limit}:`])).code, 0);
+  let exp = await scrapeChecked(nf);
+  assert.equal(exp.get("nfprom_up", { netns: second.ns.name }), 0n);
+  assert.equal(exp.get("nfprom_up", { netns: first.ns.name }), 1n);
+  assert.deepEqual(threadNamespaces(nf.pid), [own], "every reader thread back in its own namespace");
+  await nf.waitForLog(/namespace read failed.*socket\(AF_NETLINK\): EMFILE/);
+  // The limit lifted, the namespace is read at the next scrape.
+  assert.equal((await run("prlimit", [`--pid=${nf.pid}`, "--nofile=4096:"])).code, 0);
+  exp = await scrapeChecked(nf);
+  assert.equal(exp.get("nfprom_up", { netns: second.ns.name }), 1n);
+  assert.equal(await nf.stop(), 0);
+});
+
+/** openIn: a netfilter socket opened in `ns`, closed again (it throws where nfprom's would). */
+function openIn(ns: NetnsRef): void {
+  RawNetlinkSocket.open(netfilterSocket({ recvTimeoutMs: 1_000, netns: ns })).close();
+}
+
+test("-netns opens a socket only in the namespace selected, and opens nothing that is no namespace", async (t) => {
+  if (!requireRoot(t)) return;
+  const [a, b] = [await Netns.create("i21pin", { t }), await Netns.create("i21pin", { t })];
+  const dir = a.tempDir();
+  // A bind mount that names a, then b instead: as a name deleted and made again, or a PID reused.
+  const path = join(dir, "tenant");
+  writeFileSync(path, "");
+  const bind = async (ns: Netns) =>
+    assert.equal((await run("mount", ["--bind", `/run/netns/${ns.name}`, path])).code, 0);
+  const selected = { path, id: namespaceIdentity(statSync(`/run/netns/${a.name}`)) };
+  try {
+    await bind(a);
+    openIn(selected);
+    assert.equal((await run("umount", [path])).code, 0);
+    await bind(b);
+    assert.throws(() => openIn(selected), /no longer the namespace selected/);
+  } finally {
+    await run("umount", [path]);
+  }
+
+  // A FIFO given by mistake: its writer waits for a reader, and must still wait (opening has effects).
+  const fifo = join(dir, "fifo");
+  assert.equal((await run("mkfifo", [fifo])).code, 0);
+  const writer = spawn("sh", ["-c", 'exec 3>"$0"; echo opened', fifo], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  t.after(() => writer.kill("SIGKILL"));
+  let said = "";
+  writer.stdout?.on("data", (chunk: Buffer) => {
+    said += chunk;
+  });
+  const waiting = () => readFileSync(`/proc/${writer.pid}/wchan`, "utf8") === "wait_for_partner";
+  await waitUntil(waiting, { timeoutMs: 5_000 });
+  assert.throws(() => openIn({ path: fifo, id: "" }), /not a namespace/);
+  assert.throws(() => openIn({ path: "/dev/null", id: "" }), /not a namespace/);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.ok(waiting() && said === "", "the FIFO's writer still waits: nothing opened it");
 });

@@ -30,3 +30,14 @@ test("RepeatLimit: 20,000 messages in one interval write N lines", () => {
   for (let i = 0; i < 20_000; i++) if (limit.admit("churn", i).write) lines++;
   assert.equal(lines, limit.perInterval);
 });
+
+test("RepeatLimit: kinds that come and go (a label per namespace) are forgotten once their interval is over", () => {
+  const limit = new RepeatLimit(5, 1000);
+  // A kind a second for an hour: as many failing namespaces, each seen once (no count left to hand out).
+  for (let t = 0; t < 3_600_000; t += 1000 / 4) limit.admit(`netns read failed: ns-${t}`, t);
+  assert.ok(limit.size <= 5, `${limit.size} kinds remembered`);
+  // A kind with a count to hand out is kept until it is handed out.
+  for (let i = 0; i < 7; i++) limit.admit("busy", 4_000_000 + i);
+  limit.admit("other", 4_002_000);
+  assert.deepEqual(limit.due(4_002_000), [["busy", 2]]);
+});

@@ -1,4 +1,5 @@
 import type { Snapshot } from "../../model/snapshot.js";
+import type { NetnsRef } from "../../netlink/netns.js";
 import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../../netlink/socket.js";
 
 /** The parts of a snapshot an optional source fills in. */
@@ -18,7 +19,7 @@ export interface Source<T = Sections> {
 
 export interface SourceRunnerOptions {
   recvTimeoutMs: number;
-  netns?: string;
+  netns?: NetnsRef;
   /** Opens the runner's socket; the real netlink socket unless a test's fake kernel. */
   openSocket?: SocketOpener;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { linkSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -30,7 +30,26 @@ test("selection: globs and all match names, paths stay selected even unreadable,
     "/no/such/netns",
   ]);
   assert.deepEqual(labels(["green", join(dir, "green")]), ["green"]);
+  assert.deepEqual(labels([join(dir, "green"), "green"]), ["green"], "the name, whatever the order");
   assert.deepEqual(selectNamespaces(["*"], join(dir, "absent")), []);
+});
+
+test("selection: a name that is no UTF-8 (ip netns takes any bytes) is selected, named \\xNN, and entered", (t) => {
+  const dir = netnsDir(["blue"]);
+  t.after(() => rmSync(dir, { recursive: true }));
+  const raw = Buffer.concat([Buffer.from("tenant-\u00e9-"), Buffer.from([0xff, 0x41])]);
+  writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), raw]), "");
+  const [target, ...rest] = selectNamespaces(["tenant-*"], dir);
+  assert.equal(rest.length, 0);
+  assert.equal(target?.label, "tenant-\\xc3\\xa9-\\xffA");
+  assert.equal(
+    statSync((target as { path: Buffer }).path).ino,
+    statSync(Buffer.concat([Buffer.from(`${dir}/`), raw])).ino,
+  );
+  assert.deepEqual(
+    selectNamespaces(["all"], dir).map((n) => n.label),
+    ["blue", "tenant-\\xc3\\xa9-\\xffA"],
+  );
 });
 
 /** FakeReader: a namespace's reader that fails when its path says so, and counts what it was asked. */
@@ -57,7 +76,7 @@ test("NetnsReader: one failing namespace fails alone; gone ones are closed, new 
   const readers: FakeReader[] = [];
   const reader = new NetnsReader(
     ["*"],
-    (path) => readers[readers.push(new FakeReader(path)) - 1] as FakeReader,
+    ({ path }) => readers[readers.push(new FakeReader(String(path))) - 1] as FakeReader,
     new CaptureLogger(),
     dir,
   );

@@ -113,3 +113,30 @@ test("-netns: columns elided per namespace travel back whole, also when a namesp
   const back = reply([{ netns: "a", snapshot: big("a") }]);
   assert.deepEqual(send(back), back);
 });
+
+test("-netns: comments a tenant writes cannot make a label twice (and the exposition invalid for all)", {
+  skip: promtoolMissing,
+}, () => {
+  const scraper = new Scraper("nfprom", new CaptureLogger());
+  // Prometheus's rule for a clashing label: exported_ until the name is free; a value that reads like a
+  // pair (`,netns="` ends the value of a) is a value, and stays as it is.
+  const comments = ["nft(netns=x;exported_netns=y)", "nft(a=x,netns=;netns=t)", "nft(a=v,netns=)"];
+  const text = String(
+    scraper.render(
+      reply([{ netns: "tenant", snapshot: ruleSnapshot(3, (i) => comments[i] as string) }]),
+      process.hrtime.bigint(),
+    ),
+  );
+  const { status, output } = checkMetrics(text);
+  assert.equal(status, 0, output);
+  const lines = text.split("\n");
+  for (const line of [
+    'nfprom_bytes_total{netns="tenant",a="",exported_netns="y",exported_exported_netns="x"} 1',
+    'nfprom_bytes_total{netns="tenant",a="x,netns=",exported_netns="",exported_exported_netns="t"} 1',
+    'nfprom_bytes_total{netns="tenant",a="v,netns=",exported_netns="",exported_exported_netns=""} 1',
+  ])
+    assert.ok(
+      lines.includes(line),
+      `${line}\n${lines.filter((l) => l.startsWith("nfprom_bytes")).join("\n")}`,
+    );
+});
