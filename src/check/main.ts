@@ -8,6 +8,7 @@ import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
 import { createCollector, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
+import { itemsOf } from "../sources/slices.js";
 import { itemsFromNftJson, rulesFromNftJson } from "./nft-json.js";
 import { formatReport, isClean } from "./report.js";
 
@@ -45,7 +46,7 @@ async function fromKernel(config: Config): Promise<Input> {
     const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });
     return {
       rules: rulesFromColumns(snapshot.rules),
-      items: itemsFromSnapshot(snapshot),
+      items: [...itemsOf(snapshot), ...itemsFromSnapshot(snapshot)],
       derivedKeys: snapshot.derivedLabels ?? [],
       source,
     };

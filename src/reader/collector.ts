@@ -1,6 +1,7 @@
 import { type ErrorCode, ErrorCodes, NfpromError } from "../errors.js";
 import type { RetryReason, Snapshot, SourceStatus, StaleReason } from "../model/snapshot.js";
-import type { Sections, SourceRunner } from "./sources/source.js";
+import type { Sections } from "../sources/slice.js";
+import type { SourceRunner } from "./sources/source.js";
 
 /** ReadStats are the collector's cumulative counters; every known reason is present from the start. */
 export interface ReadStats {

@@ -18,6 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["exposition"],
   ["labels", "webconfig"],
   ["config"],
+  ["sources"],
   ["ipc"],
   ["render"],
   ["reader", "web"],

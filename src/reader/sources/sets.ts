@@ -10,8 +10,9 @@ import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { getSetElemsRequest, getSetsRequest } from "../../nftables/requests.js";
 import { type NftSet, setFromMessage } from "../../nftables/set.js";
 import { type ElementView, elementOf, type SetElement, visitSetElements } from "../../nftables/setelem.js";
+import type { Sections } from "../../sources/slice.js";
+import type { Source } from "../../sources/source.js";
 import { SeenElements } from "./seen-elements.js";
-import type { Sections, Source } from "./source.js";
 
 /**
  * setsSource exports the per-element counters of the named sets and maps the patterns select (anonymous
