@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { toErrorInfo } from "../errors.js";
 import { diagnose, itemFindings } from "../labels/diagnose.js";
-import { type CommentedItem, itemsFromSnapshot } from "../labels/items.js";
+import type { CommentedItem } from "../labels/items.js";
 import { rulesFromColumns } from "../model/rule-columns.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
@@ -46,7 +46,7 @@ async function fromKernel(config: Config): Promise<Input> {
     const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });
     return {
       rules: rulesFromColumns(snapshot.rules),
-      items: [...itemsOf(snapshot), ...itemsFromSnapshot(snapshot)],
+      items: itemsOf(snapshot),
       derivedKeys: snapshot.derivedLabels ?? [],
       source,
     };

@@ -1,8 +1,9 @@
-import { type CommentedItem, commentedElement } from "../labels/items.js";
+import type { CommentedItem } from "../labels/items.js";
 import { matchesAny, type NamePattern } from "../model/pattern.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { FAMILIES } from "../nftables/constants.js";
 import { commentedCounter, commentedQuota } from "../sources/objects/slice.js";
+import { commentedElement } from "../sources/sets/slice.js";
 
 /** ChainSelector picks the rules of one chain; family "all" accepts the chain in every family. */
 export interface ChainSelector {

@@ -33,10 +33,6 @@ function snapshotsOf(reply: WireReadReply): [prefix: string, snapshot: WireSnaps
 function slotsOf(s: WireSnapshot, prefix: string): Slot[] {
   const slots = [slot(`${prefix}rules.comments`, s.rules, "comments")];
   for (const source of SLICES) slots.push(...source.slots(s, prefix));
-  for (const set of s.sets ?? []) {
-    const at = `${prefix}sets.${set.family}.${set.table}.${set.name}`;
-    slots.push(slot(`${at}.keys`, set, "keys"), slot(`${at}.comments`, set, "comments"));
-  }
   return slots;
 }
 

@@ -70,7 +70,6 @@ export function toWireSnapshot(snapshot: Snapshot): WireSnapshot {
     rules: { ...rules, numbers: u64Words(rules.numbers) },
   } as unknown as WireSnapshot;
   for (const slice of SLICES) slice.toWire(snapshot, wire);
-  if (snapshot.sets) wire.sets = snapshot.sets.map((set) => ({ ...set, numbers: u64Words(set.numbers) }));
   return wire;
 }
 
@@ -90,7 +89,6 @@ export function fromWireSnapshot(wire: WireSnapshot): Snapshot {
   const { rules, elided: _, ...rest } = wire;
   const snapshot = { ...rest, rules: { ...rules, numbers: u64Column(rules.numbers) } } as unknown as Snapshot;
   for (const slice of SLICES) slice.fromWire(wire, snapshot);
-  if (wire.sets) snapshot.sets = wire.sets.map((set) => ({ ...set, numbers: u64Column(set.numbers) }));
   return snapshot;
 }
 

@@ -1,5 +1,6 @@
 import type { Config } from "../config/config.js";
 import { objectsFor } from "./objects/source.js";
+import { setsFor } from "./sets/source.js";
 import type { Source } from "./source.js";
 
 /**
@@ -8,7 +9,7 @@ import type { Source } from "./source.js";
  * the web process must not load what opens dumps). Each turns the flags into its Source, or none when
  * its selection flags are absent.
  */
-const READERS: readonly ((config: Config) => Source | undefined)[] = [objectsFor];
+const READERS: readonly ((config: Config) => Source | undefined)[] = [objectsFor, setsFor];
 
 /** sourcesFor: the optional sources the command line turns on. */
 export function sourcesFor(config: Config): Source[] {

@@ -8,11 +8,7 @@ import type { Source } from "../../sources/source.js";
 import { ChainReader, type ChainReaderOptions } from "../chain-reader.js";
 import { Collector, type CollectorOptions, type RulesReader } from "../collector.js";
 import { ChainsReader } from "./chains.js";
-import { setsSource } from "./sets.js";
 import { SourceRunner } from "./source.js";
-
-/** Dumps of one set per read when its dumps come out torn (elements repeated): sets.ts keeps the best. */
-const SET_DUMPS_PER_READ = 3;
 
 /**
  * collectorFor builds the reader's collector from the command line: the rules (-table/-chain, or every
@@ -32,8 +28,6 @@ export function collectorFor(
           options,
         );
   const sources: Source[] = sourcesFor(config);
-  if (config.setPatterns.length > 0)
-    sources.push(setsSource(config.setPatterns, config.setMaxElements, SET_DUMPS_PER_READ));
   return new Collector(
     rules,
     sources.map((source) => new SourceRunner(source, options)),

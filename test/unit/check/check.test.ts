@@ -3,7 +3,6 @@ import { describe, test } from "node:test";
 import { itemsFromNftJson, quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
 import { formatReport, isClean } from "../../../src/check/report.js";
 import { diagnose, itemFindings } from "../../../src/labels/diagnose.js";
-import { commentedElement } from "../../../src/labels/items.js";
 import type { PolicyOptions } from "../../../src/labels/policy.js";
 import { keyedElements } from "../../../src/labels/setkey.js";
 import { parsePattern } from "../../../src/model/pattern.js";
@@ -11,6 +10,7 @@ import type { RuleCounters } from "../../../src/model/snapshot.js";
 import { type NftSet, setFromMessage } from "../../../src/nftables/set.js";
 import { setElementsFromMessage } from "../../../src/nftables/setelem.js";
 import { commentedCounter, commentedQuota } from "../../../src/sources/objects/slice.js";
+import { commentedElement } from "../../../src/sources/sets/slice.js";
 import { loadFixture } from "../helpers/fixtures.js";
 import { fixtureMessages } from "../helpers/messages.js";
 
