@@ -11,7 +11,7 @@ import { getChainsRequest } from "../../nftables/requests.js";
 import type { Source } from "../../sources/source.js";
 import { ChainReader, type ChainReaderOptions } from "../chain-reader.js";
 import type { RulesReader } from "../collector.js";
-import { SourceRunner } from "./source.js";
+import { SourceRunner } from "../runner.js";
 
 /** chainListSource lists every chain of every family (NFT_MSG_GETCHAIN dump) that the patterns select. */
 function chainListSource(patterns: readonly NamePattern[]): Source<ChainRef[]> {

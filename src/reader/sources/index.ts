@@ -7,8 +7,8 @@ import { sourcesFor } from "../../sources/readers.js";
 import type { Source } from "../../sources/source.js";
 import { ChainReader, type ChainReaderOptions } from "../chain-reader.js";
 import { Collector, type CollectorOptions, type RulesReader } from "../collector.js";
+import { SourceRunner } from "../runner.js";
 import { ChainsReader } from "./chains.js";
-import { SourceRunner } from "./source.js";
 
 /**
  * collectorFor builds the reader's collector from the command line: the rules (-table/-chain, or every

@@ -1,6 +1,6 @@
-import { netfilterSocket, type SocketOpener, SocketSlot } from "../../netlink/socket.js";
-import type { Sections } from "../../sources/slice.js";
-import type { Source } from "../../sources/source.js";
+import { netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
+import type { Sections } from "../sources/slice.js";
+import type { Source } from "../sources/source.js";
 
 export interface SourceRunnerOptions {
   recvTimeoutMs: number;
@@ -10,10 +10,11 @@ export interface SourceRunnerOptions {
 }
 
 /**
- * SourceRunner runs one source (src/sources/) on its own netlink socket, so that sources dump concurrently (a socket
- * carries one dump at a time). It makes one attempt per call (the collector retries whole reads) and
- * replaces the socket after any failure or abandoned dump: the kernel would answer the next dump with
- * EBUSY.
+ * SourceRunner is the one runner of every dump the reader makes: each optional source (src/sources/),
+ * each chain (ChainReader) and the chain listing (ChainsReader), each on its own netlink socket, so that
+ * they dump concurrently (a socket carries one dump at a time). It makes one attempt per call (the
+ * collector retries whole reads, under beforeDeadline) and replaces the socket after any failure or
+ * abandoned dump: the kernel would answer the next dump with EBUSY.
  */
 export class SourceRunner<T = Sections> {
   readonly #slot: SocketSlot;
