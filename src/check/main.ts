@@ -76,14 +76,9 @@ function fromJson(config: Config): Input {
   }
   const selector = { family: config.family, table: config.table, chain: config.chain };
   try {
-    const items = {
-      counters: config.counterPatterns,
-      quotas: config.quotaPatterns,
-      sets: config.setPatterns,
-    };
     return {
       rules: rulesFromNftJson(text, selector),
-      items: itemsFromNftJson(text, items),
+      items: itemsFromNftJson(text, config),
       derivedKeys: [],
       source: path === "-" ? "stdin" : path,
     };

@@ -1,8 +1,20 @@
+import type { Config } from "../config/config.js";
 import type { MetricFamily } from "../exposition/text.js";
 import type { Finding } from "../labels/diagnose.js";
 import type { KindLabels } from "../labels/item-texts.js";
 import type { CommentedItem } from "../labels/items.js";
 import type { Snapshot } from "../model/snapshot.js";
+
+/**
+ * NftJsonObject: one object of `nft -j` output, its family known: as nft names it and as its number
+ * (NFPROTO_*, what name patterns match), its table and name as strings.
+ */
+export type NftJsonObject = Record<string, unknown> & {
+  family: string;
+  familyNumber: number;
+  table: string;
+  name: string;
+};
 
 /** The parts of a snapshot the optional sources fill in. */
 export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
@@ -71,4 +83,9 @@ export interface SourceSlice<Wire> {
   renderer(context: RenderContext): SliceRenderer;
   /** items: its commented items in a snapshot, for `nfprom check`. */
   items(sections: Sections): CommentedItem[];
+  /**
+   * jsonItems: the same, from one object of `nft -j` output (`type` is its key: "counter", "set"…) that
+   * the configuration's patterns select (`nfprom check -input`); none for a type it does not read.
+   */
+  jsonItems(type: string, obj: NftJsonObject, config: Config): CommentedItem[];
 }

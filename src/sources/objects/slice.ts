@@ -3,6 +3,7 @@ import { itemFinding } from "../../labels/diagnose.js";
 import type { ItemGroup, ItemRejection, KindLabels } from "../../labels/item-texts.js";
 import type { CommentedItem } from "../../labels/items.js";
 import { sameBytes, sameStrings, u64Column, u64Words } from "../../model/columns.js";
+import { matchesAny, type NamePattern } from "../../model/pattern.js";
 import type { Quota } from "../../model/snapshot.js";
 import type { CounterColumns } from "../../model/source-columns.js";
 import {
@@ -43,6 +44,16 @@ export const objectsSlice: SourceSlice<ObjectsWire> = {
     for (const q of quotas ?? [])
       items.push(commentedQuota(q.family, q.table, q.name, q.inverted, q.comment));
     return items;
+  },
+  jsonItems(type, o, config) {
+    const comment = typeof o.comment === "string" ? o.comment : undefined;
+    const selected = (patterns: readonly NamePattern[]) =>
+      matchesAny(patterns, o.familyNumber, o.table, o.name);
+    if (type === "counter" && selected(config.counterPatterns))
+      return [commentedCounter(o.family, o.table, o.name, comment)];
+    if (type === "quota" && selected(config.quotaPatterns))
+      return [commentedQuota(o.family, o.table, o.name, o.inv === true, comment)];
+    return [];
   },
 };
 

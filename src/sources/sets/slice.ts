@@ -3,8 +3,10 @@ import { itemFinding } from "../../labels/diagnose.js";
 import type { ItemGroup, KindLabels } from "../../labels/item-texts.js";
 import type { CommentedItem } from "../../labels/items.js";
 import { sameStrings, u64Column, u64Words } from "../../model/columns.js";
+import { matchesAny } from "../../model/pattern.js";
 import type { SetColumns } from "../../model/source-columns.js";
 import {
+  type NftJsonObject,
   type RenderContext,
   type Sections,
   type SliceRenderer,
@@ -40,6 +42,10 @@ export const setsSlice: SourceSlice<SetsWire> = {
       });
     }
     return items;
+  },
+  jsonItems(type, o, config) {
+    const selected = matchesAny(config.setPatterns, o.familyNumber, o.table, o.name);
+    return (type === "set" || type === "map") && selected ? elementItems(o) : [];
   },
 };
 
@@ -183,4 +189,29 @@ export function commentedElement(
     ["element", key],
   ];
   return { kind: "set_element", identity, item: elementItem(family, table, set, key), comment };
+}
+
+/**
+ * elementItems: a set's or map's elements with a counter (those the exporter exports). A map lists
+ * [element, data]; an element with a counter is {elem: {val, counter, comment?}}, one without its bare value.
+ */
+function elementItems(set: NftJsonObject): CommentedItem[] {
+  const items: CommentedItem[] = [];
+  for (const listed of Array.isArray(set.elem) ? set.elem : []) {
+    const el = (Array.isArray(listed) ? listed[0] : listed) as { elem?: Record<string, unknown> };
+    if (!el?.elem?.counter) continue;
+    const comment = typeof el.elem.comment === "string" ? el.elem.comment : undefined;
+    items.push(commentedElement(set.family, set.table, set.name, jsonKeyText(el.elem.val), comment));
+  }
+  return items;
+}
+
+/** jsonKeyText: an element key as nft prints it, from its JSON form (for naming it in a finding). */
+function jsonKeyText(val: unknown): string {
+  if (typeof val === "string" || typeof val === "number") return String(val);
+  const v = val as { prefix?: { addr: string; len: number }; range?: unknown[]; concat?: unknown[] };
+  if (v?.prefix) return `${v.prefix.addr}/${v.prefix.len}`;
+  if (Array.isArray(v?.range)) return v.range.map(jsonKeyText).join("-");
+  if (Array.isArray(v?.concat)) return v.concat.map(jsonKeyText).join(" . ");
+  return JSON.stringify(val);
 }
