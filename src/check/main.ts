@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { toErrorInfo } from "../errors.js";
 import { diagnose, itemFindings } from "../labels/diagnose.js";
-import { type CommentedItem, itemsFromSnapshot } from "../labels/items.js";
+import type { CommentedItem } from "../labels/items.js";
 import { rulesFromColumns } from "../model/rule-columns.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
 import { createCollector, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
+import { itemsOf } from "../sources/slices.js";
 import { itemsFromNftJson, rulesFromNftJson } from "./nft-json.js";
 import { formatReport, isClean } from "./report.js";
 
@@ -45,7 +46,7 @@ async function fromKernel(config: Config): Promise<Input> {
     const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });
     return {
       rules: rulesFromColumns(snapshot.rules),
-      items: itemsFromSnapshot(snapshot),
+      items: itemsOf(snapshot),
       derivedKeys: snapshot.derivedLabels ?? [],
       source,
     };
@@ -75,14 +76,9 @@ function fromJson(config: Config): Input {
   }
   const selector = { family: config.family, table: config.table, chain: config.chain };
   try {
-    const items = {
-      counters: config.counterPatterns,
-      quotas: config.quotaPatterns,
-      sets: config.setPatterns,
-    };
     return {
       rules: rulesFromNftJson(text, selector),
-      items: itemsFromNftJson(text, items),
+      items: itemsFromNftJson(text, config),
       derivedKeys: [],
       source: path === "-" ? "stdin" : path,
     };

@@ -1,7 +1,8 @@
-import { type CommentedItem, commentedCounter, commentedElement, commentedQuota } from "../labels/items.js";
-import { matchesAny, type NamePattern } from "../model/pattern.js";
+import type { Config } from "../config/config.js";
+import type { CommentedItem } from "../labels/items.js";
 import type { RuleCounters } from "../model/snapshot.js";
 import { FAMILIES } from "../nftables/constants.js";
+import { SLICES } from "../sources/slices.js";
 
 /** ChainSelector picks the rules of one chain; family "all" accepts the chain in every family. */
 export interface ChainSelector {
@@ -38,63 +39,23 @@ export function rulesFromNftJson(text: string, want: ChainSelector): RuleCounter
   return rules;
 }
 
-/** ItemSelector: the -counters, -quotas and -sets patterns. */
-export interface ItemSelector {
-  counters: readonly NamePattern[];
-  quotas: readonly NamePattern[];
-  sets: readonly NamePattern[];
-}
-
 /**
- * itemsFromNftJson lists the named counters, quotas and set and map elements the patterns select, with
- * their comments, from the same JSON as rulesFromNftJson.
+ * itemsFromNftJson lists the items of the optional sources the configuration selects (named counters,
+ * quotas, set and map elements) with their comments, from the same JSON as rulesFromNftJson.
  */
-export function itemsFromNftJson(text: string, want: ItemSelector): CommentedItem[] {
+export function itemsFromNftJson(text: string, config: Config): CommentedItem[] {
   const items: CommentedItem[] = [];
   for (const entry of nftObjects(text)) {
     const [type, obj] = Object.entries(entry)[0] ?? [];
-    if (!obj || typeof obj !== "object") continue;
+    if (!type || !obj || typeof obj !== "object") continue;
     const o = obj as Record<string, unknown>;
-    const family = FAMILIES[o.family as keyof typeof FAMILIES];
-    const [table, name] = [String(o.table), String(o.name)];
-    if (family === undefined) continue;
-    const comment = typeof o.comment === "string" ? o.comment : undefined;
-    const selected = (patterns: readonly NamePattern[]) => matchesAny(patterns, family, table, name);
-    if (type === "counter" && selected(want.counters)) {
-      items.push(commentedCounter(String(o.family), table, name, comment));
-    } else if (type === "quota" && selected(want.quotas)) {
-      items.push(commentedQuota(String(o.family), table, name, o.inv === true, comment));
-    } else if ((type === "set" || type === "map") && selected(want.sets)) {
-      items.push(...elementItems(o));
-    }
+    const familyNumber = FAMILIES[o.family as keyof typeof FAMILIES];
+    if (familyNumber === undefined) continue;
+    const [family, table, name] = [String(o.family), String(o.table), String(o.name)];
+    const known = { ...o, family, familyNumber, table, name };
+    for (const slice of SLICES) items.push(...slice.jsonItems(type, known, config));
   }
   return items;
-}
-
-/**
- * elementItems: a set's or map's elements with a counter (those the exporter exports). A map lists
- * [element, data]; an element with a counter is {elem: {val, counter, comment?}}, one without its bare value.
- */
-function elementItems(set: Record<string, unknown>): CommentedItem[] {
-  const items: CommentedItem[] = [];
-  for (const listed of Array.isArray(set.elem) ? set.elem : []) {
-    const el = (Array.isArray(listed) ? listed[0] : listed) as { elem?: Record<string, unknown> };
-    if (!el?.elem?.counter) continue;
-    const comment = typeof el.elem.comment === "string" ? el.elem.comment : undefined;
-    const [family, table, name] = [String(set.family), String(set.table), String(set.name)];
-    items.push(commentedElement(family, table, name, jsonKeyText(el.elem.val), comment));
-  }
-  return items;
-}
-
-/** jsonKeyText: an element key as nft prints it, from its JSON form (for naming it in a finding). */
-function jsonKeyText(val: unknown): string {
-  if (typeof val === "string" || typeof val === "number") return String(val);
-  const v = val as { prefix?: { addr: string; len: number }; range?: unknown[]; concat?: unknown[] };
-  if (v?.prefix) return `${v.prefix.addr}/${v.prefix.len}`;
-  if (Array.isArray(v?.range)) return v.range.map(jsonKeyText).join("-");
-  if (Array.isArray(v?.concat)) return v.concat.map(jsonKeyText).join(" . ");
-  return JSON.stringify(val);
 }
 
 /** findCounter returns the first anonymous `counter` statement; `counter name x` is a named counter. */

@@ -1,4 +1,6 @@
 import { sameStrings } from "../model/columns.js";
+import { type Slot, slot } from "../sources/slice.js";
+import { SLICES } from "../sources/slices.js";
 import type { WireReadReply, WireSnapshot } from "./protocol.js";
 
 /**
@@ -18,23 +20,6 @@ const MIN_ELIDED_LENGTH = 256;
 
 type Column = readonly unknown[];
 
-/** Slot is one elidable column of one snapshot: the object holding it and under which field. */
-interface Slot {
-  key: string;
-  get(): Column;
-  set(column: Column): void;
-}
-
-function slot<T, K extends keyof T>(key: string, holder: T, field: K): Slot {
-  return {
-    key,
-    get: () => holder[field] as Column,
-    set: (column) => {
-      holder[field] = column as T[K];
-    },
-  };
-}
-
 /** snapshotsOf: a reply's snapshots, each with the prefix of its keys (with -netns: its namespace). */
 function snapshotsOf(reply: WireReadReply): [prefix: string, snapshot: WireSnapshot][] {
   if (reply.type === "snapshot") return [["", reply.snapshot]];
@@ -47,16 +32,7 @@ function snapshotsOf(reply: WireReadReply): [prefix: string, snapshot: WireSnaps
 /** slotsOf lists a snapshot's elidable columns, each under a key that is stable from one read to the next. */
 function slotsOf(s: WireSnapshot, prefix: string): Slot[] {
   const slots = [slot(`${prefix}rules.comments`, s.rules, "comments")];
-  if (s.counters) {
-    slots.push(
-      slot(`${prefix}counters.names`, s.counters, "names"),
-      slot(`${prefix}counters.comments`, s.counters, "comments"),
-    );
-  }
-  for (const set of s.sets ?? []) {
-    const at = `${prefix}sets.${set.family}.${set.table}.${set.name}`;
-    slots.push(slot(`${at}.keys`, set, "keys"), slot(`${at}.comments`, set, "comments"));
-  }
+  for (const source of SLICES) slots.push(...source.slots(s, prefix));
   return slots;
 }
 

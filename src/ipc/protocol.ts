@@ -2,6 +2,8 @@ import { deserialize, serialize } from "node:v8";
 import type { ErrorInfo } from "../errors.js";
 import { u64Column, u64Words } from "../model/columns.js";
 import type { NetnsRead, ReaderStats, Snapshot } from "../model/snapshot.js";
+import type { Sections, Words } from "../sources/slice.js";
+import { SLICES, type WireSections } from "../sources/slices.js";
 import type { WebSecurity } from "../webconfig/model.js";
 import { ProtocolViolation } from "./framing.js";
 
@@ -31,19 +33,15 @@ export type ReadReply =
 /**
  * On the wire a snapshot travels nearly as it is: its large sections are columns already
  * (model/rule-columns.ts, model/source-columns.ts), which the web process works on directly, less the
- * columns it already has. The one change: each 64-bit column (rule, counter and element numbers) travels
- * as its 32-bit words. V8's deserializer (node:v8) gives a Uint32Array as a view of the frame it received,
- * but builds a BigUint64Array value by value: 100k rules' numbers took ~11 ms of every scrape.
+ * columns it already has. The one change: each 64-bit column travels as its 32-bit words (`Words`), the
+ * rules' here and each optional source's by its slice (src/sources/).
  */
-type Words<T extends { numbers: BigUint64Array }> = Omit<T, "numbers"> & { numbers: Uint32Array };
-
-export type WireSnapshot = Omit<Snapshot, "rules" | "counters" | "sets"> & {
-  rules: Words<Snapshot["rules"]>;
-  counters?: Words<NonNullable<Snapshot["counters"]>>;
-  sets?: Words<NonNullable<Snapshot["sets"]>[number]>[];
-  /** Columns left out because the web process has them from the last reply (see elision.ts). */
-  elided?: string[];
-};
+export type WireSnapshot = Omit<Snapshot, "rules" | keyof Sections> &
+  WireSections & {
+    rules: Words<Snapshot["rules"]>;
+    /** Columns left out because the web process has them from the last reply (see elision.ts). */
+    elided?: string[];
+  };
 export type WireNetnsRead = { netns: string; snapshot: WireSnapshot } | { netns: string; error: ErrorInfo };
 export type WireReadReply =
   | { type: "snapshot"; id: number; snapshot: WireSnapshot; stats: ReaderStats }
@@ -64,11 +62,14 @@ export function toWire(reply: ReadReply): WireReadReply {
 
 export function toWireSnapshot(snapshot: Snapshot): WireSnapshot {
   // Shallow copies of the column holders: elision (elision.ts) empties columns of the wire form in place,
-  // and the snapshot itself may be answered again (stale serving, the JSON file).
-  const { counters, sets, rules, ...rest } = snapshot;
-  const wire: WireSnapshot = { ...rest, rules: { ...rules, numbers: u64Words(rules.numbers) } };
-  if (counters) wire.counters = { ...counters, numbers: u64Words(counters.numbers) };
-  if (sets) wire.sets = sets.map((set) => ({ ...set, numbers: u64Words(set.numbers) }));
+  // and the snapshot itself may be answered again (stale serving, the JSON file). Each slice replaces
+  // every section it has with its wire form.
+  const { rules } = snapshot;
+  const wire = {
+    ...snapshot,
+    rules: { ...rules, numbers: u64Words(rules.numbers) },
+  } as unknown as WireSnapshot;
+  for (const slice of SLICES) slice.toWire(snapshot, wire);
   return wire;
 }
 
@@ -85,10 +86,9 @@ export function fromWire(reply: WireReadReply): ReadReply {
 }
 
 export function fromWireSnapshot(wire: WireSnapshot): Snapshot {
-  const { counters, sets, rules, elided: _, ...rest } = wire;
-  const snapshot: Snapshot = { ...rest, rules: { ...rules, numbers: u64Column(rules.numbers) } };
-  if (counters) snapshot.counters = { ...counters, numbers: u64Column(counters.numbers) };
-  if (sets) snapshot.sets = sets.map((set) => ({ ...set, numbers: u64Column(set.numbers) }));
+  const { rules, elided: _, ...rest } = wire;
+  const snapshot = { ...rest, rules: { ...rules, numbers: u64Column(rules.numbers) } } as unknown as Snapshot;
+  for (const slice of SLICES) slice.fromWire(wire, snapshot);
   return snapshot;
 }
 

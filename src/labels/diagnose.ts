@@ -1,7 +1,7 @@
 import type { RuleCounters } from "../model/snapshot.js";
 import { parseComment } from "./comment.js";
 import { type ItemGroup, ItemLabelTexts } from "./item-texts.js";
-import { type CommentedItem, ITEM_KINDS } from "./items.js";
+import type { CommentedItem } from "./items.js";
 import { LabelPolicy, type PolicyOptions, type SeriesSet } from "./policy.js";
 
 /**
@@ -83,7 +83,7 @@ export function ruleFindings(
  */
 export function itemFindings(items: readonly CommentedItem[], maxLabelNames = 0): Finding[] {
   const found: [number, Finding][] = [];
-  for (const kind of ITEM_KINDS) {
+  for (const kind of new Set(items.map((it) => it.kind))) {
     const positions = items.flatMap((it, i) => (it.kind === kind ? [i] : []));
     const ofKind = positions.map((i) => items[i] as CommentedItem);
     const { rejected } = new ItemLabelTexts(maxLabelNames).render(itemGroups(ofKind), ofKind.length);

@@ -199,3 +199,39 @@ function commentLabels(comment: string, taken: ReadonlySet<string>): CommentLabe
   if (parsed.kind !== "labels") return NO_LABELS;
   return { pairs: [...parsed.labels].map(([k, v]) => [exportedAs(k, taken), v]) };
 }
+
+/**
+ * KindLabels keeps one kind's rendered label texts (named counters, quotas or set elements) with the
+ * identity columns they were rendered from. While a new read has the same identity (the common case:
+ * only counter values moved), the texts are reused without looking at an item; otherwise they are
+ * rendered again by ItemLabelTexts, which still reuses what it can item by item, and the items whose
+ * comment was refused go to `report`.
+ */
+export class KindLabels<C> {
+  #identity: C | undefined;
+  #texts: string[] = [];
+  #rejected: ItemRejection[] = [];
+  readonly #items: ItemLabelTexts;
+
+  constructor(
+    readonly same: (a: C, b: C) => boolean,
+    readonly report: (rejected: readonly ItemRejection[]) => void,
+    maxLabelNames: number,
+  ) {
+    this.#items = new ItemLabelTexts(maxLabelNames);
+  }
+
+  /** rejected: the items of the last texts whose comment was refused. */
+  get rejected(): readonly ItemRejection[] {
+    return this.#rejected;
+  }
+
+  texts(identity: C, count: number, groups: () => ItemGroup[]): string[] {
+    if (this.#identity === undefined || !this.same(this.#identity, identity)) {
+      ({ texts: this.#texts, rejected: this.#rejected } = this.#items.render(groups(), count));
+      this.#identity = identity;
+      this.report(this.#rejected);
+    }
+    return this.#texts;
+  }
+}

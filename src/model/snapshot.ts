@@ -28,7 +28,7 @@ export interface Snapshot {
   rules: RuleColumns;
   /** Names of the rule-derived labels in each rule's `derived` (-rule-labels); absent when off. */
   derivedLabels?: string[];
-  /** Sections of the optional sources (see src/reader/sources/); absent when the source is not enabled. */
+  /** Sections of the optional sources (see src/sources/); absent when the source is not enabled. */
   counters?: CounterColumns;
   quotas?: Quota[];
   sets?: SetColumns[];

@@ -4,12 +4,13 @@ import { RuleColumnsBuilder } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
 import type { NetlinkMessage } from "../netlink/message.js";
 import type { NetnsRef } from "../netlink/netns.js";
-import { type NetlinkSocket, netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
+import type { NetlinkSocket, SocketOpener } from "../netlink/socket.js";
 import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../nftables/constants.js";
 import { ruleCounters, ruleFromMessage } from "../nftables/rule.js";
 import { RepeatReader } from "../nftables/rule-reuse.js";
 import { RuleLabeler } from "./derive.js";
+import { SourceRunner } from "./runner.js";
 
 export interface ChainReaderOptions {
   /** Bound on one blocking receive (SO_RCVTIMEO). */
@@ -23,12 +24,11 @@ export interface ChainReaderOptions {
 }
 
 /**
- * ChainReader reads one chain, one attempt per call (the collector proves reads whole and retries them).
- * The netlink socket stays open between reads and is replaced after any failed or abandoned dump,
- * because the kernel would answer the next dump with EBUSY.
+ * ChainReader reads one chain, one attempt per call (the collector proves reads whole and retries them),
+ * through a SourceRunner like every source: the same socket lifecycle and error codes.
  */
 export class ChainReader {
-  readonly #slot: SocketSlot;
+  readonly #runner: SourceRunner<Snapshot>;
   /** Rules of the last complete read: the next read's columns are allocated for that many. */
   #lastCount = 0;
   /** Decodes the dumps, taking from the last read what a message shows is unchanged (rule-reuse.ts). */
@@ -38,21 +38,22 @@ export class ChainReader {
     readonly ref: ChainRef,
     readonly options: ChainReaderOptions,
   ) {
-    this.#slot = new SocketSlot(netfilterSocket(options), options.openSocket);
+    const collect = (sock: NetlinkSocket, shouldStop: () => boolean) => this.#readOnce(sock, shouldStop);
+    this.#runner = new SourceRunner({ name: "rules", collect }, options);
   }
 
   /** read dumps the chain, checking `shouldStop` (the read's hard bound) between datagrams. */
-  async read(shouldStop: () => boolean): Promise<Snapshot> {
-    const started = Date.now();
-    return this.#slot.use((sock) => this.#readOnce(sock, started, shouldStop));
+  read(shouldStop: () => boolean): Promise<Snapshot> {
+    return this.#runner.collect(shouldStop);
   }
 
   /** close releases the socket (on shutdown). */
   close(): void {
-    this.#slot.close();
+    this.#runner.close();
   }
 
-  async #readOnce(sock: NetlinkSocket, started: number, pastDeadline: () => boolean): Promise<Snapshot> {
+  async #readOnce(sock: NetlinkSocket, pastDeadline: () => boolean): Promise<Snapshot> {
+    const started = Date.now();
     const rules = new RuleColumnsBuilder(this.#lastCount);
     const labeler = RuleLabeler.create(this.options.ruleLabels);
     // Derived labels interpret the match expressions: only then is every expression decoded.

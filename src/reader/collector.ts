@@ -1,6 +1,8 @@
+import { beforeDeadline } from "../deadline.js";
 import { type ErrorCode, ErrorCodes, NfpromError } from "../errors.js";
 import type { RetryReason, Snapshot, SourceStatus, StaleReason } from "../model/snapshot.js";
-import type { Sections, SourceRunner } from "./sources/source.js";
+import type { Sections } from "../sources/slice.js";
+import type { SourceRunner } from "./runner.js";
 
 /** ReadStats are the collector's cumulative counters; every known reason is present from the start. */
 export interface ReadStats {
@@ -83,33 +85,27 @@ export class Collector {
         this.#inflight = undefined;
       });
     }
-    const inflight = this.#inflight;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.#churnWaiters.delete(onChurn);
-        fn();
+    return this.#wait(this.#inflight, deadlineAt);
+  }
+
+  /** #wait is one scrape's wait for the read in flight: until it settles, the deadline, or the churn. */
+  async #wait(inflight: Promise<Snapshot>, deadlineAt: number): Promise<Snapshot> {
+    // While the ruleset keeps changing, a scrape need not wait for its deadline if a complete snapshot
+    // can stand in; the read goes on, and the next scrape gets it if it succeeds.
+    let onChurn = () => {};
+    const churned = new Promise<never>((_, reject) => {
+      onChurn = () => {
+        if (this.#last) reject(unproven());
       };
-      // While the ruleset keeps changing, a scrape need not wait for its deadline if a complete snapshot
-      // can stand in; the read goes on, and the next scrape gets it if it succeeds.
-      const onChurn = () => {
-        if (this.#last) settle(() => this.#settleLate(unproven(), resolve, reject));
-      };
-      this.#churnWaiters.add(onChurn);
-      const late = () => new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded");
-      timer = setTimeout(
-        () => settle(() => this.#settleLate(late(), resolve, reject)),
-        Math.max(0, deadlineAt - Date.now()),
-      );
-      inflight.then(
-        (snapshot) => settle(() => resolve({ ...snapshot, ageMs: 0 })),
-        (err: unknown) => settle(() => this.#settleLate(err, resolve, reject)),
-      );
     });
+    this.#churnWaiters.add(onChurn);
+    try {
+      return { ...(await beforeDeadline(Promise.race([inflight, churned]), deadlineAt)), ageMs: 0 };
+    } catch (err) {
+      return this.#lastInstead(err);
+    } finally {
+      this.#churnWaiters.delete(onChurn);
+    }
   }
 
   close(): void {
@@ -118,16 +114,13 @@ export class Collector {
     this.prover?.close();
   }
 
-  /** #settleLate answers a scrape whose fresh read failed: with the last complete snapshot when allowed. */
-  #settleLate(err: unknown, resolve: (s: Snapshot) => void, reject: (e: unknown) => void): void {
+  /** #lastInstead answers a scrape whose fresh read failed: with the last complete snapshot when allowed. */
+  #lastInstead(err: unknown): Snapshot {
     const reason = this.#staleReason(err);
     const last = this.#last;
-    if (!reason || !last) {
-      reject(err);
-      return;
-    }
+    if (!reason || !last) throw err;
     this.stats.staleServed[reason]++;
-    resolve({ ...last, ageMs: Math.max(1, Date.now() - last.readAtMs), stale: reason });
+    return { ...last, ageMs: Math.max(1, Date.now() - last.readAtMs), stale: reason };
   }
 
   /**
@@ -254,15 +247,8 @@ export class Collector {
   async #timed(runner: SourceRunner, deadlineAt: number, shouldStop: () => boolean): Promise<Timed> {
     const started = Date.now();
     const name = runner.source.name;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new NfpromError(ErrorCodes.TIMEOUT, "read deadline exceeded")),
-        Math.max(0, deadlineAt - started),
-      );
-    });
     try {
-      const sections = await Promise.race([runner.collect(shouldStop, deadlineAt), late]);
+      const sections = await beforeDeadline(runner.collect(shouldStop, deadlineAt), deadlineAt);
       return { status: { name, ok: true, durationMs: Date.now() - started }, sections };
     } catch (err) {
       if (retryReason(err)) throw err;
@@ -270,8 +256,6 @@ export class Collector {
       this.onSourceError(name, err);
       this.#countError(err);
       return { status: { name, ok: false, durationMs: Date.now() - started }, sections: {} };
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

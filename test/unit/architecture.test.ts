@@ -18,6 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["exposition"],
   ["labels", "webconfig"],
   ["config"],
+  ["sources"],
   ["ipc"],
   ["render"],
   ["reader", "web"],
@@ -26,12 +27,7 @@ const LAYERS: readonly (readonly string[])[] = [
 ];
 
 /** Modules that open a netlink socket, or hold the slot that does: the privileged reader's, and no other. */
-const SOCKET_OPENERS = [
-  "netlink/socket.ts",
-  "nftables/generation.ts",
-  "reader/chain-reader.ts",
-  "reader/sources/source.ts",
-];
+const SOCKET_OPENERS = ["netlink/socket.ts", "nftables/generation.ts", "reader/runner.ts"];
 
 type Graph = ReadonlyMap<string, readonly string[]>;
 

@@ -3,15 +3,12 @@ import { toErrorInfo } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import { FAMILIES } from "../../nftables/constants.js";
 import { WholeReadProof } from "../../nftables/generation.js";
+import { sourcesFor } from "../../sources/readers.js";
+import type { Source } from "../../sources/source.js";
 import { ChainReader, type ChainReaderOptions } from "../chain-reader.js";
 import { Collector, type CollectorOptions, type RulesReader } from "../collector.js";
+import { SourceRunner } from "../runner.js";
 import { ChainsReader } from "./chains.js";
-import { objectsSource } from "./objects.js";
-import { setsSource } from "./sets.js";
-import { type Source, SourceRunner } from "./source.js";
-
-/** Dumps of one set per read when its dumps come out torn (elements repeated): sets.ts keeps the best. */
-const SET_DUMPS_PER_READ = 3;
 
 /**
  * collectorFor builds the reader's collector from the command line: the rules (-table/-chain, or every
@@ -30,12 +27,7 @@ export function collectorFor(
           { family: FAMILIES[config.family], table: config.table, chain: config.chain },
           options,
         );
-  const sources: Source[] = [];
-  if (config.counterPatterns.length > 0 || config.quotaPatterns.length > 0) {
-    sources.push(objectsSource(config.counterPatterns, config.quotaPatterns));
-  }
-  if (config.setPatterns.length > 0)
-    sources.push(setsSource(config.setPatterns, config.setMaxElements, SET_DUMPS_PER_READ));
+  const sources: Source[] = sourcesFor(config);
   return new Collector(
     rules,
     sources.map((source) => new SourceRunner(source, options)),

@@ -2,16 +2,26 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { itemsFromNftJson, quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
 import { formatReport, isClean } from "../../../src/check/report.js";
+import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
+import type { Config } from "../../../src/config/config.js";
 import { diagnose, itemFindings } from "../../../src/labels/diagnose.js";
-import { commentedCounter, commentedElement, commentedQuota } from "../../../src/labels/items.js";
 import type { PolicyOptions } from "../../../src/labels/policy.js";
 import { keyedElements } from "../../../src/labels/setkey.js";
-import { parsePattern } from "../../../src/model/pattern.js";
+import { type NamePattern, parsePattern } from "../../../src/model/pattern.js";
 import type { RuleCounters } from "../../../src/model/snapshot.js";
 import { type NftSet, setFromMessage } from "../../../src/nftables/set.js";
 import { setElementsFromMessage } from "../../../src/nftables/setelem.js";
+import { commentedCounter, commentedQuota } from "../../../src/sources/objects/slice.js";
+import { commentedElement } from "../../../src/sources/sets/slice.js";
 import { loadFixture } from "../helpers/fixtures.js";
 import { fixtureMessages } from "../helpers/messages.js";
+
+/** checkConfig: the configuration of a bare `nfprom check`. */
+function checkConfig(): Config {
+  const parsed = parseArgs(["check"]);
+  assert.equal(parsed.kind, "run");
+  return (parsed as Extract<ParseResult, { kind: "run" }>).config;
+}
 
 function rule(handle: number, comment: string | undefined, bytes?: bigint): RuleCounters {
   return { family: 1, handle: BigInt(handle), comment, bytes, packets: bytes };
@@ -171,10 +181,17 @@ describe("nft -j input", () => {
 describe("named counters, quotas and set elements (-counters, -quotas, -sets)", () => {
   const all = [parsePattern("*/*/*")];
   const nftOf = (fixture: string) => (loadFixture(fixture) as unknown as { nft: string }).nft;
+  const selecting = (
+    counterPatterns: NamePattern[],
+    quotaPatterns: NamePattern[],
+    setPatterns: NamePattern[],
+  ) => ({ ...checkConfig(), counterPatterns, quotaPatterns, setPatterns }) satisfies Config;
 
   test("from nft -j: the selected objects with their comments (objects fixture)", () => {
-    const want = { counters: [parsePattern("inet/firewall/*")], quotas: all, sets: [] };
-    const items = itemsFromNftJson(nftOf("sources/objects"), want);
+    const items = itemsFromNftJson(
+      nftOf("sources/objects"),
+      selecting([parsePattern("inet/firewall/*")], all, []),
+    );
     assert.deepEqual(
       items.filter((i) => i.kind === "quota").map((i) => Object.fromEntries(i.identity).mode),
       ["until", "over"],
@@ -201,7 +218,7 @@ describe("named counters, quotas and set elements (-counters, -quotas, -sets)", 
       ...["vm", "cc", "v6n", "eth"].map((n) => [`sources/sets-shapes`, `sources/setelem-shapes-${n}`]),
     ];
     for (const [declared, elements] of fixtures as [string, string][]) {
-      const fromJson = itemsFromNftJson(nftOf(elements), { counters: [], quotas: [], sets: all });
+      const fromJson = itemsFromNftJson(nftOf(elements), selecting([], [], all));
       const sets = new Map(
         fixtureMessages(declared).messages.map((m) => [setFromMessage(m).name, setFromMessage(m)]),
       );

@@ -5,7 +5,8 @@ import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
 import { counterColumns } from "../../../src/model/source-columns.js";
 import { Collector, type RulesReader, type WholeReadProver } from "../../../src/reader/collector.js";
-import type { Sections, SourceRunner } from "../../../src/reader/sources/source.js";
+import type { SourceRunner } from "../../../src/reader/runner.js";
+import type { Sections } from "../../../src/sources/slice.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -7,9 +7,9 @@ import { FAMILIES } from "../../../src/nftables/constants.js";
 import { WholeReadProof } from "../../../src/nftables/generation.js";
 import { ChainReader } from "../../../src/reader/chain-reader.js";
 import { Collector, type CollectorOptions } from "../../../src/reader/collector.js";
-import { objectsSource } from "../../../src/reader/sources/objects.js";
-import { setsSource } from "../../../src/reader/sources/sets.js";
-import { SourceRunner } from "../../../src/reader/sources/source.js";
+import { SourceRunner } from "../../../src/reader/runner.js";
+import { objectsSource } from "../../../src/sources/objects/source.js";
+import { setsSource } from "../../../src/sources/sets/source.js";
 import { FakeKernel } from "../helpers/fake-kernel.js";
 import { loadFixture } from "../helpers/fixtures.js";
 

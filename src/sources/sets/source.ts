@@ -1,3 +1,4 @@
+import type { Config } from "../../config/config.js";
 import { elementKeyText, keyedElements } from "../../labels/setkey.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
 import { ElementColumnsBuilder, type SetColumns } from "../../model/source-columns.js";
@@ -10,8 +11,9 @@ import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { getSetElemsRequest, getSetsRequest } from "../../nftables/requests.js";
 import { type NftSet, setFromMessage } from "../../nftables/set.js";
 import { type ElementView, elementOf, type SetElement, visitSetElements } from "../../nftables/setelem.js";
+import type { Sections } from "../slice.js";
+import type { Source } from "../source.js";
 import { SeenElements } from "./seen-elements.js";
-import type { Sections, Source } from "./source.js";
 
 /**
  * setsSource exports the per-element counters of the named sets and maps the patterns select (anonymous
@@ -20,6 +22,15 @@ import type { Sections, Source } from "./source.js";
  * kernel's order; the rest are counted as left out, so a set filled by `update @set` cannot flood
  * Prometheus with series.
  */
+/** Dumps of one set per read when its dumps come out torn (elements repeated): setsSource keeps the best. */
+const SET_DUMPS_PER_READ = 3;
+
+/** setsFor: the sets source the -sets patterns select, if any. */
+export function setsFor(config: Config): Source | undefined {
+  if (config.setPatterns.length === 0) return undefined;
+  return setsSource(config.setPatterns, config.setMaxElements, SET_DUMPS_PER_READ);
+}
+
 export function setsSource(
   patterns: readonly NamePattern[],
   maxElements: number,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ElementView } from "../../../src/nftables/setelem.js";
-import { SeenElements } from "../../../src/reader/sources/seen-elements.js";
+import { SeenElements } from "../../../src/sources/sets/seen-elements.js";
 
 /** view places key (and keyEnd) inside a payload after some other bytes, as a datagram holds them. */
 function view(key: Buffer, flags = 0, keyEnd?: Buffer): ElementView {

@@ -1,0 +1,91 @@
+import type { Config } from "../config/config.js";
+import type { MetricFamily } from "../exposition/text.js";
+import type { Finding } from "../labels/diagnose.js";
+import type { KindLabels } from "../labels/item-texts.js";
+import type { CommentedItem } from "../labels/items.js";
+import type { Snapshot } from "../model/snapshot.js";
+
+/**
+ * NftJsonObject: one object of `nft -j` output, its family known: as nft names it and as its number
+ * (NFPROTO_*, what name patterns match), its table and name as strings.
+ */
+export type NftJsonObject = Record<string, unknown> & {
+  family: string;
+  familyNumber: number;
+  table: string;
+  name: string;
+};
+
+/** The parts of a snapshot the optional sources fill in. */
+export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
+
+/**
+ * Words: a column holder as it crosses the boundary, its 64-bit numbers as their 32-bit words. V8's
+ * deserializer gives a Uint32Array as a view of the frame it received, but builds a BigUint64Array value
+ * by value: 100k rules' numbers took ~11 ms of every scrape.
+ */
+export type Words<T extends { numbers: BigUint64Array }> = Omit<T, "numbers"> & { numbers: Uint32Array };
+
+type Column = readonly unknown[];
+
+/** Slot is one elidable column of one snapshot (ipc/elision.ts): the object holding it and under which field. */
+export interface Slot {
+  key: string;
+  get(): Column;
+  set(column: Column): void;
+}
+
+export function slot<T, K extends keyof T>(key: string, holder: T, field: K): Slot {
+  return {
+    key,
+    get: () => holder[field] as Column,
+    set: (column) => {
+      holder[field] = column as T[K];
+    },
+  };
+}
+
+/** RenderContext: what the web side's SourceRenderer gives each source to render with. */
+export interface RenderContext {
+  /** The metric namespace (`nfprom`). */
+  ns: string;
+  /**
+   * labels: the label texts of one kind of item, kept while `same` says the identity columns did not
+   * change; its rejections are logged once each as "<words> comment rejected".
+   */
+  labels<C>(words: string, same: (a: C, b: C) => boolean): KindLabels<C>;
+}
+
+/** SliceRenderer renders one source's sections of a snapshot into metric families. */
+export interface SliceRenderer {
+  families(snapshot: Snapshot): Iterable<MetricFamily>;
+  /** rejected: per kind of item this snapshot has, how many comments were refused (after families()). */
+  rejected(snapshot: Snapshot): [kind: string, count: number][];
+  /** findings: the items whose comment was refused in the last scrape, as `nfprom check` names them. */
+  findings(): Finding[];
+}
+
+/**
+ * SourceSlice is the half of an optional source that both processes share (its reader half, what it asks
+ * the kernel for and how it decodes into its columns, is a `Source` in the same folder, which only the
+ * reader may load): how its sections cross the boundary, how they render into metric families, and what
+ * `nfprom check` says about its items.
+ */
+export interface SourceSlice<Wire> {
+  /** The `source` label of nfprom_source_success; the same as its Source's. */
+  readonly name: string;
+  /** toWire copies its sections of `from` into `to`, 64-bit columns as words; a fresh holder per column. */
+  toWire(from: Sections, to: Wire): void;
+  /** fromWire is toWire's inverse, on the web side. */
+  fromWire(from: Wire, to: Sections): void;
+  /** slots: its elidable string columns in `wire`, each under a key stable from one read to the next. */
+  slots(wire: Wire, prefix: string): Slot[];
+  renderer(context: RenderContext): SliceRenderer;
+  /** items: its commented items in a snapshot, for `nfprom check`. */
+  items(sections: Sections): CommentedItem[];
+  /**
+   * jsonItems: the same, from one object of `nft -j` output (`type` is its key: "counter", "set"…) that
+   * the configuration's patterns select (`nfprom check -input`); none for a type it does not read.
+   */
+  jsonItems(type: string, obj: NftJsonObject, config: Config): CommentedItem[];
+}
