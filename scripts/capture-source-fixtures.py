@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Capture kernel replies for the optional sources (named counters, quotas, chains, named sets with counters)
+"""Capture kernel replies for the optional sources (named counters, quotas, chains, named sets with counters,
+tables)
 as JSON fixtures in test/fixtures/sources/, reusing the helpers of capture-fixtures.py (framing, capture, nft).
 
     sudo python3 scripts/capture-source-fixtures.py [OUTDIR]
 
 Like capture-fixtures.py it works in a throw-away network namespace `nfprom-fx5-<pid>` and never touches the
 caller's ruleset. A fixture holds: description, kernel, nftVersion, request {type, flags, family, table, set,
-seq, hex}, datagrams (hex), nft (raw `nft -j list counters|quotas|set|chains` text: a string, because JSON
+seq, hex}, datagrams (hex), nft (raw `nft -j list counters|quotas|set|chains|ruleset` text: a string, because JSON
 numbers above 2^53 round) and ruleset.
 """
 import importlib.util, json, os, struct, sys
@@ -16,7 +17,7 @@ _spec = importlib.util.spec_from_file_location("capture_fixtures", os.path.join(
 cf = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cf)
 
-GETCHAIN, GETRULE, GETSET, GETSETELEM, GETOBJ = 0x0A04, 0x0A07, 0x0A0A, 0x0A0D, 0x0A13  # (NFNL_SUBSYS_NFTABLES=10 << 8) | NFT_MSG_*
+GETTABLE, GETCHAIN, GETRULE, GETSET, GETSETELEM, GETOBJ = 0x0A01, 0x0A04, 0x0A07, 0x0A0A, 0x0A0D, 0x0A13  # (NFNL_SUBSYS_NFTABLES=10 << 8) | NFT_MSG_*
 
 OBJECTS = """table inet firewall {
 \tcounter ssh_in { packets 12 bytes 3456 comment "nft(service=ssh;dir=in)" }
@@ -80,6 +81,29 @@ KEYS = """table inet firewall {
 # clients gets its elements (with counters) from `nft add element`, as `update @clients` would add them.
 SETS_EXTRA = "add element inet firewall clients { 203.0.113.1 counter packets 9 bytes 900, 203.0.113.2 counter packets 1 bytes 99 }\n"
 
+# Tables in three states: one with a comment holding two chains, a named set, a rule's anonymous set and a
+# counter object (the use count: 5); a dormant one with a chain; an empty one.
+TABLES = """table inet fw {
+\tcomment "nft(zone=edge)"
+\tset blocked { type ipv4_addr; }
+\tcounter dropped { }
+\tchain input {
+\t\ttype filter hook input priority 0; policy accept;
+\t\tip saddr { 192.0.2.1, 192.0.2.2 } counter
+\t}
+\tchain other {
+\t}
+}
+table ip off {
+\tflags dormant
+\tchain forward {
+\t\ttype filter hook forward priority 0; policy drop;
+\t}
+}
+table ip6 empty {
+}
+"""
+
 # name: (description, ruleset, message type, family, table, set, nft oracle command)
 SCENARIOS = {
     "objects": ("GETOBJ dump (family 0, no filter): named counters incl. u64 max-1/max, a comment with nft(...), "
@@ -90,6 +114,8 @@ SCENARIOS = {
     "sets": ("GETSET dump (family 0): named sets with counter (dynamic, interval, ipv6, inet_service, "
              "concatenation) and one without", SETS, GETSET, 0, None, None, ["list", "sets"]),
 }
+SCENARIOS["tables"] = ("GETTABLE dump (family 0): a table with a comment, chains, sets and an object; a dormant "
+                       "table; an empty one", TABLES, GETTABLE, 0, None, None, ["list", "ruleset"])
 # (request attributes 1 and 2 are the table and the chain for GETRULE as for GETSETELEM)
 SCENARIOS["rules-objref"] = ("GETRULE dump of chain accounting: rules counting in a named counter (objref, objref "
                              "map), a rule counter, two counters in one rule, no counter",

@@ -87,6 +87,6 @@ function fromJson(config: Config): Input {
   }
 }
 
-function selectsItems(config: Config): boolean {
-  return config.counterPatterns.length + config.quotaPatterns.length + config.setPatterns.length > 0;
+function selectsItems({ counterPatterns, quotaPatterns, setPatterns, tablePatterns }: Config): boolean {
+  return [counterPatterns, quotaPatterns, setPatterns, tablePatterns].some((patterns) => patterns.length > 0);
 }

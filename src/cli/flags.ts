@@ -5,6 +5,7 @@ import { DERIVED_LABELS } from "../labels/render.js";
 import { LOG_FORMATS, LOG_LEVELS } from "../log.js";
 import { parsePattern } from "../model/pattern.js";
 import { FAMILIES } from "../nftables/constants.js";
+import { parseTablePattern } from "../sources/tables/slice.js";
 import {
   family,
   listen,
@@ -33,7 +34,7 @@ export const COMMANDS = {
   dump: "read the chain once, print the exposition to stdout and exit (no web process, no socket)",
   textfile: "write the exposition atomically to -output for node_exporter's textfile collector",
   check:
-    "check the chain's rules (and the comments -counters, -quotas, -sets select) against the label policy; exit 0 clean, 1 problems, 2 usage",
+    "check the chain's rules (and the comments -counters, -quotas, -sets, -tables select) against the label policy; exit 0 clean, 1 problems, 2 usage",
 } as const;
 export type Command = keyof typeof COMMANDS;
 
@@ -138,6 +139,16 @@ export const FLAGS: FlagSpec[] = [
     default: "",
     help: "export per-element counters of the sets and maps matching this glob (declared with counter)",
     parse: parsePattern,
+  },
+  {
+    name: "tables",
+    group: "source",
+    repeatable: true,
+    key: "tablePatterns",
+    arg: "[family/]table",
+    default: "",
+    help: "export the state of the tables matching this glob (e.g. * or inet/fw*): dormant, use count",
+    parse: parseTablePattern,
   },
   {
     name: "netns",

@@ -11,10 +11,11 @@ export interface Config {
   family: FamilyName;
   /** -chains: several chains by pattern instead of -table/-chain; empty: the seed's one chain. */
   chainPatterns: NamePattern[];
-  /** -counters, -quotas, -sets: optional sources, off while empty. */
+  /** -counters, -quotas, -sets, -tables: optional sources, off while empty. */
   counterPatterns: NamePattern[];
   quotaPatterns: NamePattern[];
   setPatterns: NamePattern[];
+  tablePatterns: NamePattern[];
   /** -netns: the network namespaces to read (names or globs under /run/netns, paths, `all`); empty: own. */
   netns: string[];
   /** -read.background-timeout: let a slow dump finish after the scrape and serve the last snapshot. */

@@ -32,6 +32,7 @@ export interface Snapshot {
   counters?: CounterColumns;
   quotas?: Quota[];
   sets?: SetColumns[];
+  tables?: Table[];
   /**
    * How old this snapshot is when served: 0 when read for this scrape, more when no whole read fitted the
    * deadline and the last complete snapshot is served instead (`stale` says why).
@@ -57,6 +58,17 @@ export interface Quota {
   inverted: boolean;
   /** The kernel flags the quota as used up (NFT_QUOTA_F_DEPLETED). */
   depleted: boolean;
+}
+
+/** Table is one nftables table: whether it is switched off, and how much it holds. */
+export interface Table {
+  family: string;
+  table: string;
+  comment: string | undefined;
+  /** `flags dormant` (NFT_TABLE_F_DORMANT): its chains are not attached to any hook, its rules see no packet. */
+  dormant: boolean;
+  /** The kernel's use count (NFTA_TABLE_USE): its chains, named sets, stateful objects and flowtables. */
+  use: number;
 }
 
 /** SourceStatus is how one source fared in this read (node_exporter's per-collector success/duration). */

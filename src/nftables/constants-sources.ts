@@ -1,10 +1,12 @@
 /**
  * nf_tables constants for the sources beyond a chain's rules: chain listing, stateful objects (named
- * counters, quotas) and named sets with their elements. Values checked against
+ * counters, quotas), tables and named sets with their elements. Values checked against
  * /usr/include/linux/netfilter/nf_tables.h (Linux 6.18 uapi), kernel order; constants.ts holds the rest.
  */
 
 /** enum nf_tables_msg_types */
+export const NFT_MSG_NEWTABLE = 0;
+export const NFT_MSG_GETTABLE = 1;
 export const NFT_MSG_NEWSET = 9;
 export const NFT_MSG_GETSET = 10;
 export const NFT_MSG_NEWOBJ = 18;
@@ -17,6 +19,15 @@ export const NFTA_OBJ_TYPE = 3;
 export const NFTA_OBJ_DATA = 4;
 export const NFTA_OBJ_HANDLE = 6;
 export const NFTA_OBJ_USERDATA = 8;
+
+/** enum nft_table_attributes */
+export const NFTA_TABLE_NAME = 1;
+export const NFTA_TABLE_FLAGS = 2;
+export const NFTA_TABLE_USE = 3;
+export const NFTA_TABLE_USERDATA = 6;
+
+/** enum nft_table_flags */
+export const NFT_TABLE_F_DORMANT = 1 << 0;
 
 /** NFT_OBJECT_* (#define): the types of stateful object nfprom exports. */
 export const NFT_OBJECT_COUNTER = 1;

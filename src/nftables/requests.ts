@@ -20,7 +20,7 @@ import {
   NFTA_SET_ELEM_LIST_TABLE,
   nftMessageType,
 } from "./constants.js";
-import { NFT_MSG_GETOBJ, NFT_MSG_GETSET } from "./constants-sources.js";
+import { NFT_MSG_GETOBJ, NFT_MSG_GETSET, NFT_MSG_GETTABLE } from "./constants-sources.js";
 
 /**
  * The only requests nfprom ever sends to the kernel: it reads, it never writes. The one batch it sends,
@@ -65,6 +65,11 @@ export function getObjectsRequest(seq: number): Buffer {
 /** getSetsRequest dumps the declarations of every set and map of every table and family. */
 export function getSetsRequest(seq: number): Buffer {
   return request(nftMessageType(NFT_MSG_GETSET), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
+}
+
+/** getTablesRequest dumps every table of every family: its flags, use count and comment. */
+export function getTablesRequest(seq: number): Buffer {
+  return request(nftMessageType(NFT_MSG_GETTABLE), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
 }
 
 /** getChainsRequest dumps every chain of every table and family (to match chain patterns). */

@@ -2,6 +2,7 @@ import type { Config } from "../config/config.js";
 import { objectsFor } from "./objects/source.js";
 import { setsFor } from "./sets/source.js";
 import type { Source } from "./source.js";
+import { tablesFor } from "./tables/source.js";
 
 /**
  * READERS: the reader's half of every optional source, one line each, in the order their families are
@@ -9,7 +10,7 @@ import type { Source } from "./source.js";
  * the web process must not load what opens dumps). Each turns the flags into its Source, or none when
  * its selection flags are absent.
  */
-const READERS: readonly ((config: Config) => Source | undefined)[] = [objectsFor, setsFor];
+const READERS: readonly ((config: Config) => Source | undefined)[] = [objectsFor, setsFor, tablesFor];
 
 /** sourcesFor: the optional sources the command line turns on. */
 export function sourcesFor(config: Config): Source[] {

@@ -17,7 +17,7 @@ export type NftJsonObject = Record<string, unknown> & {
 };
 
 /** The parts of a snapshot the optional sources fill in. */
-export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets">;
+export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets" | "tables">;
 
 /**
  * Words: a column holder as it crosses the boundary, its 64-bit numbers as their 32-bit words. V8's

@@ -22,6 +22,7 @@ const DEFAULTS: Config = {
   counterPatterns: [],
   quotaPatterns: [],
   setPatterns: [],
+  tablePatterns: [],
   netns: [],
   backgroundReadTimeoutMs: undefined,
   skipProof: false,

@@ -121,6 +121,7 @@ const SCENARIOS: Scenario[] = [
     flags: [...CHAIN, "-sets", "*/*/*"],
     captures: ["basic", "sources/sets-keys", ...SETS_OF(["et", "mk", "mkp", "pr"], "setelem-keys")],
   },
+  { name: "tables", flags: [...CHAIN, "-tables", "*"], captures: ["basic", "sources/tables"] },
   {
     name: "adjacent-intervals",
     flags: [...CHAIN, "-sets", "*/*/*", "-rule-labels", "address,saddr"],

@@ -1,0 +1,101 @@
+import { columns, type MetricFamily } from "../../exposition/text.js";
+import { itemFinding } from "../../labels/diagnose.js";
+import type { ItemGroup, KindLabels } from "../../labels/item-texts.js";
+import type { CommentedItem } from "../../labels/items.js";
+import { matchesAny, type NamePattern, parsePattern } from "../../model/pattern.js";
+import type { Table } from "../../model/snapshot.js";
+import type { RenderContext, Sections, SliceRenderer, SourceSlice } from "../slice.js";
+
+/** TablesWire: the selected tables as they cross the boundary (few, and no 64-bit column). */
+export type TablesWire = { tables?: Table[] };
+
+/** tablesSlice: every selected table's state (-tables), read by tablesSource (source.ts). */
+export const tablesSlice: SourceSlice<TablesWire> = {
+  name: "tables",
+  toWire(from, to) {
+    if (from.tables) to.tables = from.tables;
+  },
+  fromWire(from, to) {
+    if (from.tables) to.tables = from.tables;
+  },
+  slots: () => [],
+  renderer: (context) => new TablesRenderer(context),
+  items: ({ tables }) => (tables ?? []).map((t) => commentedTable(t.family, t.table, t.comment)),
+  jsonItems(type, o, config) {
+    // A table's nft -j object names the table `name`; its `table` is the string "undefined".
+    if (type !== "table" || !matchesAny(config.tablePatterns, o.familyNumber, o.name, "")) return [];
+    return [commentedTable(o.family, o.name, typeof o.comment === "string" ? o.comment : undefined)];
+  },
+};
+
+/** parseTablePattern reads `[family/]table` (a glob, as -counters' table part) into a NamePattern. */
+export function parseTablePattern(text: string): NamePattern {
+  const parts = text.split("/");
+  if (parts.length > 2 || parts.some((part) => part === "")) throw new Error("expected [family/]table");
+  return { ...parsePattern(`${parts.length === 2 ? text : `*/${text}`}/*`), text };
+}
+
+class TablesRenderer implements SliceRenderer {
+  readonly #tables: KindLabels<Table[]>;
+
+  constructor(readonly context: RenderContext) {
+    this.#tables = context.labels<Table[]>("table", () => false);
+  }
+
+  *families({ tables }: Sections): Generator<MetricFamily> {
+    if (!tables) return;
+    const labels = this.#tables.texts(tables, tables.length, () => tableGroups(tables));
+    const gauge = (name: string, help: string, values: number[]): MetricFamily => ({
+      name: `${this.context.ns}_${name}`,
+      help,
+      type: "gauge",
+      samples: columns(labels, values),
+    });
+    yield gauge(
+      "table_dormant",
+      "1 when the table is dormant (flags dormant): none of its chains sees a packet; 0 otherwise.",
+      tables.map((t) => (t.dormant ? 1 : 0)),
+    );
+    yield gauge(
+      "table_use",
+      "What the table holds, by the kernel's use count: its chains, named sets, stateful objects and flowtables.",
+      tables.map((t) => t.use),
+    );
+  }
+
+  rejected({ tables }: Sections): [string, number][] {
+    return tables ? [["table", this.#tables.rejected.length]] : [];
+  }
+
+  findings() {
+    return this.#tables.rejected.map((r) =>
+      itemFinding(tableItem(r.labels.family ?? "", r.labels.table ?? ""), r.comment, r.reason),
+    );
+  }
+}
+
+/** tableGroups: one group per table (tables are few), its family the group's label. */
+function tableGroups(tables: Table[]): ItemGroup[] {
+  const names = tables.map((t) => t.table);
+  const comments = tables.map((t) => t.comment);
+  return tables.map((t, i) => ({
+    id: `${t.family}\0${t.table}`,
+    base: [["family", t.family]],
+    itemLabel: "table",
+    items: names,
+    comments,
+    from: i,
+    to: i + 1,
+    at: i,
+  }));
+}
+
+const tableItem = (family: string, table: string) => `table ${family}/${table}`;
+
+function commentedTable(family: string, table: string, comment: string | undefined): CommentedItem {
+  const identity: [string, string][] = [
+    ["family", family],
+    ["table", table],
+  ];
+  return { kind: "table", identity, item: tableItem(family, table), comment };
+}
