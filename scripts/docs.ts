@@ -144,6 +144,7 @@ function everySource() {
         elements: [{ key: "k", comment: "nft(KEY=a)", bytes: 1n, packets: 1n }],
       },
     ],
+    tables: [{ ...where, comment: "nft(KEY=a)", dormant: false, use: 0 }],
     sources: [{ name: "objects", ok: true, durationMs: 1 }],
   });
 }
