@@ -5,8 +5,7 @@ import { test } from "node:test";
 import {
   accountingRuleset,
   type Exposition,
-  type Netns,
-  Netns as NetnsClass,
+  Netns,
   parseExposition,
   parseNftJson,
   promtoolCheck,
@@ -76,7 +75,7 @@ function assertMatches(e: Exposition, oracle: OracleTable[], comments: Record<st
 
 test("tables: dormant and use count follow the ruleset while running, as nft lists them", async (t) => {
   if (!requireRoot(t)) return;
-  const ns = await NetnsClass.create("src-tables", { t });
+  const ns = await Netns.create("src-tables", { t });
   await ns.nft(accountingRuleset(['tcp dport 22 counter comment "nft(service=ssh)"']) + LAB);
   const nf = await startNfprom(ns, ["-tables", "*"]);
   const comments = { lab: "ops" };

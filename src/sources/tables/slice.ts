@@ -35,6 +35,20 @@ export function parseTablePattern(text: string): NamePattern {
   return { ...parsePattern(`${parts.length === 2 ? text : `*/${text}`}/*`), text };
 }
 
+/** GAUGES: the families of the tables source, one sample per table. */
+const GAUGES: [name: string, help: string, value: (t: Table) => number][] = [
+  [
+    "table_dormant",
+    "1 when the table is dormant (flags dormant): none of its chains sees a packet; 0 otherwise.",
+    (t) => (t.dormant ? 1 : 0),
+  ],
+  [
+    "table_use",
+    "What the table holds, by the kernel's use count: its chains, named sets, stateful objects and flowtables.",
+    (t) => t.use,
+  ],
+];
+
 class TablesRenderer implements SliceRenderer {
   readonly #tables: KindLabels<Table[]>;
 
@@ -45,22 +59,10 @@ class TablesRenderer implements SliceRenderer {
   *families({ tables }: Sections): Generator<MetricFamily> {
     if (!tables) return;
     const labels = this.#tables.texts(tables, tables.length, () => tableGroups(tables));
-    const gauge = (name: string, help: string, values: number[]): MetricFamily => ({
-      name: `${this.context.ns}_${name}`,
-      help,
-      type: "gauge",
-      samples: columns(labels, values),
-    });
-    yield gauge(
-      "table_dormant",
-      "1 when the table is dormant (flags dormant): none of its chains sees a packet; 0 otherwise.",
-      tables.map((t) => (t.dormant ? 1 : 0)),
-    );
-    yield gauge(
-      "table_use",
-      "What the table holds, by the kernel's use count: its chains, named sets, stateful objects and flowtables.",
-      tables.map((t) => t.use),
-    );
+    for (const [name, help, value] of GAUGES) {
+      const samples = columns(labels, tables.map(value));
+      yield { name: `${this.context.ns}_${name}`, help, type: "gauge", samples };
+    }
   }
 
   rejected({ tables }: Sections): [string, number][] {
