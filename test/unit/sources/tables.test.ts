@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { itemsFromNftJson } from "../../../src/check/nft-json.js";
+import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
 import { ErrorCodes } from "../../../src/errors.js";
 import { getTablesRequest } from "../../../src/nftables/requests.js";
 import { SourceRunner } from "../../../src/reader/runner.js";
-import { parseTablePattern } from "../../../src/sources/tables/slice.js";
+import { parseTablePattern, tablesSlice } from "../../../src/sources/tables/slice.js";
 import { tableFromMessage, tablesSource } from "../../../src/sources/tables/source.js";
 import { FakeKernel } from "../helpers/fake-kernel.js";
 import { loadFixture } from "../helpers/fixtures.js";
@@ -87,4 +89,21 @@ test("parseTablePattern reads [family/]table and refuses the rest", () => {
   assert.equal(parseTablePattern("fw").family, undefined);
   for (const bad of ["", "a/b/c", "inet/", "nosuchfamily/fw"])
     assert.throws(() => parseTablePattern(bad), bad);
+});
+
+test("nfprom check: the same table items from the kernel read and from nft -j, comments from the kernel's", async () => {
+  const parsed = parseArgs(["check", "-tables", "*"]);
+  assert.equal(parsed.kind, "run");
+  const config = (parsed as Extract<ParseResult, { kind: "run" }>).config;
+  const { nft } = loadFixture(FIXTURE) as unknown as { nft: string };
+  const fromKernel = tablesSlice.items({ tables: await collect("*") });
+  const fromJson = itemsFromNftJson(nft, config);
+  assert.deepEqual(
+    fromJson.map((i) => [i.kind, i.item, i.identity]),
+    fromKernel.map((i) => [i.kind, i.item, i.identity]),
+  );
+  assert.deepEqual(
+    fromKernel.map((i) => i.comment),
+    ["nft(zone=edge)", undefined, undefined],
+  );
 });
