@@ -70,7 +70,7 @@ test("ops/: every recording rule and dashboard query returns nfprom's series in 
   await ns.nft(opsRuleset(port, ns.freePort()));
   const all = "inet/firewall/*";
   const nf = await startNfprom(ns, [
-    ...["-counters", all, "-quotas", all, "-sets", all],
+    ...["-counters", all, "-quotas", all, "-sets", all, "-tables", "inet/firewall"],
     ...["-read.background-timeout", "5s"],
   ]);
   const prom = await startPrometheus(ns, prometheusConfig(`127.0.0.1:${nf.port}`), [
