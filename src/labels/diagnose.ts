@@ -27,7 +27,7 @@ export interface CheckResult {
   keys: string[];
   series: number;
   findings: Finding[];
-  /** Named counters, quotas and set elements checked (-counters, -quotas, -sets), when any is selected. */
+  /** Named counters, quotas, set elements and tables checked (-counters, -quotas, -sets, -tables), when any is selected. */
   items?: number;
 }
 

@@ -75,7 +75,7 @@ export class SourceRenderer {
     if (counts.length === 0) return;
     yield {
       name: `${this.ns}_comments_rejected`,
-      help: "Named counters, quotas and set elements whose nft(...) comment is malformed (see the log): exported with their identity labels alone.",
+      help: "Named counters, quotas, set elements and tables whose nft(...) comment is refused (malformed, or a label name beyond -max-label-names; see the log): exported with their identity labels alone.",
       type: "gauge",
       samples: counts.map(([kind, n]) => ({ labels: formatLabels(["kind"], [kind]), value: n })),
     };
