@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import type { Socket } from "node:net";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { setTimeout as delay, setImmediate as nextTurn } from "node:timers/promises";
@@ -50,6 +51,8 @@ const MIN_READ_TIMEOUT_MS = 100;
 /** Idle time allowed on a connection beyond the longest scrape, e.g. a client that stops reading. */
 const IDLE_MARGIN_MS = 5_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_REQUESTS_PER_SOCKET = 1000;
 const MAX_HEADER_BYTES = 8 * 1024;
 const PROCESS_BACKLOG = new SendBacklog();
@@ -88,10 +91,11 @@ export interface Guard {
  */
 export function createMetricsServer(options: ServerOptions, guard: () => Guard): Server {
   const base = {
-    headersTimeout: options.headerTimeoutMs,
-    requestTimeout: options.headerTimeoutMs,
-    // Node checks the two timeouts above only this often (default 30 s): check often enough to honour them.
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, options.headerTimeoutMs / 2)),
+    // Node's own request timeouts are checked by an interval that wakes the process for good, connections
+    // or not: off, in favour of one timer per connection while it owes a request (limitRequestTime).
+    headersTimeout: 0,
+    requestTimeout: 0,
+    connectionsCheckingInterval: MAX_TIMER_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     maxHeaderSize: MAX_HEADER_BYTES,
   };
@@ -120,7 +124,43 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
   }
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
   server.setTimeout(options.readTimeoutMs + IDLE_MARGIN_MS);
+  limitRequestTime(server, tls ? "secureConnection" : "connection", options.headerTimeoutMs);
   return server;
+}
+
+/**
+ * limitRequestTime drops a connection that does not deliver a whole request head in time: headerTimeoutMs
+ * from when it opens (after the TLS handshake, which has its own timeout), and the keep-alive wait plus
+ * headerTimeoutMs from the end of each response. The timer exists only while a connection owes a request,
+ * so an exporter between scrapes has none and does not wake up.
+ */
+function limitRequestTime(
+  server: Server,
+  opened: "connection" | "secureConnection",
+  headerTimeoutMs: number,
+) {
+  const owed = new WeakMap<Socket, { timer?: NodeJS.Timeout; answering: number }>();
+  const expect = (socket: Socket, ms: number) => {
+    const state = owed.get(socket);
+    if (!state || state.answering > 0 || socket.destroyed) return;
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => socket.destroy(), ms).unref();
+  };
+  server.on(opened, (socket: Socket) => {
+    owed.set(socket, { answering: 0 });
+    expect(socket, headerTimeoutMs);
+    socket.once("close", () => clearTimeout(owed.get(socket)?.timer));
+  });
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const state = owed.get(req.socket);
+    if (!state) return;
+    clearTimeout(state.timer);
+    state.answering++;
+    res.once("close", () => {
+      state.answering--;
+      expect(req.socket, KEEP_ALIVE_TIMEOUT_MS + headerTimeoutMs);
+    });
+  });
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: ServerOptions, guard: Guard) {

@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect as connectTcp, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect as connectTls } from "node:tls";
+import { TEXT_FORMAT } from "../../../src/exposition/text.js";
+import { BasicAuth } from "../../../src/web/auth.js";
+import { InFlightLimit } from "../../../src/web/limits.js";
+import { createMetricsServer } from "../../../src/web/server.js";
+import type { TlsMaterial } from "../../../src/web/tls.js";
+import { CaptureLogger } from "../helpers/logger.js";
+
+const HEADER_TIMEOUT_MS = 300;
+const KEEP_ALIVE_MS = 5_000;
+const HEAD = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+
+async function serve(opts: { scrapeDelayMs?: number; tls?: TlsMaterial } = {}) {
+  const family = {
+    name: "x_total",
+    help: "h",
+    type: "counter" as const,
+    samples: [{ labels: "", value: 1n }],
+  };
+  const server = createMetricsServer(
+    {
+      headerTimeoutMs: HEADER_TIMEOUT_MS,
+      readTimeoutMs: 10_000,
+      telemetryPath: "/metrics",
+      inFlight: new InFlightLimit(0),
+      log: new CaptureLogger(),
+      scrape: async (_timeout, _format, chunkBytes) => {
+        await sleep(opts.scrapeDelayMs ?? 0);
+        return TEXT_FORMAT.chunks([family], chunkBytes);
+      },
+      live: async () => "{}",
+    },
+    () => ({ auth: new BasicAuth({}), headers: {}, rateLimit: undefined, tls: opts.tls }),
+  );
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  return { server, port };
+}
+
+/** Collects what the server sends and resolves `closed` with the time from `since()` to the close. */
+function watch(socket: Socket) {
+  let received = "";
+  let mark = Date.now();
+  socket.setEncoding("utf8");
+  socket.on("data", (d: string) => {
+    received += d;
+  });
+  socket.on("error", () => {});
+  const closed = once(socket, "close").then(() => Date.now() - mark);
+  return {
+    closed,
+    received: () => received,
+    restart: () => {
+      mark = Date.now();
+    },
+  };
+}
+
+async function responseOf(w: ReturnType<typeof watch>): Promise<string> {
+  const giveUpAt = Date.now() + 5_000;
+  while (!/\nx_total 1\n/.test(w.received())) {
+    if (Date.now() > giveUpAt) throw new Error(`no whole response: ${JSON.stringify(w.received())}`);
+    await sleep(10);
+  }
+  return w.received();
+}
+
+test("a client that never finishes its request head is dropped after the header timeout", {
+  timeout: 20_000,
+}, async () => {
+  const { server, port } = await serve();
+  try {
+    const socket = connectTcp(port, "127.0.0.1", () => socket.write(HEAD));
+    const w = watch(socket);
+    const ms = await w.closed;
+    assert.ok(ms >= HEADER_TIMEOUT_MS - 20 && ms < HEADER_TIMEOUT_MS + 1_500, `closed after ${ms} ms`);
+    assert.equal(w.received(), "");
+  } finally {
+    server.close();
+  }
+});
+
+test("a scrape slower than the header timeout is answered, and the connection serves the next one", {
+  timeout: 20_000,
+}, async () => {
+  const { server, port } = await serve({ scrapeDelayMs: 3 * HEADER_TIMEOUT_MS });
+  try {
+    const socket = connectTcp(port, "127.0.0.1", () => socket.write(`${HEAD}\r\n`));
+    const w = watch(socket);
+    assert.match(await responseOf(w), /^HTTP\/1\.1 200/);
+    socket.write(`${HEAD}\r\n`);
+    await sleep(4 * HEADER_TIMEOUT_MS);
+    assert.equal(w.received().match(/HTTP\/1\.1 200/g)?.length, 2, "second scrape on the same connection");
+    socket.destroy();
+  } finally {
+    server.close();
+  }
+});
+
+test("on a kept-alive connection, a next request dribbled byte by byte is dropped", {
+  timeout: 20_000,
+}, async () => {
+  const { server, port } = await serve();
+  try {
+    const socket = connectTcp(port, "127.0.0.1", () => socket.write(`${HEAD}\r\n`));
+    const w = watch(socket);
+    await responseOf(w);
+    w.restart();
+    const dribble = setInterval(() => socket.writable && socket.write("X"), 100);
+    socket.write("GET /metrics HTTP/1.1\r\nX-Slow: ");
+    const ms = await w.closed;
+    clearInterval(dribble);
+    const bound = KEEP_ALIVE_MS + HEADER_TIMEOUT_MS;
+    assert.ok(ms >= bound - 50 && ms < bound + 2_000, `closed ${ms} ms after the first response`);
+  } finally {
+    server.close();
+  }
+});
+
+test("over TLS, a client that completes the handshake and never finishes its request head is dropped", {
+  timeout: 20_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "nfprom-tls-"));
+  try {
+    const key = join(dir, "k.pem");
+    const cert = join(dir, "c.pem");
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+        ...["-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"],
+      ],
+      { stdio: "ignore" },
+    );
+    const tls: TlsMaterial = {
+      cert: readFileSync(cert, "utf8"),
+      key: readFileSync(key, "utf8"),
+      clientCa: undefined,
+      clientAuth: "NoClientCert",
+      minVersion: "TLSv1.2",
+      maxVersion: "TLSv1.3",
+      ciphers: undefined,
+      curves: undefined,
+      honorCipherOrder: false,
+      clientAllowedSans: undefined,
+    };
+    const { server, port } = await serve({ tls });
+    try {
+      const socket = connectTls({ port, host: "127.0.0.1", rejectUnauthorized: false });
+      await once(socket, "secureConnect");
+      const w = watch(socket);
+      socket.write(HEAD);
+      const ms = await w.closed;
+      assert.ok(ms < HEADER_TIMEOUT_MS + 1_500, `closed after ${ms} ms`);
+      assert.equal(w.received(), "");
+    } finally {
+      server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
