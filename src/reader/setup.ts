@@ -8,7 +8,7 @@ import type { NetnsRef } from "../netlink/netns.js";
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability, procStatus } from "../privileges/caps.js";
 import type { Collector, ReadStats } from "./collector.js";
 import { NetnsReader } from "./namespaces.js";
-import { collectorFor } from "./sources/index.js";
+import { collectorFor } from "./sources.js";
 
 /** Bound on one blocking recv; a whole read is bounded by -read-timeout. */
 const RECV_TIMEOUT_MS = 2_000;

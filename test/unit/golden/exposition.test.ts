@@ -18,7 +18,7 @@ import {
 } from "../../../src/ipc/protocol.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
 import { policyOptions, readerStats } from "../../../src/reader/setup.js";
-import { collectorFor } from "../../../src/reader/sources/index.js";
+import { collectorFor } from "../../../src/reader/sources.js";
 import { Scraper } from "../../../src/render/scrape.js";
 import { FakeKernel, type Fault } from "../helpers/fake-kernel.js";
 import { repoRoot } from "../helpers/fixtures.js";

@@ -4,7 +4,7 @@ import { itemsFromNftJson } from "../../../src/check/nft-json.js";
 import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
 import { ErrorCodes } from "../../../src/errors.js";
 import { getTablesRequest } from "../../../src/nftables/requests.js";
-import { SourceRunner } from "../../../src/reader/runner.js";
+import { SourceRunner } from "../../../src/sources/runner.js";
 import { parseTablePattern, tablesSlice } from "../../../src/sources/tables/slice.js";
 import { tableFromMessage, tablesSource } from "../../../src/sources/tables/source.js";
 import { FakeKernel } from "../helpers/fake-kernel.js";
