@@ -5,7 +5,7 @@ import type { KindLabels } from "../labels/item-texts.js";
 import type { CommentedItem } from "../labels/items.js";
 import type { PolicyOptions } from "../labels/policy.js";
 import type { Logger } from "../log.js";
-import type { Snapshot } from "../model/snapshot.js";
+import type { Snapshot, SnapshotSections } from "../model/snapshot.js";
 
 /**
  * NftJsonObject: one object of `nft -j` output, its family known: as nft names it and as its number
@@ -19,10 +19,10 @@ export type NftJsonObject = Record<string, unknown> & {
 };
 
 /**
- * The parts of a snapshot the slices fill in: the rules (in every read) and the optional sources'
- * sections (each absent when its source is off).
+ * The parts of a snapshot the slices fill in (model/snapshot.ts SnapshotSections), each absent until its
+ * slice has filled it: an optional source's reader fills only its own.
  */
-export type Sections = Partial<Pick<Snapshot, "rules" | "counters" | "quotas" | "sets" | "tables">>;
+export type Sections = Partial<SnapshotSections>;
 
 /**
  * Words: a column holder as it crosses the boundary, its 64-bit numbers as their 32-bit words. V8's
