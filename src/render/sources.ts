@@ -23,7 +23,7 @@ export class SourceRenderer {
   constructor(
     readonly ns: string,
     readonly log?: Logger,
-    /** The label choices; -max-label-names applies to each kind's label names as to the rules'. */
+    /** The label choices; -max-label-names applies to each kind's label names as to the rules' (default: none). */
     policy: PolicyOptions = { ...DEFAULT_POLICY_OPTIONS, maxLabelNames: 0 },
   ) {
     const maxLabelNames = policy.maxLabelNames ?? 0;

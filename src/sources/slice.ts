@@ -70,7 +70,10 @@ export interface SliceRenderer {
   families(snapshot: Snapshot): Iterable<MetricFamily>;
   /** rejected: per kind of item this snapshot has, how many comments were refused (after families()). */
   rejected(snapshot: Snapshot): [kind: string, count: number][];
-  /** findings: the items whose comment was refused in the last scrape, as `nfprom check` names them. */
+  /**
+   * findings: what `nfprom check` says about the last scrape: the rules' findings, or the items whose
+   * comment was refused.
+   */
   findings(): Finding[];
 }
 
@@ -82,8 +85,8 @@ export interface SliceCheck {
   /** read takes its part of a kernel read. */
   read(snapshot: Snapshot): void;
   /**
-   * json takes one object of `nft -j` output (`type` is its key: "rule", "counter", "set"…), when the
-   * configuration selects it; it ignores a type it does not read.
+   * json takes one object of `nft -j` output (`type` is its key: "rule", "counter", "set"…): it keeps what
+   * the configuration selects and ignores a type it does not read.
    */
   json(type: string, obj: NftJsonObject): void;
   /** items: the commented items it took, judged by their label texts (none for the rules). */
@@ -99,7 +102,7 @@ export interface SliceCheck {
  * about its items. The rules are one (sources/rules/), the optional sources the others.
  */
 export interface SourceSlice<Wire> {
-  /** The `source` label of nfprom_source_success; the same as its Source's. */
+  /** Its name; an optional source's is the `source` label of nfprom_source_success, as its Source's. */
   readonly name: string;
   /**
    * required: part of every read (the rules): rendered whenever a read succeeded, before nfprom's own
