@@ -34,7 +34,7 @@ import { NETLINK_NETFILTER } from "../src/netlink/constants.js";
 import { RawNetlinkSocket } from "../src/netlink/socket.js";
 import { FAMILIES } from "../src/nftables/constants.js";
 import { getRulesRequest } from "../src/nftables/requests.js";
-import { ChainReader } from "../src/reader/chain-reader.js";
+import { ChainReader } from "../src/sources/rules/chain.js";
 import { floorDump } from "./floor.js";
 import { type HttpResult, httpGet } from "./http.js";
 import { PhaseLog, phaseSection } from "./phases.js";
@@ -607,7 +607,7 @@ network namespace. K = 20 runs at N ≤ 10 000 (after one untimed warm-up), K = 
 - **floor**: NetlinkSocket + getRulesRequest, recvMany (recvmmsg, up to 8 datagrams a call) until NLMSG_DONE, headers scanned, nothing decoded
   (bench/floor.ts), in the bench process. One floor run precedes every read+decode run and every scrape, so
   the column is the median of 2K runs and e2e/floor compares runs made under the same conditions.
-- **read+decode**: \`ChainReader.read()\` (src/reader/chain-reader.ts), in the bench process.
+- **read+decode**: \`ChainReader.read()\` (src/sources/rules/chain.ts), in the bench process.
 - **e2e**: the real exporter (\`node dist/src/cli/main.js -table ${BENCH_TABLE} -chain ${BENCH_CHAIN} -family ${BENCH_FAMILY}
   -listen 127.0.0.1:${PORT} -read-timeout 60s\`, reader as root, web as nobody), K sequential \`GET /metrics\` over one
   keep-alive connection from inside the namespace, with the headers Prometheus sends (gzip, text format); each body

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Capture the kernel's answers for the readers' failure paths as JSON fixtures in test/fixtures/kernel/:
 ruleset generations before and after a commit, the commit barrier's reply, a rule dump torn by a commit
-(NLM_F_DUMP_INTR), a dump refused without CAP_NET_ADMIN (EPERM), and lookups of what does not exist (ENOENT).
+(NLM_F_DUMP_INTR), a dump refused without CAP_NET_ADMIN (EPERM), lookups of what does not exist (ENOENT), and a
+family-0 read: the chain looked up in every family in one datagram, and its rule dumps in the two families that have it.
 
     npx tsc -p tsconfig.json && sudo python3 scripts/capture-kernel-fixtures.py [OUTDIR]
 
@@ -36,6 +37,11 @@ ADJACENT = """table inet firewall {
 }
 """
 SMALL = "table inet firewall {\n\tchain accounting {\n\t\ttcp dport 22 counter comment \"nft(service=ssh)\"\n\t}\n}\n"
+# The same chain in two families: a family-0 read looks it up in every family, in one datagram.
+TWO_FAMILIES = SMALL + ("table ip firewall {\n\tchain accounting {\n\t\tudp dport 53 counter packets 2 bytes 150 "
+                        "comment \"nft(service=dns)\"\n\t}\n}\n")
+# nftables/chain-dump.ts LOOKUP_ORDER: inet, ip, ip6, netdev, bridge, arp.
+LOOKUP_FAMILIES = [1, 2, 10, 5, 7, 3]
 
 
 def nfprom_request(expr, seq):
@@ -73,6 +79,21 @@ def capture(req, between=None):
     try:
         s.send(req)
         return receive_all(s, between)
+    finally:
+        s.close()
+
+
+def capture_lookups(req, count):
+    """The answers to `count` lookups sent in one datagram: every datagram until each has its ACK or error."""
+    s = open_socket()
+    try:
+        s.send(req)
+        out, answered = [], 0
+        while answered < count:
+            d = s.recv(65536)
+            out.append(d)
+            answered += sum(t == cf.NLMSG_ERROR for t, _, _ in cf.messages(d))
+        return out
     finally:
         s.close()
 
@@ -194,6 +215,19 @@ def inner(outdir, parent_ns):
     save("rules-dump-intr", "GETRULE dump of the same 150 rules with a commit (`nft add table inet other`) "
          "after its first datagram: the rest is flagged NLM_F_DUMP_INTR", MANY, rules, torn, "firewall",
          "accounting")
+
+    cf.nft("flush", "ruleset")
+    cf.nft("-f", "-", stdin=TWO_FAMILIES)
+    lookups = nfprom_request(f"Buffer.concat({LOOKUP_FAMILIES}.map((f, i) => "
+                             "r.getChainRequest(SEQ + i, f, 'firewall', 'accounting')))", 10)
+    save("chain-lookup-batched", "GETCHAIN of firewall/accounting in every family, six lookups in one datagram "
+         "(inet, ip, ip6, netdev, bridge, arp): found in inet and ip, ENOENT elsewhere", TWO_FAMILIES, lookups,
+         capture_lookups(lookups, len(LOOKUP_FAMILIES)), "firewall", "accounting")
+    save("rules-two-families-inet", "GETRULE dump of inet firewall/accounting (see chain-lookup-batched)",
+         TWO_FAMILIES, rules, capture(rules), "firewall", "accounting")
+    rules_ip = nfprom_request("r.getRulesRequest(SEQ, 2, 'firewall', 'accounting')", 16)
+    save("rules-two-families-ip", "GETRULE dump of ip firewall/accounting (see chain-lookup-batched)",
+         TWO_FAMILIES, rules_ip, capture(rules_ip), "firewall", "accounting")
 
 
 if __name__ == "__main__":

@@ -1,55 +1,46 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "../config/config.js";
 import { toErrorInfo } from "../errors.js";
-import { diagnose, itemFindings } from "../labels/diagnose.js";
-import type { CommentedItem } from "../labels/items.js";
-import { rulesFromColumns } from "../model/rule-columns.js";
-import type { RuleCounters } from "../model/snapshot.js";
+import type { CheckResult } from "../labels/diagnose.js";
 import { describe } from "../nftables/chain-dump.js";
 import { FAMILIES } from "../nftables/constants.js";
-import { createCollector, FatalError, policyOptions, requireNetAdmin } from "../reader/setup.js";
-import { itemsOf } from "../sources/slices.js";
-import { itemsFromNftJson, rulesFromNftJson } from "./nft-json.js";
+import { createCollector, FatalError, requireNetAdmin } from "../reader/setup.js";
+import type { SliceCheck } from "../sources/slice.js";
+import { SLICES } from "../sources/slices.js";
+import { readNftJson } from "./nft-json.js";
 import { formatReport, isClean } from "./report.js";
 
 /**
  * runCheck is `nfprom check`: read the chain from the kernel (same flags as the exporter, needs
- * CAP_NET_ADMIN) or from `nft -j list ruleset` JSON (-input FILE or -input -), judge every rule with the
- * exporter's label policy, and the comments of the named counters, quotas and set elements that -counters,
- * -quotas and -sets select, and print the findings. Resolves 0 when clean, 1 with problems; a chain that
- * cannot be read throws FatalError (exit 1 with the reason, like the exporter itself).
+ * CAP_NET_ADMIN) or from `nft -j list ruleset` JSON (-input FILE or -input -), and let every slice judge
+ * its part (sources/slice.ts SliceCheck): every rule by the exporter's label policy, the comments of the
+ * items the optional sources' flags select by their label texts; then print the findings. Resolves 0
+ * when clean, 1 with problems; a chain that cannot be read throws FatalError (exit 1 with the reason,
+ * like the exporter itself).
  */
 export async function runCheck(config: Config): Promise<number> {
-  const { rules, items, derivedKeys, source } =
-    config.input === undefined ? await fromKernel(config) : fromJson(config);
-  const result = diagnose(rules, policyOptions(config), derivedKeys);
-  if (selectsItems(config)) {
-    result.findings.push(...itemFindings(items, config.maxLabelNames));
-    result.items = items.length;
-  }
+  const checks = SLICES.map((slice) => slice.check(config));
+  const source = config.input === undefined ? await fromKernel(config, checks) : fromJson(config, checks);
+  const result: CheckResult = {
+    rules: 0,
+    counts: { exported: 0, ignored: 0, rejected: 0 },
+    keys: [],
+    series: 0,
+    findings: [],
+  };
+  for (const check of checks) check.judge(result);
   process.stdout.write(formatReport(result, source, config.format));
   return isClean(result) ? 0 : 1;
 }
 
-interface Input {
-  rules: RuleCounters[];
-  items: CommentedItem[];
-  derivedKeys: string[];
-  source: string;
-}
-
-async function fromKernel(config: Config): Promise<Input> {
+/** fromKernel reads through the reader's collector and names what it read. */
+async function fromKernel(config: Config, checks: readonly SliceCheck[]): Promise<string> {
   requireNetAdmin(config);
   const reader = createCollector(config);
   try {
     const snapshot = await reader.read(Date.now() + config.readTimeoutMs);
-    const source = describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });
-    return {
-      rules: rulesFromColumns(snapshot.rules),
-      items: itemsOf(snapshot),
-      derivedKeys: snapshot.derivedLabels ?? [],
-      source,
-    };
+    for (const check of checks) check.read(snapshot);
+    return describe({ family: FAMILIES[config.family], table: config.table, chain: config.chain });
   } catch (err) {
     throw new FatalError(toErrorInfo(err).message);
   } finally {
@@ -61,7 +52,7 @@ async function fromKernel(config: Config): Promise<Input> {
  * fromJson reads libnftables JSON. Rule-derived labels need the kernel's expressions, so with
  * -rule-labels a JSON check judges the comment labels only (and says so on stderr).
  */
-function fromJson(config: Config): Input {
+function fromJson(config: Config, checks: readonly SliceCheck[]): string {
   const path = config.input as string;
   let text: string;
   try {
@@ -74,19 +65,10 @@ function fromJson(config: Config): Input {
       "nfprom: -rule-labels is not applied to -input JSON; derived labels need the kernel read\n",
     );
   }
-  const selector = { family: config.family, table: config.table, chain: config.chain };
   try {
-    return {
-      rules: rulesFromNftJson(text, selector),
-      items: itemsFromNftJson(text, config),
-      derivedKeys: [],
-      source: path === "-" ? "stdin" : path,
-    };
+    readNftJson(text, checks);
   } catch (err) {
     throw new FatalError(`${path}: ${(err as Error).message}`);
   }
-}
-
-function selectsItems({ counterPatterns, quotaPatterns, setPatterns, tablePatterns }: Config): boolean {
-  return [counterPatterns, quotaPatterns, setPatterns, tablePatterns].some((patterns) => patterns.length > 0);
+  return path === "-" ? "stdin" : path;
 }

@@ -1,4 +1,5 @@
 import type { DuplicatePolicy } from "../labels/duplicates.js";
+import type { PolicyOptions } from "../labels/policy.js";
 import type { DerivedLabel } from "../labels/render.js";
 import type { LogFormat, LogLevel } from "../log.js";
 import type { FamilyName } from "../model/families.js";
@@ -66,4 +67,14 @@ export interface ListenAddress {
   /** undefined: every address (":9830"). */
   host: string | undefined;
   port: number;
+}
+
+/** policyOptions: the label choices of the command line, for every Scraper (serve, dump, textfile). */
+export function policyOptions(config: Config): PolicyOptions {
+  return {
+    allRules: config.allRules,
+    duplicates: config.duplicates,
+    maxLabelNames: config.maxLabelNames,
+    maxLabelValueLength: config.maxLabelValueLength,
+  };
 }

@@ -1,5 +1,5 @@
 import { sameStrings } from "../model/columns.js";
-import { type Slot, slot } from "../sources/slice.js";
+import type { Slot } from "../sources/slice.js";
 import { SLICES } from "../sources/slices.js";
 import type { WireReadReply, WireSnapshot } from "./protocol.js";
 
@@ -31,9 +31,7 @@ function snapshotsOf(reply: WireReadReply): [prefix: string, snapshot: WireSnaps
 
 /** slotsOf lists a snapshot's elidable columns, each under a key that is stable from one read to the next. */
 function slotsOf(s: WireSnapshot, prefix: string): Slot[] {
-  const slots = [slot(`${prefix}rules.comments`, s.rules, "comments")];
-  for (const source of SLICES) slots.push(...source.slots(s, prefix));
-  return slots;
+  return SLICES.flatMap((slice) => slice.slots(s, prefix));
 }
 
 /** ColumnElider is the reader's side: it drops the columns the web process already has. */

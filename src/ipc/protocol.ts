@@ -1,8 +1,7 @@
 import { deserialize, serialize } from "node:v8";
 import type { ErrorInfo } from "../errors.js";
-import { u64Column, u64Words } from "../model/columns.js";
 import type { NetnsRead, ReaderStats, Snapshot } from "../model/snapshot.js";
-import type { Sections, Words } from "../sources/slice.js";
+import type { Sections } from "../sources/slice.js";
 import { SLICES, type WireSections } from "../sources/slices.js";
 import type { WebSecurity } from "../webconfig/model.js";
 import { ProtocolViolation } from "./framing.js";
@@ -33,12 +32,11 @@ export type ReadReply =
 /**
  * On the wire a snapshot travels nearly as it is: its large sections are columns already
  * (model/rule-columns.ts, model/source-columns.ts), which the web process works on directly, less the
- * columns it already has. The one change: each 64-bit column travels as its 32-bit words (`Words`), the
- * rules' here and each optional source's by its slice (src/sources/).
+ * columns it already has. The one change: each 64-bit column travels as its 32-bit words (`Words`), each
+ * slice's by the slice (src/sources/, the rules' too).
  */
-export type WireSnapshot = Omit<Snapshot, "rules" | keyof Sections> &
+export type WireSnapshot = Omit<Snapshot, keyof Sections> &
   WireSections & {
-    rules: Words<Snapshot["rules"]>;
     /** Columns left out because the web process has them from the last reply (see elision.ts). */
     elided?: string[];
   };
@@ -64,11 +62,7 @@ export function toWireSnapshot(snapshot: Snapshot): WireSnapshot {
   // Shallow copies of the column holders: elision (elision.ts) empties columns of the wire form in place,
   // and the snapshot itself may be answered again (stale serving, the JSON file). Each slice replaces
   // every section it has with its wire form.
-  const { rules } = snapshot;
-  const wire = {
-    ...snapshot,
-    rules: { ...rules, numbers: u64Words(rules.numbers) },
-  } as unknown as WireSnapshot;
+  const wire = { ...snapshot } as unknown as WireSnapshot;
   for (const slice of SLICES) slice.toWire(snapshot, wire);
   return wire;
 }
@@ -86,8 +80,8 @@ export function fromWire(reply: WireReadReply): ReadReply {
 }
 
 export function fromWireSnapshot(wire: WireSnapshot): Snapshot {
-  const { rules, elided: _, ...rest } = wire;
-  const snapshot = { ...rest, rules: { ...rules, numbers: u64Column(rules.numbers) } } as unknown as Snapshot;
+  const { elided: _, ...rest } = wire;
+  const snapshot = rest as unknown as Snapshot;
   for (const slice of SLICES) slice.fromWire(wire, snapshot);
   return snapshot;
 }

@@ -33,7 +33,7 @@ export type Match =
   | { kind: "eq"; data: Buffer; bits: number }
   /** An inclusive range (`1000-2000`, `< 1024`), as unsigned integers of the field's width. */
   | { kind: "range"; from: bigint; to: bigint }
-  /** Membership of an anonymous set, whose elements are read separately (see src/reader/derive.ts). */
+  /** Membership of an anonymous set, whose elements are read separately (see src/sources/rules/derive.ts). */
   | { kind: "set"; set: string }
   /** Any of these flag bits (`ct state established,related`). */
   | { kind: "bits"; bits: number }

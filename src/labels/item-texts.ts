@@ -1,6 +1,6 @@
 import { formatLabels } from "../exposition/text.js";
 import { parseComment } from "./comment.js";
-import { commentProblem, exportedAs } from "./policy.js";
+import { commentLabels as checkedLabels, mostUsed } from "./names.js";
 
 /**
  * ItemGroup is a run of items of one kind (named counters of a table, elements of a set, a quota) as
@@ -63,7 +63,7 @@ export interface RenderedTexts {
  * ItemLabelTexts (one per kind: its groups share label names) renders the label text of every item of
  * one kind, over the union of the label names of all its items (a key an item lacks is the empty value,
  * as for rules). A comment key that clashes with the group's labels, or is reserved (RESERVED_LABELS in
- * labels/policy.ts), is kept as `exported_<key>`; a
+ * labels/names.ts), is kept as `exported_<key>`; a
  * malformed nft(...) comment adds no labels, since the identity alone already makes the series unique,
  * and is returned among the rejections, to be reported.
  *
@@ -158,12 +158,7 @@ export class ItemLabelTexts {
     const uses = new Map<string, number>();
     for (const entry of entries)
       for (const k of entry.keys) if (!own.has(k)) uses.set(k, (uses.get(k) ?? 0) + 1);
-    const room = Math.max(0, this.maxLabelNames - own.size);
-    const kept = [...uses]
-      .sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1))
-      .slice(0, room)
-      .map(([k]) => k);
-    return new Set([...own, ...kept]);
+    return new Set([...own, ...mostUsed(uses, Math.max(0, this.maxLabelNames - own.size))]);
   }
 
   /** #interned: one shared array per set of label names (most items of a kind have the same ones). */
@@ -193,11 +188,9 @@ function labelsOf(comment: string | undefined, taken: ReadonlySet<string>): Comm
  * for a comment that is not `nft(...)`; none and the reason for a malformed one.
  */
 function commentLabels(comment: string, taken: ReadonlySet<string>): CommentLabels {
-  const parsed = parseComment(comment);
-  const refused = commentProblem(parsed);
-  if (refused !== undefined) return { pairs: undefined, refused };
-  if (parsed.kind !== "labels") return NO_LABELS;
-  return { pairs: [...parsed.labels].map(([k, v]) => [exportedAs(k, taken), v]) };
+  const checked = checkedLabels(parseComment(comment), taken);
+  if (checked.kind === "refused") return { pairs: undefined, refused: checked.reason };
+  return checked.kind === "labels" ? { pairs: [...checked.labels] } : NO_LABELS;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
 import type { Location, RuleCounters } from "../model/snapshot.js";
 import { type ParsedComment, parseComment } from "./comment.js";
 import { type DuplicatePolicy, groupSeries } from "./duplicates.js";
+import { commentLabels, exportedAs, mostUsed, RESERVED_LABELS } from "./names.js";
 import type { Rejection } from "./rejection.js";
 import { allRulesLabels, withDerived } from "./rule-labels.js";
 
@@ -90,55 +91,10 @@ export const DEFAULT_POLICY_OPTIONS: PolicyOptions = {
   maxLabelValueLength: DEFAULT_MAX_LABEL_VALUE_LENGTH,
 };
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** labelNameProblem says why a name cannot be a Prometheus label name, or undefined when it can. */
-export function labelNameProblem(name: string): string | undefined {
-  if (!LABEL_NAME.test(name)) return `"${name}" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)`;
-  if (name.startsWith("__")) return `"${name}" uses the prefix __, reserved by Prometheus`;
-  return undefined;
-}
-
-/**
- * commentProblem: why an nft(...) comment cannot label a named counter's, quota's or set element's series
- * (malformed, or a key that is no label name); undefined for a usable one and for a comment that is not
- * nft(...). Such an item is still exported, by its identity labels alone.
- */
-export function commentProblem(parsed: ParsedComment): string | undefined {
-  if (parsed.kind === "invalid") return parsed.reason;
-  if (parsed.kind !== "labels") return undefined;
-  for (const key of parsed.labels.keys()) {
-    const problem = labelNameProblem(key);
-    if (problem) return problem;
-  }
-  return undefined;
-}
-
 type Exported = { ok: true; labels: Map<string, string>; note?: string; emptied?: boolean };
 type Classified = Exported | { ok: false; reason: string } | { ok: "none" };
 
 const NONE: Classified = { ok: "none" };
-
-/**
- * RESERVED_LABELS: comment keys exported as `exported_<key>`, and why. job and instance: Prometheus
- * sets them on every target and renames a scraped one so. le and quantile: Prometheus reads them as a
- * histogram's bucket bound and a summary's quantile; on a counter promtool refuses them.
- */
-export const RESERVED_LABELS: ReadonlyMap<string, string> = new Map([
-  ["job", "Prometheus sets job and instance itself"],
-  ["instance", "Prometheus sets job and instance itself"],
-  ["le", "Prometheus reads le as a histogram bucket bound"],
-  ["quantile", "Prometheus reads quantile as a summary quantile"],
-]);
-
-/**
- * exportedAs is the one renaming rule: a comment key is exported as `exported_<key>` when it is reserved
- * or one of the labels nfprom sets itself (`taken`), the way Prometheus renames a scraped label that
- * clashes with a target label, so that neither value is lost; otherwise under its own name.
- */
-export function exportedAs(key: string, taken?: ReadonlySet<string>): string {
-  return RESERVED_LABELS.has(key) || taken?.has(key) ? `exported_${key}` : key;
-}
 
 /**
  * LabelPolicy applies the policy to one snapshot's rules at a time. It keeps nothing between evaluations:
@@ -194,7 +150,7 @@ export class LabelPolicy {
     const maxNames = this.options.maxLabelNames ?? 0;
     keySet = new Set(keyUse.keys());
     if (maxNames > 0 && keySet.size > maxNames) {
-      keySet = mostUsed(keyUse, maxNames);
+      keySet = new Set(mostUsed(keyUse, maxNames));
       const within = (i: number) => [...labelsOf(i).keys()].every((k) => keySet.has(k));
       const over = exported.filter((i) => !within(i));
       const reason = `uses a label name beyond the ${maxNames} most used ones (-max-label-names; the rules use ${keyUse.size})`;
@@ -266,20 +222,14 @@ export class LabelPolicy {
 }
 
 function classify(parsed: ParsedComment): Classified {
-  if (parsed.kind === "none") return { ok: "none" };
   if (parsed.kind === "invalid") return { ok: false, reason: `malformed comment: ${parsed.reason}` };
-  const renamed: string[] = [];
-  for (const key of parsed.labels.keys()) {
-    const problem = labelNameProblem(key);
-    if (problem) return { ok: false, reason: problem };
-    if (RESERVED_LABELS.has(key)) renamed.push(key);
-  }
-  if (renamed.length === 0) return { ok: true, labels: parsed.labels };
-  const labels = new Map<string, string>();
-  for (const [k, v] of parsed.labels) labels.set(exportedAs(k), v);
-  const reasons = [...new Set(renamed.map((k) => RESERVED_LABELS.get(k)))].join("; ");
-  const note = `${renamed.map((k) => `"${k}" exported as ${exportedAs(k)}`).join(", ")}: ${reasons}`;
-  return { ok: true, labels, note };
+  const own = commentLabels(parsed);
+  if (own.kind === "none") return NONE;
+  if (own.kind === "refused") return { ok: false, reason: own.reason };
+  if (own.renamed.length === 0) return { ok: true, labels: own.labels };
+  const reasons = [...new Set(own.renamed.map((k) => RESERVED_LABELS.get(k)))].join("; ");
+  const note = `${own.renamed.map((k) => `"${k}" exported as ${exportedAs(k)}`).join(", ")}: ${reasons}`;
+  return { ok: true, labels: own.labels, note };
 }
 
 const LOCATION_KEYS = new Set(["family", "table", "chain"]);
@@ -304,10 +254,4 @@ function withLocation(labels: ReadonlyMap<string, string>, location: Location): 
   for (const [k, v] of labels) out.set(exportedAs(k, LOCATION_KEYS), v);
   out.set("family", location.family).set("table", location.table).set("chain", location.chain);
   return out;
-}
-
-/** mostUsed: the `max` keys used by the most rules; ties go to the name that sorts first. */
-function mostUsed(keyUse: ReadonlyMap<string, number>, max: number): Set<string> {
-  const ranked = [...keyUse].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  return new Set(ranked.slice(0, max).map(([k]) => k));
 }

@@ -11,8 +11,20 @@ export type RetryReason = (typeof RETRY_REASONS)[number];
 export const STALE_REASONS = ["ruleset_changing", "timeout"] as const;
 export type StaleReason = (typeof STALE_REASONS)[number];
 
+/**
+ * SnapshotSections: what the sources fill in (src/sources/, one slice each): the rules, in every read, and
+ * the optional sources' sections, absent when the source is not enabled. A new source adds its section here.
+ */
+export interface SnapshotSections {
+  rules: RuleColumns;
+  counters?: CounterColumns;
+  quotas?: Quota[];
+  sets?: SetColumns[];
+  tables?: Table[];
+}
+
 /** Snapshot is one consistent read of a chain: every rule from a single uninterrupted dump. */
-export interface Snapshot {
+export interface Snapshot extends SnapshotSections {
   family: string;
   table: string;
   chain: string;
@@ -25,14 +37,8 @@ export interface Snapshot {
   generation?: number;
   /** When this reader first saw `generation` (ms since the epoch): the ruleset's last change it knows of. */
   generationSinceMs?: number;
-  rules: RuleColumns;
   /** Names of the rule-derived labels in each rule's `derived` (-rule-labels); absent when off. */
   derivedLabels?: string[];
-  /** Sections of the optional sources (see src/sources/); absent when the source is not enabled. */
-  counters?: CounterColumns;
-  quotas?: Quota[];
-  sets?: SetColumns[];
-  tables?: Table[];
   /**
    * How old this snapshot is when served: 0 when read for this scrape, more when no whole read fitted the
    * deadline and the last complete snapshot is served instead (`stale` says why).

@@ -1,8 +1,9 @@
 import { beforeDeadline } from "../deadline.js";
 import { type ErrorCode, ErrorCodes, NfpromError } from "../errors.js";
 import type { RetryReason, Snapshot, SourceStatus, StaleReason } from "../model/snapshot.js";
+import type { SourceRunner } from "../sources/runner.js";
 import type { Sections } from "../sources/slice.js";
-import type { SourceRunner } from "./runner.js";
+import type { RulesReader } from "../sources/source.js";
 
 /** ReadStats are the collector's cumulative counters; every known reason is present from the start. */
 export interface ReadStats {
@@ -17,12 +18,6 @@ export function emptyReadStats(): ReadStats {
     retries: { dump_interrupted: 0, ruleset_changed: 0 },
     staleServed: { ruleset_changing: 0, timeout: 0 },
   };
-}
-
-/** RulesReader makes one attempt at the rule counters (ChainReader for one chain, ChainsReader for -chains). */
-export interface RulesReader {
-  read(shouldStop: () => boolean): Promise<Snapshot>;
-  close(): void;
 }
 
 /**

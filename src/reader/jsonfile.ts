@@ -1,5 +1,5 @@
 import { parseComment } from "../labels/comment.js";
-import { labelNameProblem } from "../labels/policy.js";
+import { labelNameProblem } from "../labels/names.js";
 import { rulesFromColumns } from "../model/rule-columns.js";
 import type { Snapshot } from "../model/snapshot.js";
 

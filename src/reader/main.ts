@@ -1,5 +1,5 @@
 import { writeFileAtomically } from "../atomic-write.js";
-import type { Config } from "../config/config.js";
+import { type Config, policyOptions } from "../config/config.js";
 import { ErrorCodes, NfpromError, toErrorInfo } from "../errors.js";
 import type { ReadReply, ReadRequest, WebConfigMessage } from "../ipc/protocol.js";
 import { encodeWebConfig, type WebConfig } from "../ipc/web-config.js";
@@ -16,14 +16,7 @@ import {
 } from "../privileges/caps.js";
 import { snapshotJson } from "./jsonfile.js";
 import { netnsCapabilities } from "./namespaces.js";
-import {
-  createChainReader,
-  FatalError,
-  policyOptions,
-  type Reader,
-  readReply,
-  requireNetAdmin,
-} from "./setup.js";
+import { createChainReader, FatalError, type Reader, readReply, requireNetAdmin } from "./setup.js";
 import type { WebChannel } from "./web-channel.js";
 import { checkWebEntry } from "./web-preflight.js";
 import { WebProcess } from "./web-process.js";

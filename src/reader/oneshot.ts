@@ -1,9 +1,9 @@
 import { writeFileAtomically } from "../atomic-write.js";
-import type { Config } from "../config/config.js";
+import { type Config, policyOptions } from "../config/config.js";
 import type { ReadReply } from "../ipc/protocol.js";
 import { Logger } from "../log.js";
 import { Scraper } from "../render/scrape.js";
-import { createChainReader, policyOptions, type Reader, readReply, requireNetAdmin } from "./setup.js";
+import { createChainReader, type Reader, readReply, requireNetAdmin } from "./setup.js";
 
 /** Mode of a textfile: node_exporter usually runs as its own user and must be able to read it. */
 const TEXTFILE_MODE = 0o644;

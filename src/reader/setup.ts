@@ -1,14 +1,13 @@
 import type { Config } from "../config/config.js";
 import { toErrorInfo } from "../errors.js";
 import type { ReadReply } from "../ipc/protocol.js";
-import type { PolicyOptions } from "../labels/policy.js";
 import { Logger } from "../log.js";
 import type { NetnsRead, ReaderStats, Snapshot } from "../model/snapshot.js";
 import type { NetnsRef } from "../netlink/netns.js";
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability, procStatus } from "../privileges/caps.js";
 import type { Collector, ReadStats } from "./collector.js";
 import { NetnsReader } from "./namespaces.js";
-import { collectorFor } from "./sources/index.js";
+import { collectorFor } from "./sources.js";
 
 /** Bound on one blocking recv; a whole read is bounded by -read-timeout. */
 const RECV_TIMEOUT_MS = 2_000;
@@ -82,16 +81,6 @@ export async function readReply(reader: Reader, id: number, deadlineAt: number):
   } catch (err) {
     return { type: "error", id, error: toErrorInfo(err), stats: readerStats(reader) };
   }
-}
-
-/** policyOptions: the label choices of the command line, for every Scraper (serve, dump, textfile). */
-export function policyOptions(config: Config): PolicyOptions {
-  return {
-    allRules: config.allRules,
-    duplicates: config.duplicates,
-    maxLabelNames: config.maxLabelNames,
-    maxLabelValueLength: config.maxLabelValueLength,
-  };
 }
 
 /** readerStats: the reader's cumulative counters and its own memory and CPU, sent with every reply. */

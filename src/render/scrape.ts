@@ -1,6 +1,5 @@
 import { type ErrorCode, ErrorCodes, type ErrorInfo } from "../errors.js";
 import {
-  columns,
   type ExpositionFormat,
   formatLabels,
   type MetricFamily,
@@ -9,55 +8,15 @@ import {
   TEXT_FORMAT,
 } from "../exposition/text.js";
 import type { ReadReply } from "../ipc/protocol.js";
-import { type Finding, ruleFindings } from "../labels/diagnose.js";
-import {
-  DEFAULT_POLICY_OPTIONS,
-  LabelPolicy,
-  type OverLimits,
-  type PolicyOptions,
-  type RuleState,
-  type SeriesSet,
-} from "../labels/policy.js";
-import type { Rejection } from "../labels/rejection.js";
-import { type Logger, ReportOnce } from "../log.js";
-import { sameStrings, u64Words } from "../model/columns.js";
-import {
-  BYTES_WORD,
-  bytesOf,
-  packetsOf,
-  type RuleColumns,
-  rulesFromColumns,
-  sameStructure,
-  WORDS_PER_RULE,
-} from "../model/rule-columns.js";
+import type { Finding } from "../labels/diagnose.js";
+import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from "../labels/policy.js";
+import type { Logger } from "../log.js";
 import { RETRY_REASONS, type ReaderStats, type Snapshot, STALE_REASONS } from "../model/snapshot.js";
 import { VERSION } from "../version.js";
 import { NetnsScrapers } from "./netns.js";
 import { SourceRenderer } from "./sources.js";
 
 export type ScrapeInput = ReadReply | { type: "lost"; error: ErrorInfo };
-
-/**
- * RulePlan is what the label policy decided for one structure of a chain's rules (handles, comments,
- * locations, derived labels: rule-columns.ts sameStructure): each series' rendered label text and the
- * rules it sums. Between two scrapes usually only counter values change: then the plan is reused as it
- * is, and a scrape costs a pass over the counter columns instead of the policy and an object per rule.
- * It is kept compact (strings and two Int32Arrays) because it lives as long as the chain is unchanged.
- */
-interface RulePlan {
-  rules: RuleColumns;
-  derivedLabels: readonly string[];
-  counts: Record<RuleState, number>;
-  overLimits: OverLimits;
-  labels: string[];
-  /** Series i sums the rules members[starts[i]] up to members[starts[i + 1]] (excluded). */
-  starts: Int32Array;
-  members: Int32Array;
-  /** The rules the policy rejected or adjusted, for the live view's findings. */
-  verdicts: Pick<SeriesSet, "rejected" | "adjusted">;
-  /** `nfprom check`'s findings for these rules, made when the live view first asks for them. */
-  findings?: Finding[];
-}
 
 /** LastScrape: the families of the last scrape (or live view read) and when it was made. */
 export interface LastScrape {
@@ -66,23 +25,14 @@ export interface LastScrape {
   atMs: number;
 }
 
-/** RuleSeries: this scrape's values for the plan's series: bytes, packets of series i at 2i, 2i + 1. */
-interface RuleSeries {
-  plan: RulePlan;
-  values: BigUint64Array | bigint[];
-}
-
 /**
- * Scraper turns the reader's answer into one exposition: the rule counters (through the label policy)
- * and nfprom's own metrics. It remembers which rules it has already reported, so a rejected rule is
- * logged once, not on every scrape, and forgets rules that are gone.
+ * Scraper turns the reader's answer into one exposition: every slice's families (SourceRenderer: the rule
+ * counters through the label policy, the optional sources) and nfprom's own metrics.
  */
 export class Scraper {
-  readonly #policy: LabelPolicy;
+  readonly #policy: PolicyOptions;
   readonly #sources: SourceRenderer;
-  #plan: RulePlan | undefined;
   #lastLength = 0;
-  readonly #reported: ReportOnce;
   #lastReadAt: number | undefined;
   #lastStats: ReaderStats | undefined;
   #last: LastScrape | undefined;
@@ -97,9 +47,8 @@ export class Scraper {
     /** -all-rules and -duplicates (see labels/policy.ts). */
     policy: PolicyOptions = DEFAULT_POLICY_OPTIONS,
   ) {
-    this.#policy = new LabelPolicy(policy);
-    this.#reported = new ReportOnce(log);
-    this.#sources = new SourceRenderer(namespace, log, policy.maxLabelNames ?? 0);
+    this.#policy = policy;
+    this.#sources = new SourceRenderer(namespace, log, policy);
   }
 
   /** render builds one exposition in `format` (text 0.0.4 unless the scraper negotiated OpenMetrics), whole. */
@@ -127,9 +76,9 @@ export class Scraper {
    */
   take(input: ScrapeInput, startedAt: bigint): MetricFamily[] {
     if (input.type === "namespaces") return this.#takeNamespaces(input, startedAt);
-    let rules: RuleSeries | undefined;
+    let required: MetricFamily[] = [];
     if (input.type === "snapshot") {
-      rules = this.#ruleSeries(input.snapshot);
+      required = this.#sources.required(input.snapshot);
       this.#lastReadAt = input.snapshot.readAtMs;
     } else {
       this.log.warnRepeated("scrape without data", "scrape without data", {
@@ -141,7 +90,8 @@ export class Scraper {
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     const snapshot = input.type === "snapshot" ? input.snapshot : undefined;
     const families = [
-      ...this.#families(rules, seconds, snapshot),
+      ...required,
+      ...this.#families(seconds, snapshot),
       ...this.#sources.families(snapshot),
       ...this.extraFamilies(),
     ];
@@ -156,12 +106,12 @@ export class Scraper {
   #takeNamespaces(input: Extract<ScrapeInput, { type: "namespaces" }>, startedAt: bigint): MetricFamily[] {
     this.#lastStats = input.stats;
     this.#netns ??= new NetnsScrapers(
-      () => new Scraper(this.namespace, this.log, undefined, this.#policy.options),
+      () => new Scraper(this.namespace, this.log, undefined, this.#policy),
       (name) => PROCESS_FAMILIES.has(name.slice(this.namespace.length + 1)),
     );
     const perNetns = this.#netns.families(input.namespaces, input.stats, startedAt);
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-    const own = [...this.#families(undefined, seconds, undefined)].filter((family) =>
+    const own = [...this.#families(seconds, undefined)].filter((family) =>
       PROCESS_FAMILIES.has(family.name.slice(this.namespace.length + 1)),
     );
     const families = [
@@ -187,14 +137,7 @@ export class Scraper {
    * chain, from the policy's own verdicts) and about the items whose comment was refused.
    */
   findings(): Finding[] {
-    const plan = this.#plan;
-    if (plan && !plan.findings)
-      plan.findings = ruleFindings(
-        rulesFromColumns(plan.rules),
-        plan.verdicts,
-        this.#policy.options.allRules,
-      );
-    return [...(plan?.findings ?? []), ...this.#sources.findings(), ...(this.#netns?.findings() ?? [])];
+    return [...this.#sources.findings(), ...(this.#netns?.findings() ?? [])];
   }
 
   /** #measured passes the pieces on and remembers their total, the next exposition's size hint. */
@@ -207,75 +150,10 @@ export class Scraper {
     this.#lastLength = length;
   }
 
-  /** #ruleSeries applies the label policy, or reuses its last result when only counter values changed. */
-  #ruleSeries(snapshot: Snapshot): RuleSeries {
-    const derivedLabels = snapshot.derivedLabels ?? [];
-    let plan = this.#plan;
-    if (
-      !plan ||
-      !sameStructure(plan.rules, snapshot.rules) ||
-      !sameStrings(plan.derivedLabels, derivedLabels)
-    ) {
-      const set = this.#policy.evaluate(snapshot.rules, derivedLabels);
-      this.#reportOnce(set);
-      plan = planOf(snapshot.rules, derivedLabels, set);
-      this.#plan = plan;
-    }
-    return { plan, values: seriesValues(plan, snapshot.rules.numbers) };
-  }
-
-  #reportOnce(set: SeriesSet): void {
-    const report = (msg: string, rules: readonly Rejection[]) => {
-      for (const r of rules) {
-        const key = `${msg}\0${r.handle}\0${r.comment}\0${r.reason}`;
-        this.#reported.report(key, msg, { handle: r.handle, comment: r.comment, reason: r.reason });
-      }
-    };
-    report("rule rejected", set.rejected);
-    report("rule adjusted", set.adjusted ?? []);
-    this.#reported.endRound();
-  }
-
-  *#families(
-    rules: RuleSeries | undefined,
-    scrapeSeconds: number,
-    snapshot: Snapshot | undefined,
-  ): Generator<MetricFamily> {
+  /** #families: nfprom's own families, about the read and the processes. */
+  *#families(scrapeSeconds: number, snapshot: Snapshot | undefined): Generator<MetricFamily> {
     const ns = this.namespace;
-    const plan = rules?.plan;
-    if (rules && plan) {
-      yield {
-        name: `${ns}_bytes_total`,
-        help: "Bytes counted by the chain's rules, labelled by their nft(...) comments.",
-        type: "counter",
-        samples: columns(rules.plan.labels, rules.values, 0, 2),
-      };
-      yield {
-        name: `${ns}_packets_total`,
-        help: "Packets counted by the chain's rules, labelled by their nft(...) comments.",
-        type: "counter",
-        samples: columns(rules.plan.labels, rules.values, 1, 2),
-      };
-      yield {
-        name: `${ns}_rules`,
-        help: "Rules of the chain by state: exported, ignored (no nft(...) comment) or rejected (see the log).",
-        type: "gauge",
-        samples: Object.entries(plan.counts).map(([state, n]) => ({
-          labels: `{state="${state}"}`,
-          value: n,
-        })),
-      };
-      yield {
-        name: `${ns}_rules_over_label_limits`,
-        help: "Rules the label limits affected: rejected for a label name beyond -max-label-names, or exported with a -rule-labels value emptied by -max-label-value-length.",
-        type: "gauge",
-        samples: [
-          { labels: `{limit="label_names"}`, value: plan.overLimits.labelNames },
-          { labels: `{limit="label_value_length"}`, value: plan.overLimits.labelValueLength },
-        ],
-      };
-    }
-    yield gauge(`${ns}_up`, "1 when the last read of the chain succeeded, 0 otherwise.", plan ? 1 : 0);
+    yield gauge(`${ns}_up`, "1 when the last read of the chain succeeded, 0 otherwise.", snapshot ? 1 : 0);
     yield gauge(
       `${ns}_scrape_duration_seconds`,
       "Time this scrape took to read the chain and apply the label policy.",
@@ -383,71 +261,4 @@ function single(type: MetricType, name: string, help: string, value: number): Me
 
 function gauge(name: string, help: string, value: number): MetricFamily {
   return single("gauge", name, help, value);
-}
-
-/** planOf keeps of a policy result what later scrapes need: label texts and members, no rule objects. */
-function planOf(rules: RuleColumns, derivedLabels: readonly string[], set: SeriesSet): RulePlan {
-  const labels = set.values.map((values) => formatLabels(set.keys, values));
-  const { counts, overLimits, starts, members, rejected, adjusted } = set;
-  return {
-    rules,
-    derivedLabels,
-    counts,
-    overLimits,
-    labels,
-    starts,
-    members,
-    verdicts: { rejected, adjusted },
-  };
-}
-
-/**
- * seriesValues gathers this read's counters for the plan's series (its own rules may carry an older
- * read's numbers), as 32-bit words where a series is one rule, so that no bigint is made for it. Sums of
- * several rules are exact; one beyond 2^64 − 1 (only in theory: 16 EiB) switches to plain bigints.
- */
-function seriesValues(plan: RulePlan, numbers: BigUint64Array): BigUint64Array | bigint[] {
-  const { starts, members } = plan;
-  const count = starts.length - 1;
-  const out = new BigUint64Array(2 * count);
-  const to = u64Words(out);
-  const from = u64Words(numbers);
-  for (let i = 0; i < count; i++) {
-    const [first, end] = [starts[i] as number, starts[i + 1] as number];
-    if (end - first === 1) {
-      // Word by word: a subarray per series was most of this loop's time and garbage at 100k series.
-      const m = WORDS_PER_RULE * (members[first] as number) + BYTES_WORD;
-      const o = 4 * i;
-      to[o] = from[m] as number;
-      to[o + 1] = from[m + 1] as number;
-      to[o + 2] = from[m + 2] as number;
-      to[o + 3] = from[m + 3] as number;
-      continue;
-    }
-    const [bytes, packets] = sumOf(members.subarray(first, end), numbers);
-    if (bytes > U64_MAX || packets > U64_MAX) return bigSeriesValues(plan, numbers);
-    out[2 * i] = bytes;
-    out[2 * i + 1] = packets;
-  }
-  return out;
-}
-
-/** sumOf adds the bytes and packets of rules `of`. */
-function sumOf(of: Int32Array, numbers: BigUint64Array): [bigint, bigint] {
-  let bytes = 0n;
-  let packets = 0n;
-  for (const m of of) {
-    bytes += bytesOf(numbers, m);
-    packets += packetsOf(numbers, m);
-  }
-  return [bytes, packets];
-}
-
-const U64_MAX = 2n ** 64n - 1n;
-
-function bigSeriesValues({ starts, members }: RulePlan, numbers: BigUint64Array): bigint[] {
-  const out: bigint[] = [];
-  for (let i = 0; i + 1 < starts.length; i++)
-    out.push(...sumOf(members.subarray(starts[i], starts[i + 1]), numbers));
-  return out;
 }

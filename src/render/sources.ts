@@ -1,36 +1,49 @@
 import { formatLabels, type MetricFamily } from "../exposition/text.js";
 import type { Finding } from "../labels/diagnose.js";
 import { type ItemRejection, KindLabels } from "../labels/item-texts.js";
+import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from "../labels/policy.js";
 import { type Logger, ReportOnce } from "../log.js";
 import type { Snapshot } from "../model/snapshot.js";
 import type { RenderContext, SliceRenderer } from "../sources/slice.js";
 import { SLICES } from "../sources/slices.js";
 
 /**
- * SourceRenderer renders the optional sources' sections of a snapshot (each source's SliceRenderer, in
- * the order of SLICES), their per-source success and duration, and the snapshot's age when stale serving
- * is on. Nothing at all when neither is enabled, so the seed's exposition is unchanged. Each kind of item
- * keeps its label texts from one scrape to the next (KindLabels). An item whose nft(...) comment is
- * malformed is exported with its identity labels alone, logged once, and counted in nfprom_comments_rejected.
+ * SourceRenderer renders every slice's sections of a snapshot (each slice's SliceRenderer, in the order of
+ * SLICES): the required ones' (the rules) first, through `required`; then, through `families`, the
+ * snapshot's age when stale serving is on, the optional sources' families and their per-source success and
+ * duration, nothing at all of these when neither is enabled, so the seed's exposition is unchanged. Each
+ * kind of item keeps its label texts from one scrape to the next (KindLabels). An item whose nft(...)
+ * comment is malformed is exported with its identity labels alone, logged once, and counted in
+ * nfprom_comments_rejected.
  */
 export class SourceRenderer {
-  readonly #slices: SliceRenderer[];
+  readonly #required: SliceRenderer[];
+  readonly #optional: SliceRenderer[];
 
   constructor(
     readonly ns: string,
     readonly log?: Logger,
-    /** -max-label-names, applied to each kind's label names as to the rules'. */
-    readonly maxLabelNames = 0,
+    /** The label choices; -max-label-names applies to each kind's label names as to the rules' (default: none). */
+    policy: PolicyOptions = { ...DEFAULT_POLICY_OPTIONS, maxLabelNames: 0 },
   ) {
+    const maxLabelNames = policy.maxLabelNames ?? 0;
     const context: RenderContext = {
       ns,
+      policy,
+      ...(log && { log }),
       labels: (words, same) => {
         // The rejections logged: each one when it first appears, not on every scrape.
         const once = new ReportOnce(log);
         return new KindLabels(same, (rejected) => reportOnce(once, words, rejected), maxLabelNames);
       },
     };
-    this.#slices = SLICES.map((slice) => slice.renderer(context));
+    this.#required = SLICES.filter((slice) => slice.required).map((slice) => slice.renderer(context));
+    this.#optional = SLICES.filter((slice) => !slice.required).map((slice) => slice.renderer(context));
+  }
+
+  /** required: the families of the slices every read has (the rules), for a read that succeeded. */
+  required(snapshot: Snapshot): MetricFamily[] {
+    return this.#required.flatMap((slice) => [...slice.families(snapshot)]);
   }
 
   *families(snapshot: Snapshot | undefined): Generator<MetricFamily> {
@@ -44,7 +57,7 @@ export class SourceRenderer {
       };
     }
     if (!snapshot?.sources) return;
-    for (const slice of this.#slices) yield* slice.families(snapshot);
+    for (const slice of this.#optional) yield* slice.families(snapshot);
     yield* this.#rejectedFamily(snapshot);
     const sources = snapshot.sources;
     yield {
@@ -64,14 +77,14 @@ export class SourceRenderer {
     };
   }
 
-  /** findings: the items whose nft(...) comment was refused in the last scrape, as `nfprom check` names them. */
+  /** findings: what `nfprom check` says about the last scrape's rules and refused item comments. */
   findings(): Finding[] {
-    return this.#slices.flatMap((slice) => slice.findings());
+    return [...this.#required, ...this.#optional].flatMap((slice) => slice.findings());
   }
 
   /** #rejectedFamily: the comments refused in the kinds this snapshot has (their texts are rendered by now). */
   *#rejectedFamily(snapshot: Snapshot): Generator<MetricFamily> {
-    const counts = this.#slices.flatMap((slice) => slice.rejected(snapshot));
+    const counts = this.#optional.flatMap((slice) => slice.rejected(snapshot));
     if (counts.length === 0) return;
     yield {
       name: `${this.ns}_comments_rejected`,

@@ -1,9 +1,11 @@
 import type { Config } from "../config/config.js";
 import type { MetricFamily } from "../exposition/text.js";
-import type { Finding } from "../labels/diagnose.js";
+import type { CheckResult, Finding } from "../labels/diagnose.js";
 import type { KindLabels } from "../labels/item-texts.js";
 import type { CommentedItem } from "../labels/items.js";
-import type { Snapshot } from "../model/snapshot.js";
+import type { PolicyOptions } from "../labels/policy.js";
+import type { Logger } from "../log.js";
+import type { Snapshot, SnapshotSections } from "../model/snapshot.js";
 
 /**
  * NftJsonObject: one object of `nft -j` output, its family known: as nft names it and as its number
@@ -16,8 +18,11 @@ export type NftJsonObject = Record<string, unknown> & {
   name: string;
 };
 
-/** The parts of a snapshot the optional sources fill in. */
-export type Sections = Pick<Snapshot, "counters" | "quotas" | "sets" | "tables">;
+/**
+ * The parts of a snapshot the slices fill in (model/snapshot.ts SnapshotSections), each absent until its
+ * slice has filled it: an optional source's reader fills only its own.
+ */
+export type Sections = Partial<SnapshotSections>;
 
 /**
  * Words: a column holder as it crosses the boundary, its 64-bit numbers as their 32-bit words. V8's
@@ -45,10 +50,14 @@ export function slot<T, K extends keyof T>(key: string, holder: T, field: K): Sl
   };
 }
 
-/** RenderContext: what the web side's SourceRenderer gives each source to render with. */
+/** RenderContext: what the SourceRenderer (render/sources.ts) gives each slice to render with. */
 export interface RenderContext {
   /** The metric namespace (`nfprom`). */
   ns: string;
+  /** The command line's label choices (-all-rules, -duplicates, -max-label-*). */
+  policy: PolicyOptions;
+  /** Where what a slice reports once (a rejected rule) is logged; none in tests that do not look. */
+  log?: Logger;
   /**
    * labels: the label texts of one kind of item, kept while `same` says the identity columns did not
    * change; its rejections are logged once each as "<words> comment rejected".
@@ -61,19 +70,47 @@ export interface SliceRenderer {
   families(snapshot: Snapshot): Iterable<MetricFamily>;
   /** rejected: per kind of item this snapshot has, how many comments were refused (after families()). */
   rejected(snapshot: Snapshot): [kind: string, count: number][];
-  /** findings: the items whose comment was refused in the last scrape, as `nfprom check` names them. */
+  /**
+   * findings: what `nfprom check` says about the last scrape: the rules' findings, or the items whose
+   * comment was refused.
+   */
   findings(): Finding[];
 }
 
 /**
- * SourceSlice is the half of an optional source that both processes share (its reader half, what it asks
- * the kernel for and how it decodes into its columns, is a `Source` in the same folder, which only the
- * reader may load): how its sections cross the boundary, how they render into metric families, and what
- * `nfprom check` says about its items.
+ * SliceCheck is what `nfprom check` reads and judges of one slice, for one configuration: its part of a
+ * kernel read or of `nft -j` output, then its findings and counts.
+ */
+export interface SliceCheck {
+  /** read takes its part of a kernel read. */
+  read(snapshot: Snapshot): void;
+  /**
+   * json takes one object of `nft -j` output (`type` is its key: "rule", "counter", "set"…): it keeps what
+   * the configuration selects and ignores a type it does not read.
+   */
+  json(type: string, obj: NftJsonObject): void;
+  /** items: the commented items it took, judged by their label texts (none for the rules). */
+  readonly items: readonly CommentedItem[];
+  /** judge adds its findings and counts to `result` (the rules' counts, the items checked). */
+  judge(result: CheckResult): void;
+}
+
+/**
+ * SourceSlice is the half of a source that both processes share (its reader half, what it asks the kernel
+ * for and how it decodes into its columns, is in the same folder, and only the reader may load it): how
+ * its sections cross the boundary, how they render into metric families, and what `nfprom check` says
+ * about its items. The rules are one (sources/rules/), the optional sources the others.
  */
 export interface SourceSlice<Wire> {
-  /** The `source` label of nfprom_source_success; the same as its Source's. */
+  /** Its name; an optional source's is the `source` label of nfprom_source_success, as its Source's. */
   readonly name: string;
+  /**
+   * required: part of every read (the rules): rendered whenever a read succeeded, before nfprom's own
+   * families; an optional source's families follow them, and only when some optional source is on.
+   */
+  readonly required: boolean;
+  /** selected: whether the configuration turns it on (an optional source: its selection flags). */
+  selected(config: Config): boolean;
   /** toWire copies its sections of `from` into `to`, 64-bit columns as words; a fresh holder per column. */
   toWire(from: Sections, to: Wire): void;
   /** fromWire is toWire's inverse, on the web side. */
@@ -81,11 +118,6 @@ export interface SourceSlice<Wire> {
   /** slots: its elidable string columns in `wire`, each under a key stable from one read to the next. */
   slots(wire: Wire, prefix: string): Slot[];
   renderer(context: RenderContext): SliceRenderer;
-  /** items: its commented items in a snapshot, for `nfprom check`. */
-  items(sections: Sections): CommentedItem[];
-  /**
-   * jsonItems: the same, from one object of `nft -j` output (`type` is its key: "counter", "set"…) that
-   * the configuration's patterns select (`nfprom check -input`); none for a type it does not read.
-   */
-  jsonItems(type: string, obj: NftJsonObject, config: Config): CommentedItem[];
+  /** check: what `nfprom check` reads and judges of it under `config`. */
+  check(config: Config): SliceCheck;
 }

@@ -1,3 +1,4 @@
+import type { Snapshot } from "../model/snapshot.js";
 import type { NetlinkSocket } from "../netlink/socket.js";
 import type { Sections } from "./slice.js";
 
@@ -13,4 +14,13 @@ import type { Sections } from "./slice.js";
 export interface Source<T = Sections> {
   readonly name: string;
   collect(sock: NetlinkSocket, shouldStop: () => boolean, deadlineAt: number): Promise<T>;
+}
+
+/**
+ * RulesReader makes one attempt at the rule counters, the part of every read that is not optional
+ * (sources/rules/: ChainReader for one chain, ChainsReader for -chains).
+ */
+export interface RulesReader {
+  read(shouldStop: () => boolean): Promise<Snapshot>;
+  close(): void;
 }

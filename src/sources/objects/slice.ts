@@ -6,21 +6,16 @@ import { sameBytes, sameStrings, u64Column, u64Words } from "../../model/columns
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
 import type { Quota } from "../../model/snapshot.js";
 import type { CounterColumns } from "../../model/source-columns.js";
-import {
-  type RenderContext,
-  type Sections,
-  type SliceRenderer,
-  type SourceSlice,
-  slot,
-  type Words,
-} from "../slice.js";
+import { type ItemSlice, itemsCheck } from "../check.js";
+import { type RenderContext, type Sections, type SliceRenderer, slot, type Words } from "../slice.js";
 
 /** ObjectsWire: named counters and quotas as they cross the boundary. */
 export type ObjectsWire = { counters?: Words<CounterColumns>; quotas?: Quota[] };
 
 /** objectsSlice: named counters (-counters) and quotas (-quotas), read by objectsSource (source.ts). */
-export const objectsSlice: SourceSlice<ObjectsWire> = {
+export const objectsSlice: ItemSlice<ObjectsWire> = {
   name: "objects",
+  required: false,
   toWire(from, to) {
     if (from.counters) to.counters = { ...from.counters, numbers: u64Words(from.counters.numbers) };
     if (from.quotas) to.quotas = from.quotas;
@@ -35,6 +30,11 @@ export const objectsSlice: SourceSlice<ObjectsWire> = {
     return [slot(`${prefix}counters.names`, c, "names"), slot(`${prefix}counters.comments`, c, "comments")];
   },
   renderer: (context) => new ObjectsRenderer(context),
+  selected: ({ counterPatterns, quotaPatterns }) =>
+    [counterPatterns, quotaPatterns].some((patterns) => patterns.length > 0),
+  check(config) {
+    return itemsCheck(this, config);
+  },
   items({ counters, quotas }) {
     const items: CommentedItem[] = [];
     counters?.names.forEach((name, i) => {

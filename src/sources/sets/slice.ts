@@ -5,12 +5,12 @@ import type { CommentedItem } from "../../labels/items.js";
 import { sameStrings, u64Column, u64Words } from "../../model/columns.js";
 import { matchesAny } from "../../model/pattern.js";
 import type { SetColumns } from "../../model/source-columns.js";
+import { type ItemSlice, itemsCheck } from "../check.js";
 import {
   type NftJsonObject,
   type RenderContext,
   type Sections,
   type SliceRenderer,
-  type SourceSlice,
   slot,
   type Words,
 } from "../slice.js";
@@ -19,8 +19,9 @@ import {
 export type SetsWire = { sets?: Words<SetColumns>[] };
 
 /** setsSlice: the elements of named sets and maps (-sets), read by setsSource (source.ts). */
-export const setsSlice: SourceSlice<SetsWire> = {
+export const setsSlice: ItemSlice<SetsWire> = {
   name: "sets",
+  required: false,
   toWire(from, to) {
     if (from.sets) to.sets = from.sets.map((set) => ({ ...set, numbers: u64Words(set.numbers) }));
   },
@@ -34,6 +35,10 @@ export const setsSlice: SourceSlice<SetsWire> = {
     });
   },
   renderer: (context) => new SetsRenderer(context),
+  selected: ({ setPatterns }) => setPatterns.length > 0,
+  check(config) {
+    return itemsCheck(this, config);
+  },
   items({ sets }) {
     const items: CommentedItem[] = [];
     for (const set of sets ?? []) {

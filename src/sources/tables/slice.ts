@@ -4,14 +4,16 @@ import type { ItemGroup, KindLabels } from "../../labels/item-texts.js";
 import type { CommentedItem } from "../../labels/items.js";
 import { matchesAny, type NamePattern, parsePattern } from "../../model/pattern.js";
 import type { Table } from "../../model/snapshot.js";
-import type { RenderContext, Sections, SliceRenderer, SourceSlice } from "../slice.js";
+import { type ItemSlice, itemsCheck } from "../check.js";
+import type { RenderContext, Sections, SliceRenderer } from "../slice.js";
 
 /** TablesWire: the selected tables as they cross the boundary (few, and no 64-bit column). */
 export type TablesWire = { tables?: Table[] };
 
 /** tablesSlice: every selected table's state (-tables), read by tablesSource (source.ts). */
-export const tablesSlice: SourceSlice<TablesWire> = {
+export const tablesSlice: ItemSlice<TablesWire> = {
   name: "tables",
+  required: false,
   toWire(from, to) {
     if (from.tables) to.tables = from.tables;
   },
@@ -20,6 +22,10 @@ export const tablesSlice: SourceSlice<TablesWire> = {
   },
   slots: () => [],
   renderer: (context) => new TablesRenderer(context),
+  selected: ({ tablePatterns }) => tablePatterns.length > 0,
+  check(config) {
+    return itemsCheck(this, config);
+  },
   items: ({ tables }) => (tables ?? []).map((t) => commentedTable(t.family, t.table, t.comment)),
   jsonItems(type, o, config) {
     // A table's nft -j object names the table `name`; its `table` is the string "undefined".

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { itemsFromNftJson, quoteBigIntegers, rulesFromNftJson } from "../../../src/check/nft-json.js";
+import { quoteBigIntegers } from "../../../src/check/nft-json.js";
 import { formatReport, isClean } from "../../../src/check/report.js";
 import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
 import type { Config } from "../../../src/config/config.js";
@@ -15,6 +15,7 @@ import { commentedCounter, commentedQuota } from "../../../src/sources/objects/s
 import { commentedElement } from "../../../src/sources/sets/slice.js";
 import { loadFixture } from "../helpers/fixtures.js";
 import { fixtureMessages } from "../helpers/messages.js";
+import { itemsFromNftJson, rulesFromNftJson } from "../helpers/nft-json.js";
 
 /** checkConfig: the configuration of a bare `nfprom check`. */
 function checkConfig(): Config {

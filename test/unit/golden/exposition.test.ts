@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
-import type { Config } from "../../../src/config/config.js";
+import { type Config, policyOptions } from "../../../src/config/config.js";
 import { toErrorInfo } from "../../../src/errors.js";
 import { OPENMETRICS_FORMAT } from "../../../src/exposition/openmetrics.js";
 import { type ExpositionFormat, TEXT_FORMAT } from "../../../src/exposition/text.js";
@@ -17,8 +17,8 @@ import {
   type WireReadReply,
 } from "../../../src/ipc/protocol.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
-import { policyOptions, readerStats } from "../../../src/reader/setup.js";
-import { collectorFor } from "../../../src/reader/sources/index.js";
+import { readerStats } from "../../../src/reader/setup.js";
+import { collectorFor } from "../../../src/reader/sources.js";
 import { Scraper } from "../../../src/render/scrape.js";
 import { FakeKernel, type Fault } from "../helpers/fake-kernel.js";
 import { repoRoot } from "../helpers/fixtures.js";

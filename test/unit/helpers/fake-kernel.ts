@@ -46,26 +46,39 @@ function keyOf(request: Buffer): string {
   return copy.toString("hex");
 }
 
-/** withSeq copies a captured datagram, every message in it renumbered to answer request `seq`. */
-function withSeq(datagram: Buffer, seq: number): Buffer {
+/** seqsOf reads the sequence numbers of a datagram's messages, in order. */
+function seqsOf(datagram: Buffer): number[] {
+  const seqs: number[] = [];
+  for (let off = 0; off + NLMSG_HDRLEN <= datagram.length; ) {
+    const len = hostU32(datagram, off);
+    if (len < NLMSG_HDRLEN) break;
+    seqs.push(hostU32(datagram, off + NLMSG_SEQ_OFFSET));
+    off += (len + 3) & ~3;
+  }
+  return seqs;
+}
+
+/**
+ * renumber copies a captured datagram, each message renumbered to answer the live request's message at
+ * the place its own captured request's message had (`seqs`: captured → live), so that the answers to a
+ * datagram of several requests (the batched chain lookups) go each to its own; a message that answers
+ * none of them gets the first request's number.
+ */
+function renumber(datagram: Buffer, seqs: ReadonlyMap<number, number>, first: number): Buffer {
   const copy = Buffer.from(datagram);
   for (let off = 0; off + NLMSG_HDRLEN <= copy.length; ) {
     const len = hostU32(copy, off);
     if (len < NLMSG_HDRLEN) break;
-    writeHostU32(copy, seq, off + NLMSG_SEQ_OFFSET);
+    writeHostU32(copy, seqs.get(hostU32(copy, off + NLMSG_SEQ_OFFSET)) ?? first, off + NLMSG_SEQ_OFFSET);
     off += (len + 3) & ~3;
   }
   return copy;
 }
 
-/** seqOf reads the sequence number of a request's first message. */
-function seqOf(request: Buffer): number {
-  return hostU32(request, NLMSG_SEQ_OFFSET);
-}
-
 /**
  * FakeKernel answers the requests of the sockets it opens from captured exchanges, like mdlayher/netlink's
- * nltest: bytes recorded from a real kernel, only the sequence numbers rewritten to the asking request's.
+ * nltest: bytes recorded from a real kernel, only the sequence numbers rewritten to the asking request's
+ * (each answer to the request message it answered, when one datagram carried several).
  * Each request is answered by the next capture queued for it (a capture queued several times answers as
  * many requests; the last one answers every later request). A request no capture answers is recorded in
  * `unanswered` and fails the call, so a test sees at once that its captures do not cover the path.
@@ -114,8 +127,10 @@ export class FakeKernel {
       return undefined;
     }
     this.replayed.push(next.capture.name);
-    const seq = seqOf(request);
-    return { datagrams: next.capture.datagrams.map((d) => withSeq(d, seq)), fault: next.fault };
+    const live = seqsOf(request);
+    const seqs = new Map(seqsOf(next.capture.request).map((captured, i) => [captured, live[i] as number]));
+    const datagrams = next.capture.datagrams.map((d) => renumber(d, seqs, live[0] as number));
+    return { datagrams, fault: next.fault };
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { LabelPolicy, labelNameProblem } from "../../../src/labels/policy.js";
+import { labelNameProblem } from "../../../src/labels/names.js";
+import { LabelPolicy } from "../../../src/labels/policy.js";
 import type { RuleCounters } from "../../../src/model/snapshot.js";
 import { evaluated, type SeriesRow } from "./series.js";
 

@@ -4,9 +4,10 @@ import { ErrorCodes, NfpromError } from "../../../src/errors.js";
 import { columnsFromRules } from "../../../src/model/rule-columns.js";
 import type { Snapshot } from "../../../src/model/snapshot.js";
 import { counterColumns } from "../../../src/model/source-columns.js";
-import { Collector, type RulesReader, type WholeReadProver } from "../../../src/reader/collector.js";
-import type { SourceRunner } from "../../../src/reader/runner.js";
+import { Collector, type WholeReadProver } from "../../../src/reader/collector.js";
+import type { SourceRunner } from "../../../src/sources/runner.js";
 import type { Sections } from "../../../src/sources/slice.js";
+import type { RulesReader } from "../../../src/sources/source.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

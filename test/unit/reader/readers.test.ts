@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type ErrorCode, ErrorCodes, NfpromError } from "../../../src/errors.js";
 import { parsePattern } from "../../../src/model/pattern.js";
-import { handleOf } from "../../../src/model/rule-columns.js";
+import { handleOf, rulesFromColumns } from "../../../src/model/rule-columns.js";
+import type { ChainRef } from "../../../src/nftables/chain-dump.js";
 import { FAMILIES } from "../../../src/nftables/constants.js";
 import { WholeReadProof } from "../../../src/nftables/generation.js";
-import { ChainReader } from "../../../src/reader/chain-reader.js";
 import { Collector, type CollectorOptions } from "../../../src/reader/collector.js";
-import { SourceRunner } from "../../../src/reader/runner.js";
 import { objectsSource } from "../../../src/sources/objects/source.js";
+import { ChainReader } from "../../../src/sources/rules/chain.js";
+import { SourceRunner } from "../../../src/sources/runner.js";
 import { setsSource } from "../../../src/sources/sets/source.js";
 import { FakeKernel } from "../helpers/fake-kernel.js";
 import { loadFixture } from "../helpers/fixtures.js";
@@ -23,7 +24,7 @@ const CHAIN = { family: FAMILIES.inet, table: "firewall", chain: "accounting" };
 const never = () => false;
 const K = (name: string) => `kernel/${name}`;
 
-function chainReader(kernel: FakeKernel, ref = CHAIN): ChainReader {
+function chainReader(kernel: FakeKernel, ref: ChainRef = CHAIN): ChainReader {
   return new ChainReader(ref, { recvTimeoutMs: 1_000, openSocket: kernel.open });
 }
 
@@ -73,6 +74,29 @@ describe("ChainReader over captured dumps", () => {
   test("an empty chain that exists is an empty read", async () => {
     const reader = chainReader(new FakeKernel(["empty", "chain-found"]));
     assert.equal((await reader.read(never)).rules.count, 0);
+  });
+
+  test("family 0: one datagram of lookups in every family, each answered apart; each family with the chain is read", async () => {
+    const kernel = new FakeKernel([
+      K("chain-lookup-batched"),
+      K("rules-two-families-inet"),
+      K("rules-two-families-ip"),
+    ]);
+    const reader = chainReader(kernel, { ...CHAIN, family: FAMILIES.all });
+    const rules = rulesFromColumns((await reader.read(never)).rules);
+    assert.deepEqual(
+      rules.map((r) => [r.family, r.comment, r.packets, r.bytes]),
+      [
+        [FAMILIES.inet, "nft(service=ssh)", 0n, 0n],
+        [FAMILIES.ip, "nft(service=dns)", 2n, 150n],
+      ],
+    );
+    assert.deepEqual(kernel.replayed, [
+      K("chain-lookup-batched"),
+      K("rules-two-families-inet"),
+      K("rules-two-families-ip"),
+    ]);
+    assert.deepEqual(kernel.unanswered, []);
   });
 
   test("a dump that stops mid-way times out; the socket is replaced and the next read is whole", async () => {

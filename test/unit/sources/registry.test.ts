@@ -24,12 +24,30 @@ test("the two registries name the same sources in the same order: each reader ha
   ]);
   assert.deepEqual(
     sourcesFor(every).map((s) => s.name),
-    SLICES.map((s) => s.name),
+    SLICES.filter((s) => !s.required).map((s) => s.name),
   );
 });
 
+test("the rules are the one required slice, first, and on under every configuration", () => {
+  assert.deepEqual(
+    SLICES.filter((s) => s.required).map((s) => s.name),
+    ["rules"],
+  );
+  assert.equal(SLICES[0]?.name, "rules");
+  assert.ok(SLICES[0]?.selected(configOf(["dump"])));
+});
+
+/** selectedSlices: the optional slices the configuration turns on, as their `selected` says. */
+const selectedSlices = (args: string[]) =>
+  SLICES.filter((s) => !s.required && s.selected(configOf(args))).map((s) => s.name);
+
 test("a source is on only when its selection flags are given", () => {
   assert.deepEqual(sourcesFor(configOf(["dump"])), []);
+  assert.deepEqual(selectedSlices(["dump"]), []);
+  assert.deepEqual(selectedSlices(["dump", "-quotas", "*/*/*"]), ["objects"]);
+  assert.deepEqual(selectedSlices(["dump", "-counters", "*/*/*"]), ["objects"]);
+  assert.deepEqual(selectedSlices(["dump", "-sets", "inet/firewall/*"]), ["sets"]);
+  assert.deepEqual(selectedSlices(["dump", "-tables", "*"]), ["tables"]);
   assert.deepEqual(
     sourcesFor(configOf(["dump", "-quotas", "*/*/*"])).map((s) => s.name),
     ["objects"],

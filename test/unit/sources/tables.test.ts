@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { itemsFromNftJson } from "../../../src/check/nft-json.js";
 import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
 import { ErrorCodes } from "../../../src/errors.js";
 import { getTablesRequest } from "../../../src/nftables/requests.js";
-import { SourceRunner } from "../../../src/reader/runner.js";
+import { SourceRunner } from "../../../src/sources/runner.js";
 import { parseTablePattern, tablesSlice } from "../../../src/sources/tables/slice.js";
 import { tableFromMessage, tablesSource } from "../../../src/sources/tables/source.js";
 import { FakeKernel } from "../helpers/fake-kernel.js";
 import { loadFixture } from "../helpers/fixtures.js";
 import { fixtureMessages } from "../helpers/messages.js";
+import { itemsFromNftJson } from "../helpers/nft-json.js";
 
 /**
  * The tables source over a real GETTABLE dump (test/fixtures/sources/tables.json), judged by what nft

@@ -1,14 +1,14 @@
-import { interpretRule, type MatchFacts } from "../labels/derived.js";
-import { type DerivedLabel, renderDerived } from "../labels/render.js";
-import type { RuleColumnsBuilder } from "../model/rule-columns.js";
-import { ENOENT } from "../netlink/constants.js";
-import type { NetlinkMessage } from "../netlink/message.js";
-import { KernelError } from "../netlink/message.js";
-import type { NetlinkSocket } from "../netlink/socket.js";
-import { dumpMessages, nextSequence } from "../nftables/dump.js";
-import { getSetElemsRequest } from "../nftables/requests.js";
-import type { Rule } from "../nftables/rule.js";
-import { type SetElement, setElementsFromMessage } from "../nftables/setelem.js";
+import { interpretRule, type MatchFacts } from "../../labels/derived.js";
+import { type DerivedLabel, renderDerived } from "../../labels/render.js";
+import type { RuleColumnsBuilder } from "../../model/rule-columns.js";
+import { ENOENT } from "../../netlink/constants.js";
+import type { NetlinkMessage } from "../../netlink/message.js";
+import { KernelError } from "../../netlink/message.js";
+import type { NetlinkSocket } from "../../netlink/socket.js";
+import { dumpMessages, nextSequence } from "../../nftables/dump.js";
+import { getSetElemsRequest } from "../../nftables/requests.js";
+import type { Rule } from "../../nftables/rule.js";
+import { type SetElement, setElementsFromMessage } from "../../nftables/setelem.js";
 
 interface Pending {
   /** The rule's index in the read's columns. */

@@ -1,7 +1,7 @@
 import type { NetnsRef } from "../netlink/netns.js";
 import { netfilterSocket, type SocketOpener, SocketSlot } from "../netlink/socket.js";
-import type { Sections } from "../sources/slice.js";
-import type { Source } from "../sources/source.js";
+import type { Sections } from "./slice.js";
+import type { Source } from "./source.js";
 
 export interface SourceRunnerOptions {
   recvTimeoutMs: number;

@@ -1,16 +1,16 @@
-import { ErrorCodes, NfpromError } from "../errors.js";
-import type { DerivedLabel } from "../labels/render.js";
-import { RuleColumnsBuilder } from "../model/rule-columns.js";
-import type { Snapshot } from "../model/snapshot.js";
-import type { NetlinkMessage } from "../netlink/message.js";
-import type { NetnsRef } from "../netlink/netns.js";
-import type { NetlinkSocket, SocketOpener } from "../netlink/socket.js";
-import { type ChainRef, describe, dumpRules, familiesWithChain } from "../nftables/chain-dump.js";
-import { FAMILIES, familyName } from "../nftables/constants.js";
-import { ruleCounters, ruleFromMessage } from "../nftables/rule.js";
-import { RepeatReader } from "../nftables/rule-reuse.js";
+import { ErrorCodes, NfpromError } from "../../errors.js";
+import type { DerivedLabel } from "../../labels/render.js";
+import { RuleColumnsBuilder } from "../../model/rule-columns.js";
+import type { Snapshot } from "../../model/snapshot.js";
+import type { NetlinkMessage } from "../../netlink/message.js";
+import type { NetnsRef } from "../../netlink/netns.js";
+import type { NetlinkSocket, SocketOpener } from "../../netlink/socket.js";
+import { type ChainRef, describe, dumpRules, familiesWithChain } from "../../nftables/chain-dump.js";
+import { FAMILIES, familyName } from "../../nftables/constants.js";
+import { ruleCounters, ruleFromMessage } from "../../nftables/rule.js";
+import { RepeatReader } from "../../nftables/rule-reuse.js";
+import { SourceRunner } from "../runner.js";
 import { RuleLabeler } from "./derive.js";
-import { SourceRunner } from "./runner.js";
 
 export interface ChainReaderOptions {
   /** Bound on one blocking receive (SO_RCVTIMEO). */

@@ -8,10 +8,9 @@ import type { ChainRef } from "../../nftables/chain-dump.js";
 import { FAMILIES, familyName } from "../../nftables/constants.js";
 import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { getChainsRequest } from "../../nftables/requests.js";
-import type { Source } from "../../sources/source.js";
-import { ChainReader, type ChainReaderOptions } from "../chain-reader.js";
-import type { RulesReader } from "../collector.js";
 import { SourceRunner } from "../runner.js";
+import type { RulesReader, Source } from "../source.js";
+import { ChainReader, type ChainReaderOptions } from "./chain.js";
 
 /** chainListSource lists every chain of every family (NFT_MSG_GETCHAIN dump) that the patterns select. */
 function chainListSource(patterns: readonly NamePattern[]): Source<ChainRef[]> {
