@@ -8,6 +8,7 @@
 #   BENCH_PHASES=1 npm run bench            # also time each scrape's phases across reader and web
 #   BENCH_NICE=-10 npm run bench            # run driver, exporter and nft at this niceness (busy machines)
 #   BENCH_PART=sources BENCH_SCENARIOS=counters npm run bench   # only some rows (chain | sources | netns)
+#   BENCH_NODE=/usr/bin/node npm run bench  # another runtime than the bundled one
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,6 +20,13 @@ fi
 for cmd in ip nft node getconf; do
   command -v "$cmd" >/dev/null || { echo "bench: $cmd not found" >&2; exit 1; }
 done
+
+# The runtime measured is the one the release bundles (packaging/runtimes.json; fetched and verified into
+# the runtime cache on first use), not whatever `node` is on PATH: BENCH_NODE=/path/to/node to compare.
+source scripts/runtimes.sh
+case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+BENCH_NODE=${BENCH_NODE:-$(runtime_node "$arch" "$(manifest m.bundled)")}
+echo "bench: runtime $BENCH_NODE ($("$BENCH_NODE" --version))" >&2
 
 echo "bench: building (npx tsc -p tsconfig.json)" >&2
 if ! build_log="$(npx tsc -p tsconfig.json 2>&1)"; then
@@ -77,7 +85,7 @@ PART="${BENCH_PART:-all}"
 # run_part SCRIPT: one driver inside the namespace, waited for (and stopped by cleanup on a signal).
 run_part() {
   BENCH_NETNS="$NS" BENCH_CALLER_NETNS="$(readlink /proc/self/ns/net)" \
-    "${NICE[@]}" ip netns exec "$NS" node "$1" &
+    "${NICE[@]}" ip netns exec "$NS" "$BENCH_NODE" "$1" &
   DRIVER_PID=$!
   wait "$DRIVER_PID"
 }

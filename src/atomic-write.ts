@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import { dirname } from "node:path";
+import { fs } from "./builtins.js";
 
 /** The file operations writeFileAtomically uses; tests substitute failing ones. */
 export interface AtomicIo {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { fs } from "../builtins.js";
 import type { Config } from "../config/config.js";
 import { toErrorInfo } from "../errors.js";
 import type { CheckResult } from "../labels/diagnose.js";
@@ -56,7 +56,7 @@ function fromJson(config: Config, checks: readonly SliceCheck[]): string {
   const path = config.input as string;
   let text: string;
   try {
-    text = readFileSync(path === "-" ? 0 : path, "utf8");
+    text = fs.readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (err) {
     throw new FatalError(`cannot read ${path === "-" ? "stdin" : path}: ${(err as Error).message}`);
   }

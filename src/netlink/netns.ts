@@ -1,8 +1,11 @@
-import { closeSync, constants, fstatSync, openSync, type Stats, statSync } from "node:fs";
+import type { Stats } from "node:fs";
 import koffi from "koffi";
+import { fs } from "../builtins.js";
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { libc } from "../libc.js";
 import { errnoName } from "./message.js";
+
+const { closeSync, constants, fstatSync, openSync, statSync } = fs;
 
 const setns = libc.func("int setns(int fd, int nstype)");
 const CLONE_NEWNET = 0x40000000;

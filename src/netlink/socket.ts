@@ -1,5 +1,5 @@
-import { debuglog } from "node:util";
 import koffi from "koffi";
+import { util } from "../builtins.js";
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { libc } from "../libc.js";
 import { hostU32, writeHostI32, writeHostI64, writeHostU32, writeHostU64 } from "./byteorder.js";
@@ -19,6 +19,8 @@ import {
 } from "./constants.js";
 import { errnoName } from "./message.js";
 import { inNetns, type NetnsRef } from "./netns.js";
+
+const { debuglog } = util;
 
 const debug = debuglog("nfprom");
 

@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
 import koffi from "koffi";
+import { fs } from "../builtins.js";
 import { libc } from "../libc.js";
 import { writeHostU32 } from "../netlink/byteorder.js";
+
+const { readFileSync } = fs;
 
 /**
  * Capability and identity handling, through libc (prctl, capset) and /proc. Used by the reader to check

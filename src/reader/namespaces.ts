@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
-import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { fs } from "../builtins.js";
 import { toErrorInfo } from "../errors.js";
 import type { Logger } from "../log.js";
 import { glob } from "../model/pattern.js";
@@ -8,6 +8,8 @@ import type { NetnsRead, Snapshot } from "../model/snapshot.js";
 import { type NetnsRef, namespaceIdentity } from "../netlink/netns.js";
 import { CAP_SYS_ADMIN, CAP_SYS_PTRACE } from "../privileges/caps.js";
 import { emptyReadStats, type ReadStats } from "./collector.js";
+
+const { readdirSync, statSync } = fs;
 
 /** Where ip-netns(8) (and systemd, Docker's `--net=ns:`) bind-mount named network namespaces. */
 export const NETNS_DIR = "/run/netns";

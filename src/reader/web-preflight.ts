@@ -1,6 +1,8 @@
-import { accessSync, constants } from "node:fs";
+import { fs } from "../builtins.js";
 import { FatalError } from "./setup.js";
 import { WEB_MAIN } from "./web-process.js";
+
+const { accessSync, constants } = fs;
 
 /**
  * checkWebEntry ends nfprom with one line when the web process's code cannot be loaded (a broken or

@@ -1,5 +1,5 @@
-import { fstatSync } from "node:fs";
 import { Socket } from "node:net";
+import { fs } from "../builtins.js";
 import { FrameDecoder, writeFrame } from "../ipc/framing.js";
 import {
   decodeReaderMessage,
@@ -20,6 +20,8 @@ import { LiveView } from "./live.js";
 import { processFamilies, webStartFamily } from "./process-metrics.js";
 import { ReaderClient } from "./reader-client.js";
 import type { ServerOptions } from "./server.js";
+
+const { fstatSync } = fs;
 
 /** The reader's end of the socketpair is this process's fd 3 (reader/web-process.ts). */
 const READER_FD = 3;

@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { fs } from "../builtins.js";
 import type { MetricFamily } from "../exposition/text.js";
+
+const { readdirSync, readFileSync } = fs;
 
 /**
  * The standard process_* metrics of the calling process, named and typed as Prometheus' client libraries

@@ -1,18 +1,12 @@
 import { once } from "node:events";
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { setTimeout as delay, setImmediate as nextTurn } from "node:timers/promises";
 import type { TLSSocket } from "node:tls";
-import { promisify } from "node:util";
 import { createGzip, gzip, gzipSync, constants as zlib } from "node:zlib";
+import { http, https, util } from "../builtins.js";
 import type { ExpositionFormat } from "../exposition/text.js";
 import { releasePiece } from "../exposition/writer.js";
 import type { Logger } from "../log.js";
@@ -24,7 +18,7 @@ import { LIVE_HEADERS, LIVE_SCRIPT, LIVE_STYLE, livePage } from "./live-page.js"
 import { acceptsGzip, negotiateFormat } from "./negotiate.js";
 import { peerProblem, type TlsMaterial, tlsServerOptions } from "./tls.js";
 
-const gzipAsync = promisify(gzip);
+const gzipAsync = util.promisify(gzip);
 /** Prometheus asks for gzip on every scrape: the fastest level, 2–3× faster for a body 6 % larger. */
 const GZIP_OPTIONS = { level: zlib.Z_BEST_SPEED };
 /**
@@ -108,8 +102,8 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
   };
   const tls = guard().tls;
   const server = tls
-    ? createHttpsServer({ ...base, ...tlsServerOptions(tls, options.headerTimeoutMs) }, listener)
-    : createHttpServer(base, listener);
+    ? https().createServer({ ...base, ...tlsServerOptions(tls, options.headerTimeoutMs) }, listener)
+    : http.createServer(base, listener);
   if (tls) {
     server.on("secureConnection", (socket: TLSSocket) => {
       const current = guard().tls;

@@ -1,9 +1,10 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { createSecureContext } from "node:tls";
+import { fs, tls } from "../builtins.js";
 import type { PemSource, TlsSettings, WebSecurity } from "./model.js";
 import { parseWebConfig, WebConfigError } from "./parse.js";
+
+const { readFileSync } = fs;
 
 /**
  * loadWebSecurity reads the web config file and every file it names (certificate, key, client CA), checks
@@ -56,8 +57,8 @@ function loadTls(spec: TlsSettings<PemSource>): TlsSettings<string> {
     check(spec.clientCa, () => parseBundle(ca), "is not a PEM CA certificate bundle");
   }
   const p = "tls_server_config";
-  checkKey(`${p}.cipher_suites`, () => t.ciphers && createSecureContext({ ciphers: t.ciphers }));
-  checkKey(`${p}.curve_preferences`, () => t.curves && createSecureContext({ ecdhCurve: t.curves }));
+  checkKey(`${p}.cipher_suites`, () => t.ciphers && tls().createSecureContext({ ciphers: t.ciphers }));
+  checkKey(`${p}.curve_preferences`, () => t.curves && tls().createSecureContext({ ecdhCurve: t.curves }));
   return t;
 }
 
