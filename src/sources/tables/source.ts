@@ -17,12 +17,14 @@ import {
 import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { getTablesRequest } from "../../nftables/requests.js";
 import { commentFromUserdata } from "../../nftables/rule.js";
-import type { Sections } from "../slice.js";
+import { patternsOf, type Sections } from "../slice.js";
 import type { Source } from "../source.js";
+import { TABLES_FLAG } from "./slice.js";
 
 /** tablesFor: the tables source the -tables patterns select, if any. */
 export function tablesFor(config: Config): Source | undefined {
-  return config.tablePatterns.length > 0 ? tablesSource(config.tablePatterns) : undefined;
+  const patterns = patternsOf(config, TABLES_FLAG);
+  return patterns.length > 0 ? tablesSource(patterns) : undefined;
 }
 
 /** tablesSource reads every table with one NFT_MSG_GETTABLE dump of every family and keeps those selected. */
