@@ -4,7 +4,6 @@ import type { ItemGroup, ItemRejection, KindLabels } from "../../labels/item-tex
 import type { CommentedItem } from "../../labels/items.js";
 import { sameBytes, sameStrings, u64Column, u64Words } from "../../model/columns.js";
 import { matchesAny, type NamePattern, parsePattern } from "../../model/pattern.js";
-import type { Quota } from "../../model/snapshot.js";
 import { type CounterColumns, counterColumns } from "../../model/source-columns.js";
 import { type ItemSlice, itemsCheck } from "../check.js";
 import {
@@ -16,6 +15,31 @@ import {
   slot,
   type Words,
 } from "../slice.js";
+
+/** Quota is a quota object: its limit in bytes, what it has used, and how it matches. */
+export interface Quota {
+  family: string;
+  table: string;
+  name: string;
+  comment: string | undefined;
+  limitBytes: bigint;
+  usedBytes: bigint;
+  /** `quota over N`: the rule matches once the quota is exceeded (NFT_QUOTA_F_INV). */
+  inverted: boolean;
+  /** The kernel flags the quota as used up (NFT_QUOTA_F_DEPLETED). */
+  depleted: boolean;
+}
+
+/**
+ * The objects source's sections of every snapshot, added to model/'s SnapshotSections from here: absent
+ * when -counters (-quotas) is off. Named counters are columns (model/source-columns.ts keeps the layout).
+ */
+declare module "../../model/snapshot.js" {
+  interface SnapshotSections {
+    counters?: CounterColumns;
+    quotas?: Quota[];
+  }
+}
 
 /** ObjectsWire: named counters and quotas as they cross the boundary. */
 export type ObjectsWire = { counters?: Words<CounterColumns>; quotas?: Quota[] };

@@ -1,6 +1,5 @@
 import type { Config } from "../../config/config.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
-import type { Quota } from "../../model/snapshot.js";
 import { CounterColumnsBuilder } from "../../model/source-columns.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName } from "../../nftables/constants.js";
@@ -10,7 +9,7 @@ import { counterObjectFromMessage, type NftObject, objectFromMessage } from "../
 import { getObjectsRequest } from "../../nftables/requests.js";
 import { patternsOf, type Sections } from "../slice.js";
 import type { Source } from "../source.js";
-import { COUNTERS_FLAG, QUOTAS_FLAG } from "./slice.js";
+import { COUNTERS_FLAG, QUOTAS_FLAG, type Quota } from "./slice.js";
 
 /** objectsFor: the objects source the -counters and -quotas patterns select, if any. */
 export function objectsFor(config: Config): Source | undefined {

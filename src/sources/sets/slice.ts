@@ -17,6 +17,16 @@ import {
   type Words,
 } from "../slice.js";
 
+/**
+ * The sets source's section of every snapshot, added to model/'s SnapshotSections from here: absent when
+ * -sets is off. Each set's elements are columns (model/source-columns.ts keeps the layout).
+ */
+declare module "../../model/snapshot.js" {
+  interface SnapshotSections {
+    sets?: SetColumns[];
+  }
+}
+
 /** SetsWire: the selected sets as they cross the boundary. */
 export type SetsWire = { sets?: Words<SetColumns>[] };
 

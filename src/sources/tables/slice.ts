@@ -3,7 +3,6 @@ import { itemFinding } from "../../labels/diagnose.js";
 import type { ItemGroup, KindLabels } from "../../labels/item-texts.js";
 import type { CommentedItem } from "../../labels/items.js";
 import { matchesAny, type NamePattern, parsePattern } from "../../model/pattern.js";
-import type { Table } from "../../model/snapshot.js";
 import { type ItemSlice, itemsCheck } from "../check.js";
 import {
   patternsOf,
@@ -12,6 +11,27 @@ import {
   type SelectionFlag,
   type SliceRenderer,
 } from "../slice.js";
+
+/** Table is one nftables table: whether it is switched off, and how much it holds. */
+export interface Table {
+  family: string;
+  table: string;
+  comment: string | undefined;
+  /** `flags dormant` (NFT_TABLE_F_DORMANT): its chains are not attached to any hook, its rules see no packet. */
+  dormant: boolean;
+  /** The kernel's use count (NFTA_TABLE_USE): its chains, named sets, stateful objects and flowtables. */
+  use: number;
+}
+
+/**
+ * The tables source's section of every snapshot, added to model/'s SnapshotSections from here (model/
+ * sits below sources/ and names no source but the rules): absent when -tables is off.
+ */
+declare module "../../model/snapshot.js" {
+  interface SnapshotSections {
+    tables?: Table[];
+  }
+}
 
 /** TablesWire: the selected tables as they cross the boundary (few, and no 64-bit column). */
 export type TablesWire = { tables?: Table[] };
