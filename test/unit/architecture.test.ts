@@ -141,6 +141,30 @@ describe("layering of src/ (LAYERS)", () => {
   });
 });
 
+/**
+ * importsOfSourceFolders lists every import of a module in a source's folder (sources/<name>/) from outside
+ * that folder, as "from → to".
+ */
+function importsOfSourceFolders(graph: Graph): string[] {
+  return [...graph].flatMap(([from, imports]) =>
+    imports
+      .filter((to) => {
+        const folder = /^sources\/\w+\//.exec(to)?.[0];
+        return folder !== undefined && !from.startsWith(folder);
+      })
+      .map((to) => `${from} → ${to}`),
+  );
+}
+
+describe("a source is one folder plus a line in each registry", () => {
+  test("only the registries reach into a source's folder (and the reader into the rules', for rulesFor)", () => {
+    const registries = /^sources\/(slices|readers)\.ts → /;
+    const outside = importsOfSourceFolders(graph).filter((edge) => !registries.test(edge));
+    assert.deepEqual(outside, ["reader/sources.ts → sources/rules/source.ts"]);
+    assert.ok(importsOfSourceFolders(graph).includes("sources/readers.ts → sources/tables/source.ts"));
+  });
+});
+
 describe("one byte-order rule (netlink/byteorder.ts)", () => {
   test("only byteorder.ts decides host order; only the attribute decoder reads an order it is given", () => {
     const choosesOrder = /\b(read|write)(Big)?U?Int(16|32|64)LE\b|HOST_ORDER\s*[!=]==|endianness\(/;
