@@ -6,15 +6,8 @@ import { sameBytes, sameStrings, u64Column, u64Words } from "../../model/columns
 import { matchesAny, type NamePattern, parsePattern } from "../../model/pattern.js";
 import { type CounterColumns, counterColumns } from "../../model/source-columns.js";
 import { type ItemSlice, itemsCheck } from "../check.js";
-import {
-  patternsOf,
-  type RenderContext,
-  type Sections,
-  type SelectionFlag,
-  type SliceRenderer,
-  slot,
-  type Words,
-} from "../slice.js";
+import type { RenderContext, Sections, SelectionFlag, SliceRenderer, Words } from "../slice.js";
+import { patternsOf, slot } from "../slice.js";
 
 /** Quota is a quota object: its limit in bytes, what it has used, and how it matches. */
 export interface Quota {
