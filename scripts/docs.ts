@@ -18,11 +18,12 @@ import {
 } from "../src/cli/flags.js";
 import { ErrorCodes } from "../src/errors.js";
 import { fromWireSnapshot, toWireSnapshot } from "../src/ipc/protocol.js";
+import type { Snapshot } from "../src/model/snapshot.js";
 import { Scraper } from "../src/render/scrape.js";
+import { SLICES } from "../src/sources/slices.js";
 import { VERSION } from "../src/version.js";
 import { processFamilies } from "../src/web/process-metrics.js";
 import { CaptureLogger } from "../test/unit/helpers/logger.js";
-import { columnar } from "../test/unit/helpers/snapshot.js";
 
 const REPO = new URL("../../", import.meta.url);
 
@@ -109,11 +110,11 @@ export function manPage(): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** A snapshot with every kind of source, so that a scrape renders every metric family nfprom has. */
-function everySource() {
-  const where = { family: "inet", table: "t" };
-  return columnar({
-    ...where,
+/** A snapshot with every source's sample section (SourceSlice.sample), so that a scrape renders every family. */
+function everySource(): Snapshot {
+  const header = {
+    family: "inet",
+    table: "t",
     chain: "c",
     readAtMs: 0,
     readDurationMs: 1,
@@ -121,32 +122,9 @@ function everySource() {
     generation: 1,
     generationSinceMs: 0,
     ageMs: 0,
-    rules: [{ family: 1, handle: 1n, comment: "nft(KEY=a)", bytes: 1n, packets: 1n }],
-    counters: [{ ...where, name: "n", comment: "nft(KEY=a)", bytes: 1n, packets: 1n }],
-    quotas: [
-      {
-        ...where,
-        name: "q",
-        comment: undefined,
-        limitBytes: 1n,
-        usedBytes: 0n,
-        inverted: false,
-        depleted: false,
-      },
-    ],
-    sets: [
-      {
-        ...where,
-        name: "s",
-        size: 1,
-        leftOut: 0,
-        repeated: 0,
-        elements: [{ key: "k", comment: "nft(KEY=a)", bytes: 1n, packets: 1n }],
-      },
-    ],
-    tables: [{ ...where, comment: "nft(KEY=a)", dormant: false, use: 0 }],
     sources: [{ name: "objects", ok: true, durationMs: 1 }],
-  });
+  };
+  return Object.assign(header, ...SLICES.map((slice) => slice.sample()));
 }
 
 export function metricsMarkdown(): string {

@@ -5,7 +5,8 @@ import { DERIVED_LABELS } from "../labels/render.js";
 import { LOG_FORMATS, LOG_LEVELS } from "../log.js";
 import { parsePattern } from "../model/pattern.js";
 import { FAMILIES } from "../nftables/constants.js";
-import { parseTablePattern } from "../sources/tables/slice.js";
+import type { SelectionFlag } from "../sources/slice.js";
+import { SELECTION_FLAGS } from "../sources/slices.js";
 import {
   family,
   listen,
@@ -33,8 +34,7 @@ export const COMMANDS = {
   serve: "run the exporter: the privileged reader and the unprivileged web process (default)",
   dump: "read the chain once, print the exposition to stdout and exit (no web process, no socket)",
   textfile: "write the exposition atomically to -output for node_exporter's textfile collector",
-  check:
-    "check the chain's rules (and the comments -counters, -quotas, -sets, -tables select) against the label policy; exit 0 clean, 1 problems, 2 usage",
+  check: `check the chain's rules (and the comments ${SELECTION_FLAGS.map((f) => `-${f.name}`).join(", ")} select) against the label policy; exit 0 clean, 1 problems, 2 usage`,
 } as const;
 export type Command = keyof typeof COMMANDS;
 
@@ -64,6 +64,7 @@ export interface FlagSpec {
   repeatable?: true;
   /** Commands that accept the flag; undefined: every command. */
   commands?: readonly Command[];
+  /** Where its value goes; "selections": an optional source's flag, under its name (selectionFlag). */
   key: keyof Config | "help" | "version";
   arg?: string;
   default?: string;
@@ -110,46 +111,7 @@ export const FLAGS: FlagSpec[] = [
     help: "read every chain matching this glob (* and ?) instead of -table/-chain; series then carry family, table and chain labels",
     parse: parsePattern,
   },
-  {
-    name: "counters",
-    group: "source",
-    repeatable: true,
-    key: "counterPatterns",
-    arg: "[family/]table/name",
-    default: "",
-    help: "export the named counters matching this glob (e.g. firewall/*)",
-    parse: parsePattern,
-  },
-  {
-    name: "quotas",
-    group: "source",
-    repeatable: true,
-    key: "quotaPatterns",
-    arg: "[family/]table/name",
-    default: "",
-    help: "export the quotas matching this glob",
-    parse: parsePattern,
-  },
-  {
-    name: "sets",
-    group: "source",
-    repeatable: true,
-    key: "setPatterns",
-    arg: "[family/]table/set",
-    default: "",
-    help: "export per-element counters of the sets and maps matching this glob (declared with counter)",
-    parse: parsePattern,
-  },
-  {
-    name: "tables",
-    group: "source",
-    repeatable: true,
-    key: "tablePatterns",
-    arg: "[family/]table",
-    default: "",
-    help: "export the state of the tables matching this glob (e.g. * or inet/fw*): dormant, use count",
-    parse: parseTablePattern,
-  },
+  ...SELECTION_FLAGS.map(selectionFlag),
   {
     name: "netns",
     group: "source",
@@ -391,6 +353,11 @@ export const FLAGS: FlagSpec[] = [
   { name: "help", aliases: ["h"], group: "general", key: "help", help: "print this help and exit" },
 ];
 
+/** selectionFlag: an optional source's selection flag (sources/) as a row of FLAGS. */
+function selectionFlag({ name, arg, help, parse }: SelectionFlag): FlagSpec {
+  return { name, group: "source", repeatable: true, key: "selections", arg, default: "", help, parse };
+}
+
 export type ParseResult =
   | { kind: "run"; command: Command; config: Config }
   | { kind: "help"; command: Command }
@@ -465,7 +432,8 @@ function parseFlags(command: Command, argv: readonly string[]): ParseResult {
   if (help) return { kind: "help", command };
   if (version) return { kind: "version" };
 
-  const config: Record<string, unknown> = {};
+  const selections: Record<string, unknown> = {};
+  const config: Record<string, unknown> = { selections };
   for (const spec of FLAGS) {
     if (!spec.arg) {
       if (spec.key !== "help" && spec.key !== "version") config[spec.key] = switches.get(spec) ?? false;
@@ -482,7 +450,8 @@ function parseFlags(command: Command, argv: readonly string[]): ParseResult {
         throw new UsageError(`invalid value "${text}" for flag -${flag}: ${(err as Error).message}`);
       }
     });
-    config[spec.key] = spec.repeatable ? parsed : parsed[0];
+    if (spec.key === "selections") selections[spec.name] = parsed;
+    else config[spec.key] = spec.repeatable ? parsed : parsed[0];
   }
   return { kind: "run", command, config: config as unknown as Config };
 }

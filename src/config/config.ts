@@ -12,11 +12,11 @@ export interface Config {
   family: FamilyName;
   /** -chains: several chains by pattern instead of -table/-chain; empty: the seed's one chain. */
   chainPatterns: NamePattern[];
-  /** -counters, -quotas, -sets, -tables: optional sources, off while empty. */
-  counterPatterns: NamePattern[];
-  quotaPatterns: NamePattern[];
-  setPatterns: NamePattern[];
-  tablePatterns: NamePattern[];
+  /**
+   * The optional sources' selection flags (-counters, -quotas, -sets, -tables: each declared in its source's
+   * folder, sources/), their patterns by flag name; a source is off while its flags select nothing.
+   */
+  selections: Record<string, NamePattern[]>;
   /** -netns: the network namespaces to read (names or globs under /run/netns, paths, `all`); empty: own. */
   netns: string[];
   /** -read.background-timeout: let a slow dump finish after the scrape and serve the last snapshot. */

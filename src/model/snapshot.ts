@@ -1,6 +1,5 @@
 import type { ErrorCode, ErrorInfo } from "../errors.js";
 import type { RuleColumns } from "./rule-columns.js";
-import type { CounterColumns, SetColumns } from "./source-columns.js";
 
 export type { Location, NamedCounter, RuleCounters, SetCounters, SetElementCounters } from "./records.js";
 
@@ -12,15 +11,12 @@ export const STALE_REASONS = ["ruleset_changing", "timeout"] as const;
 export type StaleReason = (typeof STALE_REASONS)[number];
 
 /**
- * SnapshotSections: what the sources fill in (src/sources/, one slice each): the rules, in every read, and
- * the optional sources' sections, absent when the source is not enabled. A new source adds its section here.
+ * SnapshotSections: what the sources fill in (src/sources/, one slice each). model/ names only the rules,
+ * part of every read; each optional source adds its section from its own folder (`declare module`, e.g.
+ * sources/tables/slice.ts), absent when the source is not enabled.
  */
 export interface SnapshotSections {
   rules: RuleColumns;
-  counters?: CounterColumns;
-  quotas?: Quota[];
-  sets?: SetColumns[];
-  tables?: Table[];
 }
 
 /** Snapshot is one consistent read of a chain: every rule from a single uninterrupted dump. */
@@ -51,31 +47,6 @@ export interface Snapshot extends SnapshotSections {
 
 /** NetnsRead is one network namespace's part of a read with -netns: its snapshot, or why it failed. */
 export type NetnsRead = { netns: string; snapshot: Snapshot } | { netns: string; error: ErrorInfo };
-
-/** Quota is a quota object: its limit in bytes, what it has used, and how it matches. */
-export interface Quota {
-  family: string;
-  table: string;
-  name: string;
-  comment: string | undefined;
-  limitBytes: bigint;
-  usedBytes: bigint;
-  /** `quota over N`: the rule matches once the quota is exceeded (NFT_QUOTA_F_INV). */
-  inverted: boolean;
-  /** The kernel flags the quota as used up (NFT_QUOTA_F_DEPLETED). */
-  depleted: boolean;
-}
-
-/** Table is one nftables table: whether it is switched off, and how much it holds. */
-export interface Table {
-  family: string;
-  table: string;
-  comment: string | undefined;
-  /** `flags dormant` (NFT_TABLE_F_DORMANT): its chains are not attached to any hook, its rules see no packet. */
-  dormant: boolean;
-  /** The kernel's use count (NFTA_TABLE_USE): its chains, named sets, stateful objects and flowtables. */
-  use: number;
-}
 
 /** SourceStatus is how one source fared in this read (node_exporter's per-collector success/duration). */
 export interface SourceStatus {

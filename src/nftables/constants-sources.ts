@@ -1,16 +1,19 @@
 /**
  * nf_tables constants for the sources beyond a chain's rules: chain listing, stateful objects (named
- * counters, quotas), tables and named sets with their elements. Values checked against
+ * counters, quotas) and named sets with their elements. Values checked against
  * /usr/include/linux/netfilter/nf_tables.h (Linux 6.18 uapi), kernel order; constants.ts holds the rest.
+ * A source whose constants nothing else reads keeps them in its folder (sources/tables/source.ts).
  */
 
 /** enum nf_tables_msg_types */
-export const NFT_MSG_NEWTABLE = 0;
-export const NFT_MSG_GETTABLE = 1;
 export const NFT_MSG_NEWSET = 9;
 export const NFT_MSG_GETSET = 10;
 export const NFT_MSG_NEWOBJ = 18;
 export const NFT_MSG_GETOBJ = 19;
+/** The GET types that reset what they dump (requests.ts refuses them). */
+export const NFT_MSG_GETOBJ_RESET = 21;
+export const NFT_MSG_GETRULE_RESET = 25;
+export const NFT_MSG_GETSETELEM_RESET = 33;
 
 /** enum nft_object_attributes */
 export const NFTA_OBJ_TABLE = 1;
@@ -19,15 +22,6 @@ export const NFTA_OBJ_TYPE = 3;
 export const NFTA_OBJ_DATA = 4;
 export const NFTA_OBJ_HANDLE = 6;
 export const NFTA_OBJ_USERDATA = 8;
-
-/** enum nft_table_attributes */
-export const NFTA_TABLE_NAME = 1;
-export const NFTA_TABLE_FLAGS = 2;
-export const NFTA_TABLE_USE = 3;
-export const NFTA_TABLE_USERDATA = 6;
-
-/** enum nft_table_flags */
-export const NFT_TABLE_F_DORMANT = 1 << 0;
 
 /** NFT_OBJECT_* (#define): the types of stateful object nfprom exports. */
 export const NFT_OBJECT_COUNTER = 1;

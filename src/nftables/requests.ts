@@ -1,3 +1,4 @@
+import { ErrorCodes, NfpromError } from "../errors.js";
 import { nlaAlign } from "../netlink/align.js";
 import { writeHostU16 } from "../netlink/byteorder.js";
 import { NLA_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HDRLEN } from "../netlink/constants.js";
@@ -20,7 +21,13 @@ import {
   NFTA_SET_ELEM_LIST_TABLE,
   nftMessageType,
 } from "./constants.js";
-import { NFT_MSG_GETOBJ, NFT_MSG_GETSET, NFT_MSG_GETTABLE } from "./constants-sources.js";
+import {
+  NFT_MSG_GETOBJ,
+  NFT_MSG_GETOBJ_RESET,
+  NFT_MSG_GETRULE_RESET,
+  NFT_MSG_GETSET,
+  NFT_MSG_GETSETELEM_RESET,
+} from "./constants-sources.js";
 
 /**
  * The only requests nfprom ever sends to the kernel: it reads, it never writes. The one batch it sends,
@@ -54,27 +61,38 @@ export function getSetElemsRequest(seq: number, family: number, table: string, s
   ]);
 }
 
+/** The GET types that zero the counters they dump: a write, which nfprom never makes. */
+const RESET_TYPES: ReadonlySet<number> = new Set([
+  NFT_MSG_GETOBJ_RESET,
+  NFT_MSG_GETRULE_RESET,
+  NFT_MSG_GETSETELEM_RESET,
+]);
+
 /**
- * getObjectsRequest dumps every stateful object (named counters, quotas, ...) of every table and family:
- * one dump serves all table patterns, which the kernel could not filter by glob anyway.
+ * dumpRequest dumps everything of one kind (`getType`, an NFT_MSG_GET* type) in every table and family:
+ * one dump serves all of a source's patterns, which the kernel could not filter by glob anyway. A source
+ * in its own folder asks with it (the tables source). It refuses the *_RESET types.
  */
+export function dumpRequest(getType: number, seq: number): Buffer {
+  if (RESET_TYPES.has(getType)) {
+    throw new NfpromError(ErrorCodes.INTERNAL, `nftables: message type ${getType} resets counters`);
+  }
+  return request(nftMessageType(getType), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
+}
+
+/** getObjectsRequest dumps every stateful object (named counters, quotas, ...) of every table and family. */
 export function getObjectsRequest(seq: number): Buffer {
-  return request(nftMessageType(NFT_MSG_GETOBJ), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
+  return dumpRequest(NFT_MSG_GETOBJ, seq);
 }
 
 /** getSetsRequest dumps the declarations of every set and map of every table and family. */
 export function getSetsRequest(seq: number): Buffer {
-  return request(nftMessageType(NFT_MSG_GETSET), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
-}
-
-/** getTablesRequest dumps every table of every family: its flags, use count and comment. */
-export function getTablesRequest(seq: number): Buffer {
-  return request(nftMessageType(NFT_MSG_GETTABLE), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
+  return dumpRequest(NFT_MSG_GETSET, seq);
 }
 
 /** getChainsRequest dumps every chain of every table and family (to match chain patterns). */
 export function getChainsRequest(seq: number): Buffer {
-  return request(nftMessageType(NFT_MSG_GETCHAIN), NLM_F_REQUEST | NLM_F_DUMP, seq, FAMILIES.all, []);
+  return dumpRequest(NFT_MSG_GETCHAIN, seq);
 }
 
 /** getGenerationRequest asks for the ruleset generation (NFT_MSG_NEWGEN with NFTA_GEN_ID, then an ACK). */

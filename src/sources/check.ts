@@ -1,7 +1,7 @@
 import type { Config } from "../config/config.js";
 import { itemFindings } from "../labels/diagnose.js";
 import type { CommentedItem } from "../labels/items.js";
-import type { NftJsonObject, Sections, SliceCheck, SourceSlice } from "./slice.js";
+import { isSelected, type NftJsonObject, type Sections, type SliceCheck, type SourceSlice } from "./slice.js";
 
 /** CommentedItems: how an optional source finds its commented items, in a kernel read and in `nft -j` output. */
 export interface CommentedItems {
@@ -28,7 +28,7 @@ export function itemsCheck(of: ItemSlice<unknown>, config: Config): SliceCheck {
     json: (type, obj) => take(of.jsonItems(type, obj, config)),
     items,
     judge(result) {
-      if (!of.selected(config)) return;
+      if (!isSelected(of, config)) return;
       result.findings.push(...itemFindings(items, config.maxLabelNames));
       result.items = (result.items ?? 0) + items.length;
     },

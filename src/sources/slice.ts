@@ -5,6 +5,7 @@ import type { KindLabels } from "../labels/item-texts.js";
 import type { CommentedItem } from "../labels/items.js";
 import type { PolicyOptions } from "../labels/policy.js";
 import type { Logger } from "../log.js";
+import type { NamePattern } from "../model/pattern.js";
 import type { Snapshot, SnapshotSections } from "../model/snapshot.js";
 
 /**
@@ -19,10 +20,35 @@ export type NftJsonObject = Record<string, unknown> & {
 };
 
 /**
- * The parts of a snapshot the slices fill in (model/snapshot.ts SnapshotSections), each absent until its
- * slice has filled it: an optional source's reader fills only its own.
+ * The parts of a snapshot the slices fill in (model/snapshot.ts SnapshotSections, which an optional
+ * source's folder may extend with its own section), each absent until its slice has filled it: an
+ * optional source's reader fills only its own.
  */
 export type Sections = Partial<SnapshotSections>;
+
+/**
+ * SelectionFlag: a flag that turns an optional source on and selects its items by pattern, declared in the
+ * source's folder. cli/flags.ts lists it under "What to read", repeatable and empty by default; its
+ * patterns are in Config.selections under its name (`patternsOf`).
+ */
+export interface SelectionFlag {
+  readonly name: string;
+  /** How its value is written in --help and docs/flags.md (`[family/]table`). */
+  readonly arg: string;
+  readonly help: string;
+  /** parse reads one value; it throws an Error whose message says what was expected. */
+  readonly parse: (text: string) => NamePattern;
+}
+
+/** patternsOf: the patterns the command line gave `flag`; none when the flag was not given. */
+export function patternsOf(config: Config, flag: SelectionFlag): NamePattern[] {
+  return config.selections[flag.name] ?? [];
+}
+
+/** isSelected: whether the configuration turns a slice on: the rules always, a source by its flags. */
+export function isSelected(slice: SourceSlice<unknown>, config: Config): boolean {
+  return slice.required || slice.flags.some((flag) => patternsOf(config, flag).length > 0);
+}
 
 /**
  * Words: a column holder as it crosses the boundary, its 64-bit numbers as their 32-bit words. V8's
@@ -109,8 +135,13 @@ export interface SourceSlice<Wire> {
    * families; an optional source's families follow them, and only when some optional source is on.
    */
   readonly required: boolean;
-  /** selected: whether the configuration turns it on (an optional source: its selection flags). */
-  selected(config: Config): boolean;
+  /** flags: its selection flags, in the order of --help (none for the rules, which every read has). */
+  readonly flags: readonly SelectionFlag[];
+  /**
+   * sample: a section with an item of every kind it has, so that `npm run docs` renders each of its
+   * families into docs/metrics.md.
+   */
+  sample(): Sections;
   /** toWire copies its sections of `from` into `to`, 64-bit columns as words; a fresh holder per column. */
   toWire(from: Sections, to: Wire): void;
   /** fromWire is toWire's inverse, on the web side. */

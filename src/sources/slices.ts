@@ -1,7 +1,7 @@
 import { type ObjectsWire, objectsSlice } from "./objects/slice.js";
 import { type RulesWire, rulesSlice } from "./rules/slice.js";
 import { type SetsWire, setsSlice } from "./sets/slice.js";
-import type { SourceSlice } from "./slice.js";
+import type { SelectionFlag, SourceSlice } from "./slice.js";
 import { type TablesWire, tablesSlice } from "./tables/slice.js";
 
 /** WireSections: every slice's sections as they cross the boundary (one term per slice). */
@@ -18,3 +18,6 @@ export const SLICES: readonly SourceSlice<WireSections>[] = [
   setsSlice,
   tablesSlice,
 ];
+
+/** SELECTION_FLAGS: every optional source's selection flags, in the order of SLICES (cli/flags.ts lists them). */
+export const SELECTION_FLAGS: readonly SelectionFlag[] = SLICES.flatMap((slice) => slice.flags);

@@ -33,7 +33,10 @@ type Graph = ReadonlyMap<string, readonly string[]>;
 
 const SRC = path.join(repoRoot(), "src");
 
-/** sourceGraph reads every module of src/ and its relative imports (type-only ones too), as paths in src/. */
+/**
+ * sourceGraph reads every module of src/ and its relative imports (type-only ones too), as paths in src/;
+ * a module augmentation (`declare module "../x.js"`, how a source adds its snapshot section) counts as one.
+ */
 function sourceGraph(): { graph: Graph; texts: Map<string, string> } {
   const graph = new Map<string, string[]>();
   const texts = new Map<string, string>();
@@ -41,9 +44,9 @@ function sourceGraph(): { graph: Graph; texts: Map<string, string> } {
   for (const file of files) {
     const text = readFileSync(path.join(SRC, file), "utf8");
     texts.set(file, text);
-    const imports = [...text.matchAll(/(?:import|export)\s[^'";]*?from\s+"(\.[^"]+)"/g)].map((m) =>
-      path.join(path.dirname(file), (m[1] as string).replace(/\.js$/, ".ts")),
-    );
+    const imports = [
+      ...text.matchAll(/(?:(?:import|export)\s[^'";]*?from|declare\s+module)\s+"(\.[^"]+)"/g),
+    ].map((m) => path.join(path.dirname(file), (m[1] as string).replace(/\.js$/, ".ts")));
     graph.set(file, imports);
   }
   return { graph, texts };
@@ -113,6 +116,7 @@ const { graph, texts } = sourceGraph();
 describe("layering of src/ (LAYERS)", () => {
   test("no import goes upward or sideways between folders", () => {
     assert.ok(graph.size > 100, "the walk found the sources");
+    assert.ok(graph.get("sources/tables/slice.ts")?.includes("model/snapshot.ts"), "augmentations are edges");
     assert.deepEqual(layerViolations(graph, LAYERS), []);
   });
 
@@ -134,6 +138,30 @@ describe("layering of src/ (LAYERS)", () => {
       "elsewhere/e.ts: folder elsewhere is in no layer",
     ]);
     assert.deepEqual(cycles(bad), ["model/b.ts → netlink/a.ts → model/b.ts"]);
+  });
+});
+
+/**
+ * importsOfSourceFolders lists every import of a module in a source's folder (sources/<name>/) from outside
+ * that folder, as "from → to".
+ */
+function importsOfSourceFolders(graph: Graph): string[] {
+  return [...graph].flatMap(([from, imports]) =>
+    imports
+      .filter((to) => {
+        const folder = /^sources\/\w+\//.exec(to)?.[0];
+        return folder !== undefined && !from.startsWith(folder);
+      })
+      .map((to) => `${from} → ${to}`),
+  );
+}
+
+describe("a source is one folder plus a line in each registry", () => {
+  test("only the registries reach into a source's folder (and the reader into the rules', for rulesFor)", () => {
+    const registries = /^sources\/(slices|readers)\.ts → /;
+    const outside = importsOfSourceFolders(graph).filter((edge) => !registries.test(edge));
+    assert.deepEqual(outside, ["reader/sources.ts → sources/rules/source.ts"]);
+    assert.ok(importsOfSourceFolders(graph).includes("sources/readers.ts → sources/tables/source.ts"));
   });
 });
 

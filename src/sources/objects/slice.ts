@@ -3,14 +3,55 @@ import { itemFinding } from "../../labels/diagnose.js";
 import type { ItemGroup, ItemRejection, KindLabels } from "../../labels/item-texts.js";
 import type { CommentedItem } from "../../labels/items.js";
 import { sameBytes, sameStrings, u64Column, u64Words } from "../../model/columns.js";
-import { matchesAny, type NamePattern } from "../../model/pattern.js";
-import type { Quota } from "../../model/snapshot.js";
-import type { CounterColumns } from "../../model/source-columns.js";
+import { matchesAny, type NamePattern, parsePattern } from "../../model/pattern.js";
+import { type CounterColumns, counterColumns } from "../../model/source-columns.js";
 import { type ItemSlice, itemsCheck } from "../check.js";
-import { type RenderContext, type Sections, type SliceRenderer, slot, type Words } from "../slice.js";
+import type { RenderContext, Sections, SelectionFlag, SliceRenderer, Words } from "../slice.js";
+import { patternsOf, slot } from "../slice.js";
+
+/** Quota is a quota object: its limit in bytes, what it has used, and how it matches. */
+export interface Quota {
+  family: string;
+  table: string;
+  name: string;
+  comment: string | undefined;
+  limitBytes: bigint;
+  usedBytes: bigint;
+  /** `quota over N`: the rule matches once the quota is exceeded (NFT_QUOTA_F_INV). */
+  inverted: boolean;
+  /** The kernel flags the quota as used up (NFT_QUOTA_F_DEPLETED). */
+  depleted: boolean;
+}
+
+/**
+ * The objects source's sections of every snapshot, added to model/'s SnapshotSections from here: absent
+ * when -counters (-quotas) is off. Named counters are columns (model/source-columns.ts keeps the layout).
+ */
+declare module "../../model/snapshot.js" {
+  interface SnapshotSections {
+    counters?: CounterColumns;
+    quotas?: Quota[];
+  }
+}
 
 /** ObjectsWire: named counters and quotas as they cross the boundary. */
 export type ObjectsWire = { counters?: Words<CounterColumns>; quotas?: Quota[] };
+
+/** COUNTERS_FLAG (-counters) selects the named counters. */
+export const COUNTERS_FLAG: SelectionFlag = {
+  name: "counters",
+  arg: "[family/]table/name",
+  help: "export the named counters matching this glob (e.g. firewall/*)",
+  parse: parsePattern,
+};
+
+/** QUOTAS_FLAG (-quotas) selects the quotas. */
+export const QUOTAS_FLAG: SelectionFlag = {
+  name: "quotas",
+  arg: "[family/]table/name",
+  help: "export the quotas matching this glob",
+  parse: parsePattern,
+};
 
 /** objectsSlice: named counters (-counters) and quotas (-quotas), read by objectsSource (source.ts). */
 export const objectsSlice: ItemSlice<ObjectsWire> = {
@@ -30,8 +71,24 @@ export const objectsSlice: ItemSlice<ObjectsWire> = {
     return [slot(`${prefix}counters.names`, c, "names"), slot(`${prefix}counters.comments`, c, "comments")];
   },
   renderer: (context) => new ObjectsRenderer(context),
-  selected: ({ counterPatterns, quotaPatterns }) =>
-    [counterPatterns, quotaPatterns].some((patterns) => patterns.length > 0),
+  flags: [COUNTERS_FLAG, QUOTAS_FLAG],
+  sample: () => ({
+    counters: counterColumns([
+      { family: "inet", table: "t", name: "n", comment: "nft(KEY=a)", bytes: 1n, packets: 1n },
+    ]),
+    quotas: [
+      {
+        family: "inet",
+        table: "t",
+        name: "q",
+        comment: undefined,
+        limitBytes: 1n,
+        usedBytes: 0n,
+        inverted: false,
+        depleted: false,
+      },
+    ],
+  }),
   check(config) {
     return itemsCheck(this, config);
   },
@@ -49,9 +106,9 @@ export const objectsSlice: ItemSlice<ObjectsWire> = {
     const comment = typeof o.comment === "string" ? o.comment : undefined;
     const selected = (patterns: readonly NamePattern[]) =>
       matchesAny(patterns, o.familyNumber, o.table, o.name);
-    if (type === "counter" && selected(config.counterPatterns))
+    if (type === "counter" && selected(patternsOf(config, COUNTERS_FLAG)))
       return [commentedCounter(o.family, o.table, o.name, comment)];
-    if (type === "quota" && selected(config.quotaPatterns))
+    if (type === "quota" && selected(patternsOf(config, QUOTAS_FLAG)))
       return [commentedQuota(o.family, o.table, o.name, o.inv === true, comment)];
     return [];
   },

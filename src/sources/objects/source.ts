@@ -1,6 +1,5 @@
 import type { Config } from "../../config/config.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
-import type { Quota } from "../../model/snapshot.js";
 import { CounterColumnsBuilder } from "../../model/source-columns.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName } from "../../nftables/constants.js";
@@ -8,20 +7,22 @@ import { NFT_QUOTA_F_DEPLETED, NFT_QUOTA_F_INV } from "../../nftables/constants-
 import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { counterObjectFromMessage, type NftObject, objectFromMessage } from "../../nftables/object.js";
 import { getObjectsRequest } from "../../nftables/requests.js";
-import type { Sections } from "../slice.js";
+import { patternsOf, type Sections } from "../slice.js";
 import type { Source } from "../source.js";
+import { COUNTERS_FLAG, QUOTAS_FLAG, type Quota } from "./slice.js";
+
+/** objectsFor: the objects source the -counters and -quotas patterns select, if any. */
+export function objectsFor(config: Config): Source | undefined {
+  const [counters, quotas] = [patternsOf(config, COUNTERS_FLAG), patternsOf(config, QUOTAS_FLAG)];
+  if (counters.length === 0 && quotas.length === 0) return undefined;
+  return objectsSource(counters, quotas);
+}
 
 /**
  * objectsSource reads named counters and quotas with one NFT_MSG_GETOBJ dump of every family (1.3 s for
  * 100k objects in an early measurement) and keeps those the patterns select. An empty pattern list turns that
  * object type off: its section stays absent from the snapshot.
  */
-/** objectsFor: the objects source the -counters and -quotas patterns select, if any. */
-export function objectsFor(config: Config): Source | undefined {
-  const { counterPatterns, quotaPatterns } = config;
-  if (counterPatterns.length === 0 && quotaPatterns.length === 0) return undefined;
-  return objectsSource(counterPatterns, quotaPatterns);
-}
 
 export function objectsSource(counters: readonly NamePattern[], quotas: readonly NamePattern[]): Source {
   /** Named counters at the last read: the next read's columns are sized for as many. */

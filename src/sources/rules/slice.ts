@@ -1,5 +1,5 @@
 import { u64Column, u64Words } from "../../model/columns.js";
-import type { RuleColumns } from "../../model/rule-columns.js";
+import { columnsFromRules, type RuleColumns } from "../../model/rule-columns.js";
 import { type SourceSlice, slot, type Words } from "../slice.js";
 import { rulesCheck } from "./check.js";
 import { RuleRenderer } from "./render.js";
@@ -14,7 +14,10 @@ export type RulesWire = { rules: Words<RuleColumns> };
 export const rulesSlice: SourceSlice<RulesWire> = {
   name: "rules",
   required: true,
-  selected: () => true,
+  flags: [],
+  sample: () => ({
+    rules: columnsFromRules([{ family: 1, handle: 1n, comment: "nft(KEY=a)", bytes: 1n, packets: 1n }]),
+  }),
   toWire(from, to) {
     if (from.rules) to.rules = { ...from.rules, numbers: u64Words(from.rules.numbers) };
   },

@@ -3,20 +3,40 @@ import { itemFinding } from "../../labels/diagnose.js";
 import type { ItemGroup, KindLabels } from "../../labels/item-texts.js";
 import type { CommentedItem } from "../../labels/items.js";
 import { sameStrings, u64Column, u64Words } from "../../model/columns.js";
-import { matchesAny } from "../../model/pattern.js";
-import type { SetColumns } from "../../model/source-columns.js";
+import { matchesAny, parsePattern } from "../../model/pattern.js";
+import { type SetColumns, setColumns } from "../../model/source-columns.js";
 import { type ItemSlice, itemsCheck } from "../check.js";
 import {
   type NftJsonObject,
+  patternsOf,
   type RenderContext,
   type Sections,
+  type SelectionFlag,
   type SliceRenderer,
   slot,
   type Words,
 } from "../slice.js";
 
+/**
+ * The sets source's section of every snapshot, added to model/'s SnapshotSections from here: absent when
+ * -sets is off. Each set's elements are columns (model/source-columns.ts keeps the layout).
+ */
+declare module "../../model/snapshot.js" {
+  interface SnapshotSections {
+    sets?: SetColumns[];
+  }
+}
+
 /** SetsWire: the selected sets as they cross the boundary. */
 export type SetsWire = { sets?: Words<SetColumns>[] };
+
+/** SETS_FLAG (-sets) selects the sets and maps whose elements are exported. */
+export const SETS_FLAG: SelectionFlag = {
+  name: "sets",
+  arg: "[family/]table/set",
+  help: "export per-element counters of the sets and maps matching this glob (declared with counter)",
+  parse: parsePattern,
+};
 
 /** setsSlice: the elements of named sets and maps (-sets), read by setsSource (source.ts). */
 export const setsSlice: ItemSlice<SetsWire> = {
@@ -35,7 +55,20 @@ export const setsSlice: ItemSlice<SetsWire> = {
     });
   },
   renderer: (context) => new SetsRenderer(context),
-  selected: ({ setPatterns }) => setPatterns.length > 0,
+  flags: [SETS_FLAG],
+  sample: () => ({
+    sets: [
+      setColumns({
+        family: "inet",
+        table: "t",
+        name: "s",
+        size: 1,
+        leftOut: 0,
+        repeated: 0,
+        elements: [{ key: "k", comment: "nft(KEY=a)", bytes: 1n, packets: 1n }],
+      }),
+    ],
+  }),
   check(config) {
     return itemsCheck(this, config);
   },
@@ -49,7 +82,7 @@ export const setsSlice: ItemSlice<SetsWire> = {
     return items;
   },
   jsonItems(type, o, config) {
-    const selected = matchesAny(config.setPatterns, o.familyNumber, o.table, o.name);
+    const selected = matchesAny(patternsOf(config, SETS_FLAG), o.familyNumber, o.table, o.name);
     return (type === "set" || type === "map") && selected ? elementItems(o) : [];
   },
 };

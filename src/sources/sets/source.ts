@@ -11,9 +11,10 @@ import { dumpMessages, nextSequence } from "../../nftables/dump.js";
 import { getSetElemsRequest, getSetsRequest } from "../../nftables/requests.js";
 import { type NftSet, setFromMessage } from "../../nftables/set.js";
 import { type ElementView, elementOf, type SetElement, visitSetElements } from "../../nftables/setelem.js";
-import type { Sections } from "../slice.js";
+import { patternsOf, type Sections } from "../slice.js";
 import type { Source } from "../source.js";
 import { SeenElements } from "./seen-elements.js";
+import { SETS_FLAG } from "./slice.js";
 
 /**
  * setsSource exports the per-element counters of the named sets and maps the patterns select (anonymous
@@ -27,8 +28,9 @@ const SET_DUMPS_PER_READ = 3;
 
 /** setsFor: the sets source the -sets patterns select, if any. */
 export function setsFor(config: Config): Source | undefined {
-  if (config.setPatterns.length === 0) return undefined;
-  return setsSource(config.setPatterns, config.setMaxElements, SET_DUMPS_PER_READ);
+  const patterns = patternsOf(config, SETS_FLAG);
+  if (patterns.length === 0) return undefined;
+  return setsSource(patterns, config.setMaxElements, SET_DUMPS_PER_READ);
 }
 
 export function setsSource(

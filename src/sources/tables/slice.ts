@@ -3,12 +3,46 @@ import { itemFinding } from "../../labels/diagnose.js";
 import type { ItemGroup, KindLabels } from "../../labels/item-texts.js";
 import type { CommentedItem } from "../../labels/items.js";
 import { matchesAny, type NamePattern, parsePattern } from "../../model/pattern.js";
-import type { Table } from "../../model/snapshot.js";
 import { type ItemSlice, itemsCheck } from "../check.js";
-import type { RenderContext, Sections, SliceRenderer } from "../slice.js";
+import {
+  patternsOf,
+  type RenderContext,
+  type Sections,
+  type SelectionFlag,
+  type SliceRenderer,
+} from "../slice.js";
+
+/** Table is one nftables table: whether it is switched off, and how much it holds. */
+export interface Table {
+  family: string;
+  table: string;
+  comment: string | undefined;
+  /** `flags dormant` (NFT_TABLE_F_DORMANT): its chains are not attached to any hook, its rules see no packet. */
+  dormant: boolean;
+  /** The kernel's use count (NFTA_TABLE_USE): its chains, named sets, stateful objects and flowtables. */
+  use: number;
+}
+
+/**
+ * The tables source's section of every snapshot, added to model/'s SnapshotSections from here (model/
+ * sits below sources/ and names no source but the rules): absent when -tables is off.
+ */
+declare module "../../model/snapshot.js" {
+  interface SnapshotSections {
+    tables?: Table[];
+  }
+}
 
 /** TablesWire: the selected tables as they cross the boundary (few, and no 64-bit column). */
 export type TablesWire = { tables?: Table[] };
+
+/** TABLES_FLAG (-tables) selects the tables whose state is exported. */
+export const TABLES_FLAG: SelectionFlag = {
+  name: "tables",
+  arg: "[family/]table",
+  help: "export the state of the tables matching this glob (e.g. * or inet/fw*): dormant, use count",
+  parse: parseTablePattern,
+};
 
 /** tablesSlice: every selected table's state (-tables), read by tablesSource (source.ts). */
 export const tablesSlice: ItemSlice<TablesWire> = {
@@ -22,14 +56,16 @@ export const tablesSlice: ItemSlice<TablesWire> = {
   },
   slots: () => [],
   renderer: (context) => new TablesRenderer(context),
-  selected: ({ tablePatterns }) => tablePatterns.length > 0,
+  flags: [TABLES_FLAG],
+  sample: () => ({ tables: [{ family: "inet", table: "t", comment: "nft(KEY=a)", dormant: false, use: 0 }] }),
   check(config) {
     return itemsCheck(this, config);
   },
   items: ({ tables }) => (tables ?? []).map((t) => commentedTable(t.family, t.table, t.comment)),
   jsonItems(type, o, config) {
     // A table's nft -j object names the table `name`; its `table` is the string "undefined".
-    if (type !== "table" || !matchesAny(config.tablePatterns, o.familyNumber, o.name, "")) return [];
+    if (type !== "table" || !matchesAny(patternsOf(config, TABLES_FLAG), o.familyNumber, o.name, ""))
+      return [];
     return [commentedTable(o.family, o.name, typeof o.comment === "string" ? o.comment : undefined)];
   },
 };

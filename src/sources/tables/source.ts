@@ -1,28 +1,33 @@
 import type { Config } from "../../config/config.js";
 import { ErrorCodes, NfpromError } from "../../errors.js";
 import { matchesAny, type NamePattern } from "../../model/pattern.js";
-import type { Table } from "../../model/snapshot.js";
 import { AttributeDecoder } from "../../netlink/attributes.js";
 import type { NetlinkMessage } from "../../netlink/message.js";
 import type { NetlinkSocket } from "../../netlink/socket.js";
 import { familyName, NFGENMSG_LEN, nftMessageType } from "../../nftables/constants.js";
-import {
-  NFT_MSG_NEWTABLE,
-  NFT_TABLE_F_DORMANT,
-  NFTA_TABLE_FLAGS,
-  NFTA_TABLE_NAME,
-  NFTA_TABLE_USE,
-  NFTA_TABLE_USERDATA,
-} from "../../nftables/constants-sources.js";
 import { dumpMessages, nextSequence } from "../../nftables/dump.js";
-import { getTablesRequest } from "../../nftables/requests.js";
+import { dumpRequest } from "../../nftables/requests.js";
 import { commentFromUserdata } from "../../nftables/rule.js";
-import type { Sections } from "../slice.js";
+import { patternsOf, type Sections } from "../slice.js";
 import type { Source } from "../source.js";
+import { TABLES_FLAG, type Table } from "./slice.js";
+
+/**
+ * The nf_tables constants only this source reads, checked against /usr/include/linux/netfilter/nf_tables.h
+ * (Linux 6.18 uapi): enum nf_tables_msg_types, enum nft_table_attributes, enum nft_table_flags.
+ */
+const NFT_MSG_NEWTABLE = 0;
+const NFT_MSG_GETTABLE = 1;
+const NFTA_TABLE_NAME = 1;
+const NFTA_TABLE_FLAGS = 2;
+const NFTA_TABLE_USE = 3;
+const NFTA_TABLE_USERDATA = 6;
+const NFT_TABLE_F_DORMANT = 1 << 0;
 
 /** tablesFor: the tables source the -tables patterns select, if any. */
 export function tablesFor(config: Config): Source | undefined {
-  return config.tablePatterns.length > 0 ? tablesSource(config.tablePatterns) : undefined;
+  const patterns = patternsOf(config, TABLES_FLAG);
+  return patterns.length > 0 ? tablesSource(patterns) : undefined;
 }
 
 /** tablesSource reads every table with one NFT_MSG_GETTABLE dump of every family and keeps those selected. */
@@ -36,10 +41,15 @@ export function tablesSource(patterns: readonly NamePattern[]): Source {
         const { familyNumber, table } = tableFromMessage(msg);
         if (matchesAny(patterns, familyNumber, table.table, "")) tables.push(table);
       };
-      await dumpMessages(sock, getTablesRequest(seq), seq, "dump tables", keep, shouldStop);
+      await dumpMessages(sock, tablesRequest(seq), seq, "dump tables", keep, shouldStop);
       return { tables };
     },
   };
+}
+
+/** tablesRequest dumps every table of every family: its flags, use count and comment. */
+export function tablesRequest(seq: number): Buffer {
+  return dumpRequest(NFT_MSG_GETTABLE, seq);
 }
 
 const NEWTABLE = nftMessageType(NFT_MSG_NEWTABLE);

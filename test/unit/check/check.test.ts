@@ -186,7 +186,11 @@ describe("named counters, quotas and set elements (-counters, -quotas, -sets)", 
     counterPatterns: NamePattern[],
     quotaPatterns: NamePattern[],
     setPatterns: NamePattern[],
-  ) => ({ ...checkConfig(), counterPatterns, quotaPatterns, setPatterns }) satisfies Config;
+  ) =>
+    ({
+      ...checkConfig(),
+      selections: { counters: counterPatterns, quotas: quotaPatterns, sets: setPatterns, tables: [] },
+    }) satisfies Config;
 
   test("from nft -j: the selected objects with their comments (objects fixture)", () => {
     const items = itemsFromNftJson(

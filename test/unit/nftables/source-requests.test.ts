@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ErrorCodes } from "../../../src/errors.js";
 import {
+  NFT_MSG_GETOBJ,
+  NFT_MSG_GETOBJ_RESET,
+  NFT_MSG_GETRULE_RESET,
+  NFT_MSG_GETSETELEM_RESET,
+} from "../../../src/nftables/constants-sources.js";
+import {
+  dumpRequest,
   getChainsRequest,
   getObjectsRequest,
   getSetElemsRequest,
@@ -24,4 +32,14 @@ test("source requests are byte-for-byte what the kernel answered in the fixtures
     const f = sent(`setelem-counters-${name}`);
     assert.equal(getSetElemsRequest(f.seq, 1, f.table, name).toString("hex"), f.hex, name);
   }
+});
+
+test("dumpRequest refuses the GET types that reset counters, and builds any other dump", () => {
+  for (const reset of [NFT_MSG_GETOBJ_RESET, NFT_MSG_GETRULE_RESET, NFT_MSG_GETSETELEM_RESET]) {
+    assert.throws(
+      () => dumpRequest(reset, 1),
+      (err: { code?: string }) => err.code === ErrorCodes.INTERNAL,
+    );
+  }
+  assert.deepEqual(dumpRequest(NFT_MSG_GETOBJ, 7), getObjectsRequest(7));
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
 import { sourcesFor } from "../../../src/sources/readers.js";
+import { isSelected } from "../../../src/sources/slice.js";
 import { SLICES } from "../../../src/sources/slices.js";
 
 function configOf(args: string[]) {
@@ -34,12 +35,12 @@ test("the rules are the one required slice, first, and on under every configurat
     ["rules"],
   );
   assert.equal(SLICES[0]?.name, "rules");
-  assert.ok(SLICES[0]?.selected(configOf(["dump"])));
+  assert.ok(SLICES[0] && isSelected(SLICES[0], configOf(["dump"])));
 });
 
-/** selectedSlices: the optional slices the configuration turns on, as their `selected` says. */
+/** selectedSlices: the optional slices the configuration turns on, as isSelected says. */
 const selectedSlices = (args: string[]) =>
-  SLICES.filter((s) => !s.required && s.selected(configOf(args))).map((s) => s.name);
+  SLICES.filter((s) => !s.required && isSelected(s, configOf(args))).map((s) => s.name);
 
 test("a source is on only when its selection flags are given", () => {
   assert.deepEqual(sourcesFor(configOf(["dump"])), []);

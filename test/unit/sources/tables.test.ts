@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type ParseResult, parseArgs } from "../../../src/cli/flags.js";
 import { ErrorCodes } from "../../../src/errors.js";
-import { getTablesRequest } from "../../../src/nftables/requests.js";
 import { SourceRunner } from "../../../src/sources/runner.js";
 import { parseTablePattern, tablesSlice } from "../../../src/sources/tables/slice.js";
-import { tableFromMessage, tablesSource } from "../../../src/sources/tables/source.js";
+import { tableFromMessage, tablesRequest, tablesSource } from "../../../src/sources/tables/source.js";
 import { FakeKernel } from "../helpers/fake-kernel.js";
 import { loadFixture } from "../helpers/fixtures.js";
 import { fixtureMessages } from "../helpers/messages.js";
@@ -45,7 +44,7 @@ async function collect(...patterns: string[]) {
 describe("tables source over a captured GETTABLE dump", () => {
   test("its request is byte for byte the one the kernel answered", () => {
     const { seq, hex } = loadFixture(FIXTURE).request;
-    assert.equal(getTablesRequest(seq).toString("hex"), hex);
+    assert.equal(tablesRequest(seq).toString("hex"), hex);
   });
 
   test("every table of every family with its use count, as nft lists the ruleset", async () => {
