@@ -10,7 +10,7 @@ const load = createRequire(import.meta.url);
 
 export const fs = load("node:fs") as typeof import("node:fs");
 export const util = load("node:util") as typeof import("node:util");
-export const http = load("node:http") as typeof import("node:http");
-/** On first use: the web process needs https and TLS only with tls_server_config. */
+/** On first use: only the web process serves HTTP, and it needs https and TLS only with tls_server_config. */
+export const http = () => load("node:http") as typeof import("node:http");
 export const https = () => load("node:https") as typeof import("node:https");
 export const tls = () => load("node:tls") as typeof import("node:tls");

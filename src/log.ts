@@ -1,3 +1,5 @@
+import { monotonicMs } from "./clock.js";
+
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ["logfmt", "json"] as const;
@@ -50,7 +52,7 @@ export class Logger {
 
   #repeated(level: "warn" | "error", kind: string, msg: string, fields?: LogFields): void {
     if (RANK[level] < RANK[this.level]) return;
-    const verdict = this.#repeats.admit(kind, performance.now());
+    const verdict = this.#repeats.admit(kind, monotonicMs());
     if (verdict.suppressed > 0) this.#suppressed(kind, verdict.suppressed);
     if (verdict.write) this[level](msg, fields);
     if (verdict.write || !verdict.firstSuppressed) return;
@@ -75,7 +77,7 @@ export class Logger {
     if (this.#flushTimer) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = undefined;
-      for (const [kind, n] of this.#repeats.due(performance.now())) this.#suppressed(kind, n);
+      for (const [kind, n] of this.#repeats.due(monotonicMs())) this.#suppressed(kind, n);
       if (this.#repeats.pending) this.#flushLater();
     }, REPEAT_INTERVAL_MS);
     this.#flushTimer.unref();

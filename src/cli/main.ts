@@ -4,7 +4,7 @@ import type { Config } from "../config/config.js";
 import { FatalError, runReader } from "../reader/main.js";
 import { runDump, runTextfile } from "../reader/oneshot.js";
 import { VERSION } from "../version.js";
-import { WebConfigError } from "../webconfig/parse.js";
+import { WebConfigError } from "../webconfig/model.js";
 import { type Command, helpHint, parseArgs, UsageError, usage } from "./flags.js";
 import { withReaderOptions } from "./reexec.js";
 

@@ -1,5 +1,6 @@
 import koffi from "koffi";
 import { util } from "../builtins.js";
+import { monotonicMs } from "../clock.js";
 import { ErrorCodes, NfpromError } from "../errors.js";
 import { libc } from "../libc.js";
 import { hostU32, writeHostI32, writeHostI64, writeHostU32, writeHostU64 } from "./byteorder.js";
@@ -297,7 +298,7 @@ export class RawNetlinkSocket implements NetlinkSocket {
   #quickBatch(batch: BatchBuffers): Buffer[] | undefined {
     if (!this.#quick) return undefined;
     this.#checkFree();
-    const started = performance.now();
+    const started = monotonicMs();
     const result = sys.recvmmsg(
       this.#fd,
       batch.headers,
@@ -305,7 +306,7 @@ export class RawNetlinkSocket implements NetlinkSocket {
       MSG_DONTWAIT | MSG_TRUNC,
       null,
     ) as number;
-    if (performance.now() - started > QUICK_CALL_MS) this.#quick = false;
+    if (monotonicMs() - started > QUICK_CALL_MS) this.#quick = false;
     if (result < 0) {
       // Nothing queued yet: wait on the worker thread. A real error is the socket's, reported once: now.
       const errno = koffi.errno();

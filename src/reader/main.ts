@@ -39,7 +39,7 @@ export async function runReader(config: Config): Promise<void> {
   }
   // Read at start, before capabilities shrink: a bad file ends nfprom here (WebConfigError, exit 2).
   const security = new WebSecuritySource(config.webConfigFile, log);
-  security.load();
+  await security.load();
   const identity = webIdentity(config, log);
   checkWebEntry();
   if (identity) {

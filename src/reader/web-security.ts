@@ -1,17 +1,17 @@
 import type { Logger } from "../log.js";
-import { loadWebSecurity } from "../webconfig/load.js";
-import { listenerShape, NO_SECURITY, type WebSecurity } from "../webconfig/model.js";
-import { WebConfigError } from "../webconfig/parse.js";
+import { listenerShape, NO_SECURITY, WebConfigError, type WebSecurity } from "../webconfig/model.js";
 
 export type ReloadOutcome = "unchanged-shape" | "restart" | "failed";
 
 /**
  * WebSecuritySource holds the settings of --web.config.file in the privileged reader. load() at start
  * throws WebConfigError (the CLI exits 2); reload() on SIGHUP keeps the current settings when the file
- * is bad and logs why, so a typo never takes the exporter down or opens it up.
+ * is bad and logs why, so a typo never takes the exporter down or opens it up. The file's parser (YAML,
+ * TLS) is loaded only when there is a file: without one it would be ~2 MiB of the reader's heap for nothing.
  */
 export class WebSecuritySource {
   #current: WebSecurity = NO_SECURITY;
+  #loadFile: ((path: string) => WebSecurity) | undefined;
 
   constructor(
     readonly path: string | undefined,
@@ -22,8 +22,11 @@ export class WebSecuritySource {
     return this.#current;
   }
 
-  load(): WebSecurity {
-    this.#current = this.path === undefined ? NO_SECURITY : loadWebSecurity(this.path);
+  async load(): Promise<WebSecurity> {
+    if (this.path !== undefined) {
+      this.#loadFile = (await import("../webconfig/load.js")).loadWebSecurity;
+      this.#current = this.#loadFile(this.path);
+    }
     this.#warnWeaknesses();
     return this.#current;
   }
@@ -36,13 +39,13 @@ export class WebSecuritySource {
 
   /** reload re-reads the file: "restart" when the web process must be restarted to apply it. */
   reload(): ReloadOutcome {
-    if (this.path === undefined) {
+    if (this.path === undefined || this.#loadFile === undefined) {
       this.log.info("SIGHUP: no --web.config.file to reload");
       return "failed";
     }
     const before = this.#current;
     try {
-      this.#current = loadWebSecurity(this.path);
+      this.#current = this.#loadFile(this.path);
     } catch (err) {
       if (!(err instanceof WebConfigError)) throw err;
       this.log.error("web config not reloaded; keeping the previous one", { err: err.message });

@@ -1,3 +1,5 @@
+import { monotonicMs } from "../clock.js";
+
 /**
  * Bytes of response bodies the web process holds for all clients together: written, not yet taken by
  * the kernel. 64 MiB: about ten uncompressed 6 MB expositions (every one of a few hundred compressed
@@ -35,7 +37,7 @@ export class SendBacklog {
 
   constructor(
     readonly maxBytes = MAX_BACKLOG_BYTES,
-    readonly now: () => number = () => performance.now(),
+    readonly now: () => number = monotonicMs,
   ) {}
 
   get totalBytes(): number {

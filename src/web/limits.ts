@@ -1,3 +1,5 @@
+import { monotonicMs } from "../clock.js";
+
 /**
  * InFlightLimit bounds the scrapes served at once (--web.max-requests, as node_exporter's): a scrape that
  * would exceed it is refused at once (HTTP 503) instead of queueing behind the others. 0: no limit.
@@ -30,7 +32,7 @@ export class TokenBucket {
   constructor(
     readonly burst: number,
     readonly intervalMs: number,
-    readonly now: () => number = () => performance.now(),
+    readonly now: () => number = monotonicMs,
   ) {
     this.#tokens = burst;
     this.#last = now();

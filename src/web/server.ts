@@ -103,7 +103,7 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
   const tls = guard().tls;
   const server = tls
     ? https().createServer({ ...base, ...tlsServerOptions(tls, options.headerTimeoutMs) }, listener)
-    : http.createServer(base, listener);
+    : http().createServer(base, listener);
   if (tls) {
     server.on("secureConnection", (socket: TLSSocket) => {
       const current = guard().tls;

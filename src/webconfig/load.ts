@@ -1,8 +1,8 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { fs, tls } from "../builtins.js";
-import type { PemSource, TlsSettings, WebSecurity } from "./model.js";
-import { parseWebConfig, WebConfigError } from "./parse.js";
+import { type PemSource, type TlsSettings, WebConfigError, type WebSecurity } from "./model.js";
+import { parseWebConfig } from "./parse.js";
 
 const { readFileSync } = fs;
 

@@ -75,3 +75,12 @@ export const NO_SECURITY: WebSecurity = {
 export function listenerShape(s: WebSecurity): string {
   return s.tls ? `https/${s.tls.clientAuth}` : "http";
 }
+
+/**
+ * WebConfigError: the web config file is unusable. The message names the file and the offending key
+ * (`tls_server_config.min_version: ...`); at start the CLI prints it and exits 2, at reload the reader
+ * logs it and keeps the configuration it has.
+ */
+export class WebConfigError extends Error {
+  override readonly name = "WebConfigError";
+}

@@ -7,6 +7,7 @@ import {
   type PemSource,
   type RateLimit,
   type TlsSettings,
+  WebConfigError,
   type WebConfigSpec,
 } from "./model.js";
 import {
@@ -17,15 +18,6 @@ import {
   TLS_VERSIONS,
   TLS13_SUITES,
 } from "./tls-names.js";
-
-/**
- * WebConfigError: the web config file is unusable. The message names the file and the offending key
- * (`tls_server_config.min_version: ...`); at start the CLI prints it and exits 2, at reload the reader
- * logs it and keeps the configuration it has.
- */
-export class WebConfigError extends Error {
-  override readonly name = "WebConfigError";
-}
 
 type Obj = Record<string, unknown>;
 

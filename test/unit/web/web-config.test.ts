@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { weaknesses } from "../../../src/reader/web-security.js";
 import { loadWebSecurity } from "../../../src/webconfig/load.js";
-import { listenerShape, NO_SECURITY } from "../../../src/webconfig/model.js";
-import { parseWebConfig, WebConfigError } from "../../../src/webconfig/parse.js";
+import { listenerShape, NO_SECURITY, WebConfigError } from "../../../src/webconfig/model.js";
+import { parseWebConfig } from "../../../src/webconfig/parse.js";
 
 const HASH = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
 const parse = (yaml: string) => parseWebConfig(yaml, "/etc/nfprom");
