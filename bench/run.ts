@@ -37,6 +37,7 @@ import { getRulesRequest } from "../src/nftables/requests.js";
 import { ChainReader } from "../src/sources/rules/chain.js";
 import { floorDump } from "./floor.js";
 import { type HttpResult, httpGet } from "./http.js";
+import { type NodeFloor, nodeFloor } from "./node-floor.js";
 import { PhaseLog, phaseSection } from "./phases.js";
 import { childrenOf, cpuMs, serviceKiB, statusKiB } from "./proc.js";
 import { BENCH_CHAIN, BENCH_CHAIN_FLAGS, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
@@ -47,10 +48,13 @@ const NFPROM_MAIN = join(REPO_ROOT, "dist/src/cli/main.js");
 const DEFAULT_SIZES = [100, 10_000, 100_000];
 const PORT = 9830;
 const IDLE_MS = 5_000;
+/** After a burst of scrapes: V8's memory reducer collects up to three times, 8 s apart at most. */
+const SETTLE_MS = 30_000;
 /** Scrapes at Prometheus' default interval, for what a scrape costs when the exporter has gone cold. */
 const SPACED_SCRAPES = 4;
 const SPACED_GAP_MS = 15_000;
 const SPACED_MAX_N = 1_000;
+const NODE_FLOOR_MAX_N = 100;
 const MIB = 1024;
 
 /** Runs per size: K for floor, read+decode and scrapes; nft -j runs; untimed warm-up runs. */
@@ -235,6 +239,10 @@ interface SizeResult {
   cpuPerScrapeReaderMs: number;
   cpuPerScrapeWebMs: number;
   idleReaderMs: number;
+  /** CPU of both processes in the SETTLE_MS after the back-to-back scrapes, before the idle window. */
+  aftermathMs: number;
+  /** serviceKiB once settled, SETTLE_MS after the scrapes. */
+  settledServiceKiB: number;
   idleWebMs: number;
   /** Both processes' private pages and their shared executable once, after the scrapes. */
   serviceKiB: number;
@@ -247,6 +255,8 @@ interface SizeResult {
   /** BENCH_PHASES=1: per-phase medians of the scrapes, rendered as markdown rows. */
   phases: string | undefined;
   proof: ProofCost;
+  /** Node's own floor for the same exchange (bench/node-floor.ts), N ≤ NODE_FLOOR_MAX_N. */
+  runtime?: NodeFloor;
 }
 
 /** The whole-read proof's price: the same scrapes with and without it, alternated in pairs. */
@@ -353,6 +363,7 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
     const e2eRuns: number[] = [];
     const scrapes: HttpResult[] = [];
     let bodyBytes = 0;
+    let lastBody = "";
     // CPU is taken over the whole loop: the exporter is idle during the floor runs, and work it defers past
     // a response (GC) still belongs to the scrapes.
     let cpu0 = { r: 0, w: 0 };
@@ -366,6 +377,7 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
       if (series !== n || !up)
         throw new Error(`scrape returned ${series} bytes series (expected ${n}), up=1: ${up}`);
       bodyBytes = Buffer.byteLength(res.body);
+      lastBody = res.body;
       if (i >= 0) {
         floorRuns.push(f.ms);
         e2eRuns.push(res.ms);
@@ -378,8 +390,14 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
     const rssReaderKiB = statusKiB(exp.readerPid, "VmHWM");
     const rssWebKiB = statusKiB(exp.webPid, "VmHWM");
     agent.destroy();
-    await sleep(200); // let the closed connection settle before the idle window
+    // What the burst leaves behind (the connection's close, V8's memory reducer collecting over the next
+    // seconds) is measured apart: the idle window and the spaced scrapes start settled, as an exporter
+    // that Prometheus scrapes every 15 s is.
+    const after0 = cpuMs(exp.readerPid) + cpuMs(exp.webPid);
+    await sleep(SETTLE_MS);
     const idle0 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
+    const aftermathMs = idle0.r + idle0.w - after0;
+    const settledServiceKiB = serviceKiB([exp.readerPid, exp.webPid]);
     await sleep(IDLE_MS);
     const idle1 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
     const spacedCpuMs = n <= SPACED_MAX_N ? await spacedScrapeCpuMs(exp, n) : undefined;
@@ -390,6 +408,14 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
     );
     await stopExporter(exp);
     exp = undefined;
+    const runtime =
+      n <= NODE_FLOOR_MAX_N
+        ? await nodeFloor(lastBody, PORT, k, { scrapes: SPACED_SCRAPES, gapMs: SPACED_GAP_MS })
+        : undefined;
+    if (runtime)
+      log(
+        `N=${n}: Node's own floor: p50 ${fmtMs(runtime.e2e.p50)}, CPU ${fmtMs(runtime.cpuPerScrapeMs)}/scrape`,
+      );
     const phases = phaseLog.table(scrapes);
     const proof = await proofCost(dir, n, k);
     log(
@@ -429,6 +455,8 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
       cpuPerScrapeReaderMs: (cpu1.r - cpu0.r) / k,
       cpuPerScrapeWebMs: (cpu1.w - cpu0.w) / k,
       idleReaderMs: idle1.r - idle0.r,
+      aftermathMs,
+      settledServiceKiB,
       idleWebMs: idle1.w - idle0.w,
       serviceKiB: serviceAfterKiB,
       ...(spacedCpuMs !== undefined && { spacedCpuMs }),
@@ -438,6 +466,7 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
       nftJsonBytes,
       phases,
       proof,
+      ...(runtime && { runtime }),
     };
   } finally {
     agent.destroy();
@@ -483,7 +512,7 @@ function table(results: SizeResult[]): string {
     rows.push(
       `| ${r.n.toLocaleString("en-US")} | ${fmtMs(r.floor.p50)} | ${fmtMs(r.read.p50)} | ${fmtMs(r.e2e.p50)} | ` +
         `${fmtMs(r.e2e.p95)} | ${(r.e2e.p50 / r.floor.p50).toFixed(2)}× | ${fmtMiB(r.rssReaderKiB)} | ` +
-        `${fmtMiB(r.rssWebKiB)} | ${fmtMiB(r.serviceKiB)} | ${fmtMs(r.cpuPerScrapeReaderMs + r.cpuPerScrapeWebMs)} ` +
+        `${fmtMiB(r.rssWebKiB)} | ${fmtMiB(r.serviceKiB)} (${fmtMiB(r.settledServiceKiB)}) | ${fmtMs(r.cpuPerScrapeReaderMs + r.cpuPerScrapeWebMs)} ` +
         `(${fmtMs(r.cpuPerScrapeReaderMs)} + ${fmtMs(r.cpuPerScrapeWebMs)}) | ` +
         `${r.spacedCpuMs === undefined ? "–" : fmtMs(r.spacedCpuMs)} | ` +
         `${(r.idleReaderMs + r.idleWebMs).toFixed(1)} ms / ${IDLE_MS / 1000} s | ${fmtMs(r.nft.p50)} |`,
@@ -494,14 +523,14 @@ function table(results: SizeResult[]): string {
 
 function details(results: SizeResult[]): string {
   const rows = [
-    "| N | K | load (nft -f) | floor p95 | read+decode p95 | e2e min / max | datagrams / bytes per dump | /metrics body | exporter start | idle CPU reader + web | nft -j alone p50 | nft -j JSON |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| N | K | load (nft -f) | floor p95 | read+decode p95 | e2e min / max | datagrams / bytes per dump | /metrics body | exporter start | CPU in the 30 s after the scrapes | idle CPU reader + web | nft -j alone p50 | nft -j JSON |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of results) {
     rows.push(
       `| ${r.n.toLocaleString("en-US")} | ${r.k} | ${fmtMs(r.loadMs)} | ${fmtMs(r.floor.p95)} | ${fmtMs(r.read.p95)} | ` +
         `${fmtMs(r.e2e.min)} / ${fmtMs(r.e2e.max)} | ${r.floorDatagrams} / ${(r.floorBytes / 1e6).toFixed(2)} MB | ` +
-        `${(r.bodyBytes / 1e6).toFixed(2)} MB | ${fmtMs(r.exporterStartMs)} | ` +
+        `${(r.bodyBytes / 1e6).toFixed(2)} MB | ${fmtMs(r.exporterStartMs)} | ${fmtMs(r.aftermathMs)} | ` +
         `${r.idleReaderMs.toFixed(0)} + ${r.idleWebMs.toFixed(0)} ms | ${fmtMs(r.nftOnly.p50)} | ` +
         `${(r.nftJsonBytes / 1e6).toFixed(2)} MB |`,
     );
@@ -524,6 +553,16 @@ function targets(results: SizeResult[]): string {
           ? ""
           : `; ${fmtMs(r100.spacedCpuMs)} every 15 s — ${mark(r100.spacedCpuMs <= 1.5)}`),
     );
+    const rt = r100.runtime;
+    if (rt)
+      lines.push(
+        `- 100 rules, Node's own floor (bench/node-floor.ts: two processes of the same node, one a bare HTTP ` +
+          `server answering the same gzipped body, the same client): e2e p50 ${fmtMs(rt.e2e.p50)}, CPU ` +
+          `${fmtMs(rt.cpuPerScrapeMs)} per scrape back to back, ${fmtMs(rt.spacedCpuMs)} every 15 s, service memory ${fmtMiB(rt.serviceKiB)} ` +
+          `(${fmtMiB(rt.idleServiceKiB)} before any request). nfprom beyond it: ` +
+          `${fmtMs(r100.e2e.p50 - rt.e2e.p50)} p50, ${fmtMs(r100.cpuPerScrapeReaderMs + r100.cpuPerScrapeWebMs - rt.cpuPerScrapeMs)} CPU, ` +
+          `${fmtMiB(r100.serviceKiB - rt.serviceKiB)}.`,
+      );
   }
   for (const [n, limit] of [
     [10_000, 1.3],
@@ -616,12 +655,18 @@ network namespace. K = 20 runs at N ≤ 10 000 (after one untimed warm-up), K = 
 - **RSS**: VmHWM (peak resident set) of the reader and of the web process after the scrapes.
 - **service memory**: what the service costs its host after the scrapes: both processes' private pages
   (/proc/<pid>/smaps) plus the pages of the \`node\` executable they share, counted once (summing VmRSS
-  counts those twice).
+  counts those twice); in brackets the same ${SETTLE_MS / 1000} s later, once V8's memory reducer has run.
 - **CPU/scrape**: CPU time (user + system, every thread, from /proc/<pid>/task/*/schedstat) of reader + web
   over the K scrapes, divided by K (reader + web in brackets; the kernel's dump work is the reader's system
   time). **every 15 s**: the same for ${SPACED_SCRAPES} scrapes ${SPACED_GAP_MS / 1000} s apart, as Prometheus scrapes, the time
   between them included (N ≤ ${SPACED_MAX_N.toLocaleString("en-US")}): an exporter idle for 15 s has gone cold.
-- **idle CPU**: CPU time of both processes during ${IDLE_MS / 1000} s without scrapes, after the scrapes.
+  They start settled (below), as an exporter that Prometheus scrapes every 15 s is.
+- **idle CPU**: CPU time of both processes during ${IDLE_MS / 1000} s without scrapes, once settled: after the K
+  scrapes the bench waits ${SETTLE_MS / 1000} s (the closed connection, V8's memory reducer collecting the burst's
+  garbage; that CPU is in the details, "after the scrapes").
+- **Node's own floor** (N ≤ ${NODE_FLOOR_MAX_N}, bench/node-floor.ts): two processes of the same \`node\`, one a bare
+  HTTP server answering the same gzipped body, the other idle; the same client and K scrapes. What a target
+  below it asks of any Node.js exporter.
 - **nft -j**: \`nft -j list chain ${BENCH_FAMILY} ${BENCH_TABLE} ${BENCH_CHAIN}\` wall time + JSON.parse in node, median.
 
 ${table(results)}
