@@ -687,6 +687,8 @@ ${proofTable(results)}
 ## Targets
 
 ${targets(results)}
+
+${readFileSync(join(REPO_ROOT, "bench/targets-notes.md"), "utf8").trim()}
 ${phases}`;
 }
 
