@@ -117,29 +117,41 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
     });
   }
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
-  server.setTimeout(options.readTimeoutMs + IDLE_MARGIN_MS);
-  limitRequestTime(server, tls ? "secureConnection" : "connection", options.headerTimeoutMs);
+  const idleMs = options.readTimeoutMs + IDLE_MARGIN_MS;
+  server.setTimeout(idleMs);
+  limitRequestTime(server, tls ? "secureConnection" : "connection", options.headerTimeoutMs, idleMs);
   return server;
 }
 
 /**
  * limitRequestTime drops a connection that does not deliver a whole request head in time: headerTimeoutMs
  * from when it opens (after the TLS handshake, which has its own timeout), and the keep-alive wait plus
- * headerTimeoutMs from the end of each response. The timer exists only while a connection owes a request,
- * so an exporter between scrapes has none and does not wake up.
+ * headerTimeoutMs from the end of each response. While a response is owed, the same timer instead drops
+ * a client that keeps sending but takes none of its answer for idleMs: its bytes would otherwise keep
+ * the socket's idle timeout from ever firing. An exporter between scrapes has no timer and does not wake up.
  */
 function limitRequestTime(
   server: Server,
   opened: "connection" | "secureConnection",
   headerTimeoutMs: number,
+  idleMs: number,
 ) {
   const owed = new WeakMap<Socket, { timer?: NodeJS.Timeout; answering: number }>();
-  const expect = (socket: Socket, ms: number) => {
+  const arm = (socket: Socket, ms: number, onTimeout: () => void) => {
     const state = owed.get(socket);
-    if (!state || state.answering > 0 || socket.destroyed) return;
+    if (!state || socket.destroyed) return;
     clearTimeout(state.timer);
-    state.timer = setTimeout(() => socket.destroy(), ms).unref();
+    state.timer = setTimeout(onTimeout, ms).unref();
   };
+  const expect = (socket: Socket, ms: number) => {
+    if (!owed.get(socket)?.answering) arm(socket, ms, () => socket.destroy());
+  };
+  const watchAnswer = (socket: Socket, unsent = socket.writableLength, read = socket.bytesRead) =>
+    arm(socket, idleMs, () => {
+      const stuck = socket.writableLength > 0 && socket.writableLength === unsent && socket.bytesRead > read;
+      if (stuck) socket.destroy();
+      else watchAnswer(socket);
+    });
   server.on(opened, (socket: Socket) => {
     owed.set(socket, { answering: 0 });
     expect(socket, headerTimeoutMs);
@@ -148,8 +160,7 @@ function limitRequestTime(
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const state = owed.get(req.socket);
     if (!state) return;
-    clearTimeout(state.timer);
-    state.answering++;
+    if (state.answering++ === 0) watchAnswer(req.socket);
     res.once("close", () => {
       state.answering--;
       expect(req.socket, KEEP_ALIVE_TIMEOUT_MS + headerTimeoutMs);

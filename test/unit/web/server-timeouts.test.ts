@@ -19,17 +19,22 @@ const HEADER_TIMEOUT_MS = 300;
 const KEEP_ALIVE_MS = 5_000;
 const HEAD = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
 
-async function serve(opts: { scrapeDelayMs?: number; tls?: TlsMaterial } = {}) {
+async function serve(
+  opts: { scrapeDelayMs?: number; tls?: TlsMaterial; readTimeoutMs?: number; series?: number } = {},
+) {
   const family = {
     name: "x_total",
     help: "h",
     type: "counter" as const,
-    samples: [{ labels: "", value: 1n }],
+    samples: Array.from({ length: opts.series ?? 1 }, (_, i) => ({
+      labels: i ? `{i="${i}"}` : "",
+      value: 1n,
+    })),
   };
   const server = createMetricsServer(
     {
       headerTimeoutMs: HEADER_TIMEOUT_MS,
-      readTimeoutMs: 10_000,
+      readTimeoutMs: opts.readTimeoutMs ?? 10_000,
       telemetryPath: "/metrics",
       inFlight: new InFlightLimit(0),
       log: new CaptureLogger(),
@@ -168,5 +173,39 @@ test("over TLS, a client that completes the handshake and never finishes its req
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a client that keeps sending but never reads a large answer is dropped within two idle periods", {
+  timeout: 30_000,
+}, async () => {
+  const readTimeoutMs = 100;
+  const idleMs = readTimeoutMs + 5_000;
+  // ~8 MB uncompressed: more than the kernel's buffers take, so the answer stays unsent.
+  const { server, port } = await serve({ readTimeoutMs, series: 400_000 });
+  try {
+    const socket = connectTcp(port, "127.0.0.1");
+    await once(socket, "connect");
+    const w = watch(socket);
+    socket.pause();
+    const start = Date.now();
+    // A second request head dribbled behind the first: each byte resets the socket's idle timeout.
+    socket.write(`${HEAD}\r\nGET /metrics HTTP/1.1\r\nX-Slow: `);
+    // A paused socket does not see the server's reset until it writes: the failed write closes it.
+    const dribble = setInterval(() => {
+      try {
+        socket.write("y");
+      } catch {
+        socket.destroy();
+      }
+    }, 500);
+    // The reset can end the socket with an error, which rejects `closed`: either way it was dropped.
+    const closed = w.closed.catch(() => Date.now() - start);
+    const ms = await Promise.race([closed, sleep(3 * idleMs).then(() => Number.POSITIVE_INFINITY)]);
+    clearInterval(dribble);
+    socket.destroy();
+    assert.ok(ms < 2 * idleMs + 2_000, `closed after ${ms} ms`);
+  } finally {
+    server.close();
   }
 });
