@@ -34,11 +34,15 @@ require("node:http").createServer((req, res) => {
 }).listen(Number(process.env.NODE_FLOOR_PORT), "127.0.0.1", () => console.log("ready"));
 `;
 
-/** nodeFloor serves `exposition` (gzipped as nfprom does it) k times from a bare Node server on `port`. */
+/**
+ * nodeFloor serves `exposition` (gzipped as nfprom does it) k times, after `warmup` untimed times, from a
+ * bare Node server on `port`.
+ */
 export async function nodeFloor(
   exposition: string,
   port: number,
   k: number,
+  warmup: number,
   spaced: { scrapes: number; gapMs: number },
 ): Promise<NodeFloor> {
   const body = gzipSync(exposition, { level: zlib.Z_BEST_SPEED });
@@ -61,7 +65,7 @@ export async function nodeFloor(
       if (res.status !== 200 || res.body !== exposition) throw new Error(`node floor: HTTP ${res.status}`);
       return res.ms;
     };
-    for (let i = 0; i < 3; i++) await get();
+    for (let i = 0; i < warmup; i++) await get();
     const cpu = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
     const cpu0 = cpu();
     const runs: number[] = [];

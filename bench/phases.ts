@@ -1,8 +1,9 @@
 /**
- * BENCH_PHASES=1: where each end-to-end scrape's time goes, across the reader and the web process. The
- * exporter is started with bench/phase-hook.ts imported (NODE_OPTIONS, inherited by the web process),
- * which appends timestamped events to a directory; phaseTable pairs them with the client's own timestamps.
- * Off by default, so that the headline numbers come from an unmodified exporter.
+ * Where each end-to-end scrape's time goes, across the reader and the web process. The exporter is started
+ * with bench/phase-hook.ts imported (NODE_OPTIONS, inherited by the web process), which appends timestamped
+ * events to a directory; phaseTable pairs them with the client's own timestamps. The chain rows time their
+ * phases on an exporter of their own, so that the headline numbers come from an unmodified one;
+ * BENCH_PHASES=1 also times the sources' scrapes.
  */
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,9 +16,10 @@ const PHASE_HOOK = new URL("./phase-hook.js", import.meta.url).href;
 
 /** PhaseLog is the directory one exporter's events go to, or nothing when phases are not timed. */
 export class PhaseLog {
-  readonly dir = PHASES ? mkdtempSync(join(tmpdir(), "nfprom-bench-phases-")) : undefined;
+  readonly dir: string | undefined;
 
-  constructor() {
+  constructor(timed = PHASES) {
+    this.dir = timed ? mkdtempSync(join(tmpdir(), "nfprom-bench-phases-")) : undefined;
     if (this.dir) chmodSync(this.dir, 0o777); // the web process (nobody) appends its events here
   }
 
@@ -41,13 +43,17 @@ export class PhaseLog {
 }
 
 /** phaseSection renders the report's section from titled tables (nothing when there are none). */
-export function phaseSection(heading: string, tables: { title: string; rows: string }[]): string {
+export function phaseSection(
+  heading: string,
+  tables: { title: string; rows: string }[],
+  note = "this run's e2e figures include its small overhead",
+): string {
   if (tables.length === 0) return "";
   const body = tables
     .map((t) => `### ${t.title}\n\n| phase | p50 | p95 |\n|---|---:|---:|\n${t.rows}`)
     .join("\n\n");
   return `\n## ${heading}\n\nTimestamps from bench/phase-hook.ts, which wraps the entry points of the link between the processes and of HTTP in both processes
-(this run's e2e figures include its small overhead). Median / p95 per phase.\n\n${body}\n`;
+(${note}). Median / p95 per phase.\n\n${body}\n`;
 }
 
 /**

@@ -27,6 +27,50 @@ export function cpuMs(pid: number): number {
   return ns / 1e6;
 }
 
+/** The threads of a Node process, by what runs on them. */
+export interface ThreadCpuMs {
+  /** JavaScript, and the system calls it makes itself. */
+  main: number;
+  /** libuv's pool: nfprom's netlink dumps and barriers in the reader, zlib in the web process. */
+  pool: number;
+  /** V8's workers: concurrent garbage collection and compilation. */
+  v8: number;
+  other: number;
+}
+
+/** cpuByThreadMs is cpuMs split by thread kind (the thread names Node gives: libuv-worker, V8Worker). */
+export function cpuByThreadMs(pid: number): ThreadCpuMs {
+  const out: ThreadCpuMs = { main: 0, pool: 0, v8: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const ms = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      const kind =
+        Number(tid) === pid
+          ? "main"
+          : name === "libuv-worker"
+            ? "pool"
+            : name === "V8Worker"
+              ? "v8"
+              : "other";
+      out[kind] += ms;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** threadCpuDelta is after − before, divided by `per` (the scrapes between). */
+export function threadCpuDelta(before: ThreadCpuMs, after: ThreadCpuMs, per: number): ThreadCpuMs {
+  return {
+    main: (after.main - before.main) / per,
+    pool: (after.pool - before.pool) / per,
+    v8: (after.v8 - before.v8) / per,
+    other: (after.other - before.other) / per,
+  };
+}
+
 /**
  * serviceKiB is what the processes cost their host together: each one's private pages, plus the pages of
  * the executable they share (both run the same `node`) counted once. Summing VmRSS would count those twice.

@@ -11,8 +11,8 @@
  *
  * Environment: BENCH_NETNS (namespace name, set by bench.sh), BENCH_CALLER_NETNS (the caller's
  * /proc/self/ns/net link, which we must not be in), BENCH_SIZES (e.g. "100,10000"), BENCH_OUT (RESULTS.md path),
- * BENCH_SOURCE (which source was built, for the report), BENCH_PHASES=1 (time the scrape phases across both
- * processes with bench/phase-hook.ts; off by default so the headline numbers come from an unmodified exporter).
+ * BENCH_SOURCE (which source was built, for the report), BENCH_PHASES=1 (also time the sources' scrape phases;
+ * the chain rows always time theirs, on an exporter of their own: phasePass).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import {
@@ -39,7 +39,15 @@ import { floorDump } from "./floor.js";
 import { type HttpResult, httpGet } from "./http.js";
 import { type NodeFloor, nodeFloor } from "./node-floor.js";
 import { PhaseLog, phaseSection } from "./phases.js";
-import { childrenOf, cpuMs, serviceKiB, statusKiB } from "./proc.js";
+import {
+  childrenOf,
+  cpuByThreadMs,
+  cpuMs,
+  serviceKiB,
+  statusKiB,
+  type ThreadCpuMs,
+  threadCpuDelta,
+} from "./proc.js";
 import { BENCH_CHAIN, BENCH_CHAIN_FLAGS, BENCH_FAMILY, BENCH_TABLE, rulesetText } from "./rules.js";
 import { type Dist, dist, fmtMs } from "./stats.js";
 
@@ -58,9 +66,15 @@ const NODE_FLOOR_MAX_N = 100;
 const MIB = 1024;
 
 /** Runs per size: K for floor, read+decode and scrapes; nft -j runs; untimed warm-up runs. */
+/**
+ * K timed runs after `warmup` untimed ones. A small chain warms up for 100 scrapes (under a second): V8
+ * compiles the scrape path in its first few dozen, which an exporter does once in its life, while the K
+ * that follow should show what each scrape costs from then on.
+ */
 function plan(n: number): { k: number; nftRuns: number; warmup: number } {
   if (n >= 100_000) return { k: 3, nftRuns: 3, warmup: 0 };
-  return { k: 20, nftRuns: 5, warmup: 1 };
+  if (n >= 10_000) return { k: 20, nftRuns: 5, warmup: 5 };
+  return { k: 20, nftRuns: 5, warmup: 100 };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -252,8 +266,11 @@ interface SizeResult {
   nft: Dist;
   nftOnly: Dist;
   nftJsonBytes: number;
-  /** BENCH_PHASES=1: per-phase medians of the scrapes, rendered as markdown rows. */
+  /** Per-phase medians of K scrapes of an exporter with the phase hook, rendered as markdown rows. */
   phases: string | undefined;
+  /** CPU per scrape over the K scrapes, by thread kind. */
+  threadsReader: ThreadCpuMs;
+  threadsWeb: ThreadCpuMs;
   proof: ProofCost;
   /** Node's own floor for the same exchange (bench/node-floor.ts), N ≤ NODE_FLOOR_MAX_N. */
   runtime?: NodeFloor;
@@ -272,8 +289,8 @@ interface ProofCost {
  * in turn, k pairs, the order alternating, so that both see the same machine state.
  */
 async function proofCost(dir: string, n: number, k: number): Promise<ProofCost> {
-  const a = await startExporter(dir, n, new PhaseLog(), PORT);
-  const b = await startExporter(dir, n, new PhaseLog(), PORT + 1, ["-read.skip-proof"]);
+  const a = await startExporter(dir, n, new PhaseLog(false), PORT);
+  const b = await startExporter(dir, n, new PhaseLog(false), PORT + 1, ["-read.skip-proof"]);
   const agents = [
     new Agent({ keepAlive: true, maxSockets: 1 }),
     new Agent({ keepAlive: true, maxSockets: 1 }),
@@ -304,6 +321,30 @@ async function proofCost(dir: string, n: number, k: number): Promise<ProofCost> 
     await stopExporter(b);
   }
   return { proven: dist(proven), unproven: dist(unproven), pairedMs: dist(diffs).p50 };
+}
+
+/**
+ * phasePass scrapes an exporter that has the phase hook (bench/phase-hook.ts) like the e2e run does, and
+ * returns where the scrapes' time went. Apart from the e2e run, whose figures stay those of an unmodified
+ * exporter.
+ */
+async function phasePass(dir: string, n: number, k: number, warmup: number): Promise<string | undefined> {
+  const phaseLog = new PhaseLog(true);
+  const exp = await startExporter(dir, n, phaseLog);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const scrapes: HttpResult[] = [];
+  try {
+    for (let i = -warmup; i < k; i++) {
+      const res = await httpGet(PORT, "/metrics", agent);
+      if (res.status !== 200 || countSeries(res.body, "nfprom_bytes_total") !== n)
+        throw new Error(`phase pass: scrape failed (HTTP ${res.status})`);
+      if (i >= 0) scrapes.push({ ...res, body: "" });
+    }
+  } finally {
+    agent.destroy();
+    await stopExporter(exp);
+  }
+  return phaseLog.table(scrapes);
 }
 
 async function benchSize(n: number, dir: string): Promise<SizeResult> {
@@ -356,19 +397,21 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
 
     // 3: end to end through the real exporter, each scrape right after a floor run (the exporter is idle
     // then), so that e2e and floor are compared under the same conditions even if the machine drifts.
-    const phaseLog = new PhaseLog();
     const t0 = performance.now();
-    exp = await startExporter(dir, n, phaseLog);
+    exp = await startExporter(dir, n, new PhaseLog(false));
     const exporterStartMs = performance.now() - t0;
     const e2eRuns: number[] = [];
-    const scrapes: HttpResult[] = [];
     let bodyBytes = 0;
     let lastBody = "";
     // CPU is taken over the whole loop: the exporter is idle during the floor runs, and work it defers past
     // a response (GC) still belongs to the scrapes.
     let cpu0 = { r: 0, w: 0 };
+    let threads0 = { r: cpuByThreadMs(exp.readerPid), w: cpuByThreadMs(exp.webPid) };
     for (let i = -warmup; i < k; i++) {
-      if (i === 0) cpu0 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
+      if (i === 0) {
+        cpu0 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
+        threads0 = { r: cpuByThreadMs(exp.readerPid), w: cpuByThreadMs(exp.webPid) };
+      }
       const f = await floorOnce();
       const res = await httpGet(PORT, "/metrics", agent);
       if (res.status !== 200) throw new Error(`scrape: HTTP ${res.status}: ${res.body.slice(0, 200)}`);
@@ -381,10 +424,11 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
       if (i >= 0) {
         floorRuns.push(f.ms);
         e2eRuns.push(res.ms);
-        scrapes.push({ ...res, body: "" });
       }
     }
     const cpu1 = { r: cpuMs(exp.readerPid), w: cpuMs(exp.webPid) };
+    const threadsReader = threadCpuDelta(threads0.r, cpuByThreadMs(exp.readerPid), k);
+    const threadsWeb = threadCpuDelta(threads0.w, cpuByThreadMs(exp.webPid), k);
     const serviceAfterKiB = serviceKiB([exp.readerPid, exp.webPid]);
     sock.close();
     const rssReaderKiB = statusKiB(exp.readerPid, "VmHWM");
@@ -410,13 +454,13 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
     exp = undefined;
     const runtime =
       n <= NODE_FLOOR_MAX_N
-        ? await nodeFloor(lastBody, PORT, k, { scrapes: SPACED_SCRAPES, gapMs: SPACED_GAP_MS })
+        ? await nodeFloor(lastBody, PORT, k, warmup, { scrapes: SPACED_SCRAPES, gapMs: SPACED_GAP_MS })
         : undefined;
     if (runtime)
       log(
         `N=${n}: Node's own floor: p50 ${fmtMs(runtime.e2e.p50)}, CPU ${fmtMs(runtime.cpuPerScrapeMs)}/scrape`,
       );
-    const phases = phaseLog.table(scrapes);
+    const phases = await phasePass(dir, n, k, warmup);
     const proof = await proofCost(dir, n, k);
     log(
       `N=${n}: proof: e2e p50 ${fmtMs(proof.proven.p50)} with, ${fmtMs(proof.unproven.p50)} without; paired difference ${fmtMs(proof.pairedMs)}`,
@@ -465,6 +509,8 @@ async function benchSize(n: number, dir: string): Promise<SizeResult> {
       nftOnly: dist(nftOnlyMs),
       nftJsonBytes,
       phases,
+      threadsReader,
+      threadsWeb,
       proof,
       ...(runtime && { runtime }),
     };
@@ -533,6 +579,22 @@ function details(results: SizeResult[]): string {
         `${(r.bodyBytes / 1e6).toFixed(2)} MB | ${fmtMs(r.exporterStartMs)} | ${fmtMs(r.aftermathMs)} | ` +
         `${r.idleReaderMs.toFixed(0)} + ${r.idleWebMs.toFixed(0)} ms | ${fmtMs(r.nftOnly.p50)} | ` +
         `${(r.nftJsonBytes / 1e6).toFixed(2)} MB |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+function threadTable(results: SizeResult[]): string {
+  const rows = [
+    "| N | reader: main | reader: libuv pool | reader: V8 workers | web: main | web: libuv pool | web: V8 workers | other threads | all |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of results) {
+    const [a, b] = [r.threadsReader, r.threadsWeb];
+    const all = a.main + a.pool + a.v8 + a.other + b.main + b.pool + b.v8 + b.other;
+    rows.push(
+      `| ${r.n.toLocaleString("en-US")} | ${fmtMs(a.main)} | ${fmtMs(a.pool)} | ${fmtMs(a.v8)} | ` +
+        `${fmtMs(b.main)} | ${fmtMs(b.pool)} | ${fmtMs(b.v8)} | ${fmtMs(a.other + b.other)} | ${fmtMs(all)} |`,
     );
   }
   return rows.join("\n");
@@ -625,10 +687,12 @@ function loadavg(): string {
 
 function report(results: SizeResult[], info: RunInfo): string {
   const phases = phaseSection(
-    "Where a scrape's time goes (BENCH_PHASES=1)",
+    "Where a scrape's time goes",
     results.flatMap((r) =>
       r.phases ? [{ title: `N = ${r.n.toLocaleString("en-US")}`, rows: r.phases }] : [],
     ),
+    "on an exporter of its own, scraped K times as in the e2e run, after it; the hook's small overhead " +
+      "is in these figures, not in the e2e columns above",
   );
   return `# nfprom benchmark results
 
@@ -641,7 +705,8 @@ ${info.machine}
 
 One regular chain \`${BENCH_FAMILY} ${BENCH_TABLE} ${BENCH_CHAIN}\` of N rules
 \`ip daddr 10.x.y.z tcp dport P counter packets A bytes B comment "nft(i=<n>;svc=<name>)"\`, in a throw-away
-network namespace. K = 20 runs at N ≤ 10 000 (after one untimed warm-up), K = 3 at 100 000 (no warm-up).
+network namespace. K = 20 runs at N ≤ 10 000, after untimed warm-up runs (100 at N ≤ 1,000: V8 compiles the
+scrape path during the first few dozen scrapes of an exporter's life; 5 at 10,000), K = 3 at 100 000 (no warm-up).
 
 - **floor**: NetlinkSocket + getRulesRequest, recvMany (recvmmsg, up to 8 datagrams a call) until NLMSG_DONE, headers scanned, nothing decoded
   (bench/floor.ts), in the bench process. One floor run precedes every read+decode run and every scrape, so
@@ -674,6 +739,13 @@ ${table(results)}
 Details:
 
 ${details(results)}
+
+CPU per scrape by thread, over the same K scrapes: **main** is JavaScript and the system calls it makes
+itself; the reader's **libuv pool** runs its netlink dumps and barriers (the kernel's dump work is there,
+as system time), the web process's runs gzip; **V8 workers** collect garbage and compile concurrently. Two
+cores bound a scrape's wall time from below by **all** / 2, whatever runs in parallel.
+
+${threadTable(results)}
 
 ## Price of the whole-read proof
 

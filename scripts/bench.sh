@@ -5,7 +5,7 @@
 # process still inside it (only ours: it was created by this script), are removed on exit, error or signal.
 #   BENCH_SIZES=100,10000 npm run bench     # a subset of 100,10000,100000
 #   BENCH_OUT=/tmp/r.md npm run bench       # write the report elsewhere than bench/RESULTS.md
-#   BENCH_PHASES=1 npm run bench            # also time each scrape's phases across reader and web
+#   BENCH_PHASES=1 npm run bench            # also time the sources' scrape phases (the chain's always are)
 #   BENCH_NICE=-10 npm run bench            # run driver, exporter and nft at this niceness (busy machines)
 #   BENCH_PART=sources BENCH_SCENARIOS=counters npm run bench   # only some rows (chain | sources | netns)
 #   BENCH_NODE=/usr/bin/node npm run bench  # another runtime than the bundled one
