@@ -1,4 +1,5 @@
 import { ErrorCodes, NfpromError } from "./errors.js";
+import { cancelTimer } from "./timers.js";
 
 /**
  * beforeDeadline settles as `work` does, or rejects with NFPROM_TIMEOUT at `deadlineAt` (epoch ms) if
@@ -16,6 +17,6 @@ export async function beforeDeadline<T>(work: Promise<T>, deadlineAt: number): P
   try {
     return await Promise.race([work, late]);
   } finally {
-    clearTimeout(timer);
+    cancelTimer(timer);
   }
 }

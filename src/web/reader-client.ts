@@ -7,6 +7,7 @@ import {
   type ReadRequest,
   type WireReadReply,
 } from "../ipc/protocol.js";
+import { cancelTimer } from "../timers.js";
 
 /** Extra time the web process waits beyond the read deadline for the reader's answer to arrive. */
 const REPLY_GRACE_MS = 250;
@@ -55,7 +56,7 @@ export class ReaderClient {
         });
       }, timeoutMs + REPLY_GRACE_MS);
       const waiter: Waiter = (answer) => {
-        clearTimeout(timer);
+        cancelTimer(timer);
         resolve(answer);
       };
       waiters.add(waiter);

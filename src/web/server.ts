@@ -11,6 +11,7 @@ import type { ExpositionFormat } from "../exposition/text.js";
 import { releasePiece } from "../exposition/writer.js";
 import type { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
+import { cancelTimer, rearmTimers } from "../timers.js";
 import type { BasicAuth } from "./auth.js";
 import { SendBacklog, type SendTicket } from "./backlog.js";
 import type { InFlightLimit, TokenBucket } from "./limits.js";
@@ -94,6 +95,9 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
     maxHeaderSize: MAX_HEADER_BYTES,
   };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    // Node's own Date header comes from a cache that a timer resets at the next second: a wake-up after
+    // every scrape (src/timers.ts). Written here, it costs a Date per response.
+    res.setHeader("Date", new Date().toUTCString());
     handle(req, res, options, guard()).catch((err: unknown) => {
       options.log.errorRepeated("request failed", "request failed", { err: (err as Error).message });
       if (!res.headersSent) plain(res, 500, "internal error");
@@ -117,8 +121,9 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
     });
   }
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
+  // No server.setTimeout: a socket's idle timeout is one more timer that wakes the process between
+  // scrapes; limitRequestTime covers a client that stops reading.
   const idleMs = options.readTimeoutMs + IDLE_MARGIN_MS;
-  server.setTimeout(idleMs);
   limitRequestTime(server, tls ? "secureConnection" : "connection", options.headerTimeoutMs, idleMs);
   return server;
 }
@@ -127,8 +132,10 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
  * limitRequestTime drops a connection that does not deliver a whole request head in time: headerTimeoutMs
  * from when it opens (after the TLS handshake, which has its own timeout), and the keep-alive wait plus
  * headerTimeoutMs from the end of each response. While a response is owed, the same timer instead drops
- * a client that keeps sending but takes none of its answer for idleMs: its bytes would otherwise keep
- * the socket's idle timeout from ever firing. An exporter between scrapes has no timer and does not wake up.
+ * a client that takes none of its answer for idleMs (checked every idleMs, so within twice that), whether
+ * or not it keeps sending. An exporter between scrapes has no timer and does not wake up: the timers are
+ * referenced (Node keeps an unreferenced timer's emptied list, and wakes for it) and cancelled with
+ * cancelTimer.
  */
 function limitRequestTime(
   server: Server,
@@ -141,21 +148,23 @@ function limitRequestTime(
     const state = owed.get(socket);
     if (!state || socket.destroyed) return;
     clearTimeout(state.timer);
-    state.timer = setTimeout(onTimeout, ms).unref();
+    state.timer = setTimeout(onTimeout, ms);
+    rearmTimers(); // the cleared timer's expiry may be earlier than the new one's
   };
   const expect = (socket: Socket, ms: number) => {
     if (!owed.get(socket)?.answering) arm(socket, ms, () => socket.destroy());
   };
-  const watchAnswer = (socket: Socket, unsent = socket.writableLength, read = socket.bytesRead) =>
+  const watchAnswer = (socket: Socket, unsent = socket.writableLength) =>
     arm(socket, idleMs, () => {
-      const stuck = socket.writableLength > 0 && socket.writableLength === unsent && socket.bytesRead > read;
+      const stuck = socket.writableLength > 0 && socket.writableLength === unsent;
       if (stuck) socket.destroy();
       else watchAnswer(socket);
     });
   server.on(opened, (socket: Socket) => {
     owed.set(socket, { answering: 0 });
     expect(socket, headerTimeoutMs);
-    socket.once("close", () => clearTimeout(owed.get(socket)?.timer));
+    // Closing also clears Node's own timers of the socket (its idle timeout, the keep-alive wait).
+    socket.once("close", () => cancelTimer(owed.get(socket)?.timer));
   });
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const state = owed.get(req.socket);

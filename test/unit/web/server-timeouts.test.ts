@@ -176,6 +176,32 @@ test("over TLS, a client that completes the handshake and never finishes its req
   }
 });
 
+test("a client that stops reading a large answer, and sends nothing, is dropped within two idle periods", {
+  timeout: 30_000,
+}, async () => {
+  const readTimeoutMs = 100;
+  const idleMs = readTimeoutMs + 5_000;
+  const { server, port } = await serve({ readTimeoutMs, series: 400_000 });
+  try {
+    // A paused client learns of the close only when it reads or writes: watch the server's side.
+    const serverSide = once(server, "connection").then(([s]) => once(s as Socket, "close"));
+    const socket = connectTcp(port, "127.0.0.1");
+    socket.on("error", () => {});
+    await once(socket, "connect");
+    socket.pause();
+    const start = Date.now();
+    socket.write(`${HEAD}\r\n`);
+    const ms = await Promise.race([
+      serverSide.then(() => Date.now() - start),
+      sleep(3 * idleMs).then(() => Number.POSITIVE_INFINITY),
+    ]);
+    socket.destroy();
+    assert.ok(ms > idleMs - 500 && ms < 2 * idleMs + 2_000, `closed after ${ms} ms`);
+  } finally {
+    server.close();
+  }
+});
+
 test("a client that keeps sending but never reads a large answer is dropped within two idle periods", {
   timeout: 30_000,
 }, async () => {
