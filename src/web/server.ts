@@ -45,6 +45,7 @@ const SCRAPE_TIMEOUT_MARGIN_MS = 250;
 const MIN_READ_TIMEOUT_MS = 100;
 /** Idle time allowed on a connection beyond the longest scrape, e.g. a client that stops reading. */
 const IDLE_MARGIN_MS = 5_000;
+/** Idle time allowed between the requests of a connection (plus the header timeout for the next head). */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** The longest delay a Node timer takes (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -91,7 +92,9 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
     headersTimeout: 0,
     requestTimeout: 0,
     connectionsCheckingInterval: MAX_TIMER_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Node's keep-alive wait is a socket timeout, an unreferenced timer: a client closing first left it
+    // to wake the process 6 s after its scrape. limitRequestTime's timer closes idle connections instead.
+    keepAliveTimeout: 0,
     maxHeaderSize: MAX_HEADER_BYTES,
   };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -163,7 +166,6 @@ function limitRequestTime(
   server.on(opened, (socket: Socket) => {
     owed.set(socket, { answering: 0 });
     expect(socket, headerTimeoutMs);
-    // Closing also clears Node's own timers of the socket (its idle timeout, the keep-alive wait).
     socket.once("close", () => cancelTimer(owed.get(socket)?.timer));
   });
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {

@@ -235,3 +235,22 @@ test("a client that keeps sending but never reads a large answer is dropped with
     server.close();
   }
 });
+
+test("an answered connection has no socket timeout of Node's, whose cleared timer would wake the process", {
+  timeout: 20_000,
+}, async () => {
+  // Node's socket timeouts are unreferenced timers: once cleared (the client closing first) their list
+  // stays queued, and the process wakes for it seconds after the scrape (src/timers.ts).
+  const { server, port } = await serve();
+  try {
+    const serverSide = once(server, "connection").then(([s]) => s as Socket);
+    const socket = connectTcp(port, "127.0.0.1", () => socket.write(`${HEAD}\r\n`));
+    const w = watch(socket);
+    await responseOf(w);
+    await sleep(50);
+    assert.equal((await serverSide).timeout ?? 0, 0, "socket timeout after the answer (ms)");
+    socket.destroy();
+  } finally {
+    server.close();
+  }
+});
