@@ -101,6 +101,9 @@ export function createMetricsServer(options: ServerOptions, guard: () => Guard):
     // Node's own Date header comes from a cache that a timer resets at the next second: a wake-up after
     // every scrape (src/timers.ts). Written here, it costs a Date per response.
     res.setHeader("Date", new Date().toUTCString());
+    // What Node's keep-alive wait announced: clients that honour it (Node's agent) drop the connection
+    // before the server does, instead of racing its close.
+    res.setHeader("Keep-Alive", `timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}`);
     handle(req, res, options, guard()).catch((err: unknown) => {
       options.log.errorRepeated("request failed", "request failed", { err: (err as Error).message });
       if (!res.headersSent) plain(res, 500, "internal error");

@@ -246,7 +246,7 @@ test("an answered connection has no socket timeout of Node's, whose cleared time
     const serverSide = once(server, "connection").then(([s]) => s as Socket);
     const socket = connectTcp(port, "127.0.0.1", () => socket.write(`${HEAD}\r\n`));
     const w = watch(socket);
-    await responseOf(w);
+    assert.match(await responseOf(w), /\r\nKeep-Alive: timeout=5\r\n/);
     await sleep(50);
     assert.equal((await serverSide).timeout ?? 0, 0, "socket timeout after the answer (ms)");
     socket.destroy();
