@@ -16,15 +16,8 @@ function statFields(pid: number): string[] {
  * for a scrape of 100 rules. Threads that ended are not counted; Node's threads live as long as the process.
  */
 export function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return ns / 1e6;
+  const t = cpuByThreadMs(pid);
+  return t.main + t.pool + t.v8 + t.other;
 }
 
 /** The threads of a Node process, by what runs on them. */

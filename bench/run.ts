@@ -228,6 +228,14 @@ function killCurrentSync(): void {
   }
 }
 
+/** scrapeOf GETs /metrics on `port` and throws unless it is a 200 holding n bytes series (`what` names the step). */
+async function scrapeOf(port: number, agent: Agent, n: number, what: string): Promise<HttpResult> {
+  const res = await httpGet(port, "/metrics", agent);
+  if (res.status !== 200 || countSeries(res.body, "nfprom_bytes_total") !== n)
+    throw new Error(`${what}: scrape of port ${port} failed (HTTP ${res.status})`);
+  return res;
+}
+
 function countSeries(body: string, name: string): number {
   const needle = `\n${name}{`;
   let count = body.startsWith(`${name}{`) ? 1 : 0;
@@ -299,12 +307,8 @@ async function proofCost(dir: string, n: number, k: number): Promise<ProofCost> 
   const unproven: number[] = [];
   const diffs: number[] = [];
   try {
-    const scrape = async (which: 0 | 1) => {
-      const res = await httpGet(PORT + which, "/metrics", agents[which]);
-      if (res.status !== 200 || countSeries(res.body, "nfprom_bytes_total") !== n)
-        throw new Error(`proof cost: scrape of port ${PORT + which} failed (HTTP ${res.status})`);
-      return res.ms;
-    };
+    const scrape = async (which: 0 | 1) =>
+      (await scrapeOf(PORT + which, agents[which] as Agent, n, "proof cost")).ms;
     for (let i = -1; i < k; i++) {
       const first = (i & 1) as 0 | 1;
       const t1 = await scrape(first);
@@ -335,9 +339,7 @@ async function phasePass(dir: string, n: number, k: number, warmup: number): Pro
   const scrapes: HttpResult[] = [];
   try {
     for (let i = -warmup; i < k; i++) {
-      const res = await httpGet(PORT, "/metrics", agent);
-      if (res.status !== 200 || countSeries(res.body, "nfprom_bytes_total") !== n)
-        throw new Error(`phase pass: scrape failed (HTTP ${res.status})`);
+      const res = await scrapeOf(PORT, agent, n, "phase pass");
       if (i >= 0) scrapes.push({ ...res, body: "" });
     }
   } finally {
@@ -534,9 +536,7 @@ async function spacedScrapeCpuMs(exp: Exporter, n: number): Promise<number> {
     const c0 = cpu();
     for (let i = 0; i < SPACED_SCRAPES; i++) {
       await sleep(SPACED_GAP_MS);
-      const res = await httpGet(PORT, "/metrics", agent);
-      if (res.status !== 200 || countSeries(res.body, "nfprom_bytes_total") !== n)
-        throw new Error(`spaced scrape: HTTP ${res.status}`);
+      await scrapeOf(PORT, agent, n, "spaced scrape");
     }
     return (cpu() - c0) / SPACED_SCRAPES;
   } finally {

@@ -9,7 +9,7 @@
 let rearming = false;
 
 /** rearmTimers has Node re-arm its OS timer within a millisecond (at most one such timer pending). */
-export function rearmTimers(): void {
+function rearmTimers(): void {
   if (rearming) return;
   rearming = true;
   setTimeout(() => {

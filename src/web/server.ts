@@ -11,7 +11,7 @@ import type { ExpositionFormat } from "../exposition/text.js";
 import { releasePiece } from "../exposition/writer.js";
 import type { Logger } from "../log.js";
 import { collectGarbageIfGrown } from "../memory.js";
-import { cancelTimer, rearmTimers } from "../timers.js";
+import { cancelTimer } from "../timers.js";
 import type { BasicAuth } from "./auth.js";
 import { SendBacklog, type SendTicket } from "./backlog.js";
 import type { InFlightLimit, TokenBucket } from "./limits.js";
@@ -153,9 +153,8 @@ function limitRequestTime(
   const arm = (socket: Socket, ms: number, onTimeout: () => void) => {
     const state = owed.get(socket);
     if (!state || socket.destroyed) return;
-    clearTimeout(state.timer);
+    cancelTimer(state.timer); // its expiry may be earlier than the new timer's
     state.timer = setTimeout(onTimeout, ms);
-    rearmTimers(); // the cleared timer's expiry may be earlier than the new one's
   };
   const expect = (socket: Socket, ms: number) => {
     if (!owed.get(socket)?.answering) arm(socket, ms, () => socket.destroy());
